@@ -1,0 +1,3 @@
+from edgesim.cli import main
+
+main()

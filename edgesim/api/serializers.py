@@ -1,0 +1,119 @@
+"""Engine records -> the JSON shapes of the IEF API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgesim.domain.models import Deployment, Instance, Node
+from edgesim.engine.engine import Engine
+
+V2_TIME = "%Y-%m-%dT%H:%M:%S.%f"
+
+# App-spec keys every v2 instance carries (the container it runs).
+INSTANCE_APP_KEYS = (
+    "name", "version", "image_url", "envs", "volumes", "resources", "configs",
+    "liveness_probe", "readiness_probe", "command", "args",
+)
+
+
+def v2_time(engine: Engine, sim_seconds: float | None) -> str | None:
+    if sim_seconds is None:
+        return None
+    return engine.clock.timestamp(sim_seconds).strftime(V2_TIME)
+
+
+def _resources(resources: dict[str, Any] | None) -> dict[str, Any]:
+    """Resources as floats, only the amounts that were given."""
+    out: dict[str, Any] = {}
+    for side in ("requests", "limits"):
+        amounts = (resources or {}).get(side) or {}
+        out[side] = {k: float(v) for k, v in amounts.items() if v is not None}
+    return out
+
+
+def v2_instance(engine: Engine, inst: Instance) -> dict[str, Any]:
+    body = {key: inst.app.get(key) for key in INSTANCE_APP_KEYS}
+    body["resources"] = _resources(inst.app.get("resources"))
+    body.update(
+        id=inst.id,
+        node_id=inst.node_id,
+        group_id=inst.group_id or "",
+        group_name="",
+        state=inst.state,
+        restarts=inst.restarts,
+        is_ready=inst.is_ready,
+        reason=inst.reason,
+        message=inst.message,
+    )
+    return body
+
+
+def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
+    instances = engine.instances_of(dep)
+    return {
+        "id": dep.id,
+        "name": dep.name,
+        "description": dep.description,
+        "project_id": dep.project_id,
+        "created_at": v2_time(engine, dep.created_at),
+        "updated_at": v2_time(engine, dep.updated_at),
+        "visibility": dep.visibility,
+        "node_ids": list(dep.node_ids),
+        "group_id": dep.group_id or "",
+        "group_name": "",
+        "replicas": len(dep.node_ids) or 1,
+        "toleration_seconds": dep.app.get("toleration_seconds"),
+        "migration": dep.app.get("migration"),
+        "state": dep.state,
+        "instances": [v2_instance(engine, i) for i in instances],
+    }
+
+
+def node(engine: Engine, n: Node) -> dict[str, Any]:
+    hw = n.hardware
+    return {
+        "id": n.id,
+        "name": n.name,
+        "description": n.description,
+        "created_at": v2_time(engine, n.created_at),
+        "updated_at": v2_time(engine, n.updated_at),
+        "project_id": n.project_id,
+        "state": n.state,
+        "cpu": hw.get("cpu", 0),
+        "memory": hw.get("memory", 0),
+        "os_name": hw.get("os_name", ""),
+        "os_version": hw.get("os_version", ""),
+        "os_type": hw.get("os_type", "Linux"),
+        "arch": hw.get("arch", ""),
+        "host_name": hw.get("host_name", ""),
+        "host_ips": list(hw.get("host_ips", [])),
+        "nics": list(hw.get("nics", [])),
+        "deployment_num": engine.deployment_count_on(n.id),
+        "enable_gpu": hw.get("enable_gpu", False),
+        "gpu_num": hw.get("gpu_num", 0),
+        "gpu_info": list(hw.get("gpu_info", [])),
+        "enable_npu": hw.get("enable_npu", False),
+        "npu_type": hw.get("npu_type", ""),
+        "npu_num": hw.get("npu_num", 0),
+        "npu_info": list(hw.get("npu_info", [])),
+        "docker_enable": hw.get("docker_enable", True),
+        "edged_version": hw.get("edged_version", ""),
+        "ief_node_version": hw.get("ief_node_version", ""),
+        "container_runtime_version": hw.get("container_runtime_version", ""),
+        "group_ids": list(n.group_ids),
+        "attributes": list(n.attributes),
+        "tags": list(n.tags),
+        "log_configs": [],
+        "device_infos": [],
+        "device_num": 0,
+        "node_type": "",
+        "mqtt_mode": "internal",
+        "upgrade_flag": False,
+        "upgrade_history": [],
+        "relation": "",
+        "comment": "",
+        "identifier": "",
+        "product_id": "",
+        "purchase_id": "",
+        "error_reason": n.error_reason,
+    }

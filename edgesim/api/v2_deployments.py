@@ -1,0 +1,81 @@
+"""v2 application deployments: POST/GET .../edgemgr/deployments, GET/PUT/DELETE .../{id}."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from edgesim.api.errors import bad_request, json_response
+from edgesim.api.paging import has_tags, page_params, paged, sort_descending, tag_filter
+from edgesim.api.serializers import v2_deployment
+from edgesim.api.v2_models import CreateBody, UpdateBody, app_changes, app_spec
+from edgesim.api.validation import parse
+from edgesim.engine.engine import Engine
+
+BASE = "/v2/{project_id}/edgemgr/deployments"
+
+
+def routes(engine: Engine) -> list[web.RouteDef]:
+    async def create(request: web.Request) -> web.Response:
+        body = parse(CreateBody, await request.read())
+        d = body.deployment
+        dep = await engine.create_deployment(
+            request["project_id"],
+            name=d.name,
+            app=app_spec(d.app),
+            node_ids=d.node_ids,
+            group_id=d.group_id,
+            description=d.description or "",
+            visibility=d.visibility,
+        )
+        return json_response({"deployment": v2_deployment(engine, dep)}, status=201)
+
+    async def list_(request: web.Request) -> web.Response:
+        limit, offset = page_params(request, default_limit=10, max_limit=100)
+        descending = sort_descending(request)
+        name = request.query.get("name")
+        node_id = request.query.get("node_id")
+        group_id = request.query.get("group_id")
+        tags = tag_filter(request)
+        matches = [
+            d
+            for d in engine.project_deployments(request["project_id"])
+            if (name is None or name in d.name)
+            and (node_id is None or node_id in d.node_ids)
+            and (group_id is None or d.group_id == group_id)
+            and has_tags(d.tags, tags)
+        ]
+        page = paged(matches, lambda d: (d.created_at, d.seq), descending, limit, offset)
+        return json_response({"count": len(matches), "deployments": [v2_deployment(engine, d) for d in page]})
+
+    async def get(request: web.Request) -> web.Response:
+        dep = engine.deployment(request["project_id"], request.match_info["deployment_id"])
+        return json_response({"deployment": v2_deployment(engine, dep)})
+
+    async def update(request: web.Request) -> web.Response:
+        project_id, deployment_id = request["project_id"], request.match_info["deployment_id"]
+        engine.deployment(project_id, deployment_id)  # 404 before judging the body
+        body = parse(UpdateBody, await request.read())
+        dep = await engine.update_deployment(
+            project_id,
+            deployment_id,
+            description=body.description,
+            app_changes=app_changes(body.deployment) if body.deployment else None,
+        )
+        return json_response({"deployment": v2_deployment(engine, dep), "upgrade_ret": "success", "reason": None})
+
+    async def delete(request: web.Request) -> web.Response:
+        raw_force = request.query.get("force_delete", "false").lower()
+        if raw_force not in ("true", "false"):
+            raise bad_request(f"invalid force_delete: {raw_force!r}; use true or false")
+        await engine.delete_deployment(
+            request["project_id"], request.match_info["deployment_id"], force=raw_force == "true"
+        )
+        return web.Response(status=204)
+
+    return [
+        web.post(BASE, create),
+        web.get(BASE, list_, allow_head=False),
+        web.get(BASE + "/{deployment_id}", get, allow_head=False),
+        web.put(BASE + "/{deployment_id}", update),
+        web.delete(BASE + "/{deployment_id}", delete),
+    ]

@@ -1,0 +1,78 @@
+"""Parse a JSON request body into a pydantic model, or answer the IEF error for its first fault.
+
+The error names the field (``deployment.app.envs[0].name``) and carries the code the IEF
+error-code page gives that kind of field; shape errors (bad JSON, wrong type, missing field)
+are the generic IEF.100002.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from edgesim.api.errors import IEFError, bad_request
+
+M = TypeVar("M", bound=BaseModel)
+
+# Which error code a broken rule answers with, by the first field name in its location that
+# has its own code; everything else is IEF.100002.
+_FIELD_CODES = {
+    "envs": "IEF.100013",
+    "volumes": "IEF.100009",
+    "version": "IEF.100010",
+}
+_NAME_CODE = "IEF.100012"
+
+
+def _is_shape_error(error_type: str) -> bool:
+    """Missing fields and wrong JSON types are generic (IEF.100002), whatever the field."""
+    return error_type == "missing" or error_type.endswith(("_type", "_parsing")) or error_type in (
+        "model_attributes_type",
+        "int_from_float",
+    )
+
+
+def _code_for(loc: tuple, error_type: str) -> str:
+    if _is_shape_error(error_type):
+        return "IEF.100002"
+    names = [p for p in loc if isinstance(p, str)]
+    for name in names:
+        if name in _FIELD_CODES:
+            return _FIELD_CODES[name]
+    if names and names[-1] == "name":
+        return _NAME_CODE
+    return "IEF.100002"
+
+
+def _field_path(loc: tuple) -> str:
+    """('deployment', 'app', 'envs', 0, 'name') -> 'deployment.app.envs[0].name'."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _message(error: dict) -> str:
+    msg = error["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def parse(model: type[M], raw: bytes) -> M:
+    """Parse a JSON request body into ``model`` or raise the IEF error for its first fault."""
+    if not raw.strip():
+        raise bad_request("the request body is empty; a JSON object is required")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise bad_request("the request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = _field_path(error["loc"]) or "body"
+        raise IEFError(400, _code_for(error["loc"], error["type"]), f"invalid {field}: {_message(error)}") from None
+

@@ -1,0 +1,71 @@
+"""The simulator's own HTTP surface under /edgesim/: health, clock, events.
+
+Errors use the IEF error body with codes of edgesim's own (``EDGESIM.*``), documented in
+docs/api.md, so clients parse one shape everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+from aiohttp import web
+
+from edgesim import __version__
+from edgesim.api.errors import IEFError, json_response
+from edgesim.engine.clock import VirtualClock
+from edgesim.engine.engine import Engine
+
+
+def _invalid(message: str) -> IEFError:
+    return IEFError(400, "EDGESIM.0400", message)
+
+
+def clock_body(engine: Engine) -> dict:
+    clock = engine.clock
+    return {
+        "now": clock.now(),
+        "mode": clock.mode,
+        "scale": clock.scale,
+        "time": clock.timestamp().isoformat().replace("+00:00", "Z"),
+    }
+
+
+def routes(engine: Engine) -> list[web.RouteDef]:
+    async def health(request: web.Request) -> web.Response:
+        return json_response({"status": "ok", "version": __version__})
+
+    async def get_clock(request: web.Request) -> web.Response:
+        return json_response(clock_body(engine))
+
+    async def advance(request: web.Request) -> web.Response:
+        clock = engine.clock
+        if not isinstance(clock, VirtualClock):
+            raise IEFError(409, "EDGESIM.0409", "the clock is real; only a virtual clock can be advanced (start with --clock virtual)")
+        try:
+            body = orjson.loads(await request.read() or b"null")
+        except orjson.JSONDecodeError as exc:
+            raise _invalid(f"the request body is not valid JSON: {exc}") from None
+        seconds = body.get("seconds") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+            raise _invalid('body must be {"seconds": N} with N a number >= 0')
+        ran = await clock.advance(float(seconds))
+        return json_response({**clock_body(engine), "timers_run": ran})
+
+    async def events(request: web.Request) -> web.Response:
+        filters = {k: v for k, v in request.query.items() if k in ("kind", "deployment_id", "instance_id", "node_id")}
+        since = request.query.get("since")
+        if since is not None:
+            try:
+                filters["since"] = float(since)
+            except ValueError:
+                raise _invalid(f"since must be a number of simulated seconds, got {since!r}") from None
+        found = engine.events.query(**filters)
+        return json_response({"count": len(found), "events": found})
+
+    return [
+        web.get("/edgesim/health", health, allow_head=False),
+        web.get("/edgesim/clock", get_clock, allow_head=False),
+        web.post("/edgesim/clock/advance", advance),
+        web.get("/edgesim/events", events, allow_head=False),
+    ]

@@ -1,0 +1,100 @@
+"""Plain data for the things edgesim simulates. No I/O, no HTTP, no SQL.
+
+Times are simulated seconds (see ``engine.clock``); the API layer turns them into timestamps.
+Each record converts to and from a JSON-ready dict so the store can keep it as one document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from edgesim.domain.states import InstanceState, NodeState
+
+
+def _from_dict(cls, data: dict[str, Any]):
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(slots=True)
+class Node:
+    """An edge node. ``hardware`` holds the generated, read-only facts (cpu, os, IPs...)."""
+
+    id: str
+    project_id: str
+    name: str
+    state: str = NodeState.RUNNING
+    description: str = ""
+    created_at: float = 0.0
+    updated_at: float | None = None
+    hardware: dict[str, Any] = field(default_factory=dict)
+    group_ids: list[str] = field(default_factory=list)
+    attributes: list[dict[str, str]] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    error_reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Node":
+        return _from_dict(cls, data)
+
+
+@dataclass(slots=True)
+class Deployment:
+    """An application deployment. ``app`` is the validated, defaulted container spec."""
+
+    id: str
+    project_id: str
+    name: str
+    app: dict[str, Any]
+    seq: int  # creation order, for stable sorting of equal timestamps
+    description: str = ""
+    node_ids: list[str] = field(default_factory=list)
+    group_id: str | None = None
+    visibility: str | None = None
+    tags: list[dict[str, str]] = field(default_factory=list)
+    created_at: float = 0.0
+    updated_at: float | None = None
+    state: str | None = None  # DeploymentState while deleting, else None
+    instance_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Deployment":
+        return _from_dict(cls, data)
+
+
+@dataclass(slots=True)
+class Instance:
+    """One running copy of a deployment's container on a node.
+
+    ``phase`` names the timer the instance waits for and ``due`` its simulated time, so a
+    restarted server can re-arm it; both are None when nothing is scheduled.
+    """
+
+    id: str
+    deployment_id: str
+    project_id: str
+    node_id: str
+    app: dict[str, Any]
+    state: str = InstanceState.PENDING_CREATE
+    reason: str | None = None
+    message: str | None = None
+    restarts: int = 0
+    is_ready: bool | None = None
+    group_id: str | None = None
+    created_at: float = 0.0
+    phase: str | None = None
+    due: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Instance":
+        return _from_dict(cls, data)

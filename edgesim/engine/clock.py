@@ -1,0 +1,234 @@
+"""The simulation clock: every delay in edgesim is scheduled here, never with asyncio.sleep.
+
+Time is measured in simulated seconds since the simulation started (``now() == 0`` on a fresh
+store); wall-clock timestamps are ``epoch + now``. Timers live in one heap ordered by
+(due time, sequence), so events due at the same moment run in the order they were scheduled.
+
+- ``VirtualClock`` moves only when told to: ``advance(seconds)`` runs every due timer in order
+  and returns when all of them have finished. Tests and scenarios use it.
+- ``RealClock`` follows the event loop's monotonic time, optionally accelerated by ``scale``;
+  one runner task sleeps until the earliest timer is due.
+
+Timer callbacks may be plain functions or coroutine functions; coroutines are awaited one after
+another, so a callback never overlaps another callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import inspect
+import itertools
+import logging
+from abc import ABC, abstractmethod
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+class ClockError(Exception):
+    """An operation the clock cannot do, such as advancing a real clock."""
+
+
+class Timer:
+    """A scheduled callback. ``cancel()`` is O(1): the heap drops it when it surfaces."""
+
+    __slots__ = ("when", "seq", "callback", "args", "cancelled")
+
+    def __init__(self, when: float, seq: int, callback: Callable[..., Any], args: tuple) -> None:
+        self.when = when
+        self.seq = seq
+        self.callback = callback
+        self.args = args
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def __lt__(self, other: "Timer") -> bool:
+        return (self.when, self.seq) < (other.when, other.seq)
+
+
+class Clock(ABC):
+    """Shared timer heap; subclasses decide how time moves."""
+
+    mode: str = ""
+
+    def __init__(self, start: float = 0.0, epoch: datetime = DEFAULT_EPOCH) -> None:
+        self._start = float(start)
+        self.epoch = epoch
+        self._heap: list[Timer] = []
+        self._seq = itertools.count()
+
+    @property
+    @abstractmethod
+    def scale(self) -> float:
+        """Simulated seconds per wall second (``0`` for a virtual clock: it does not run)."""
+
+    @abstractmethod
+    def now(self) -> float:
+        """Simulated seconds since the simulation started."""
+
+    def timestamp(self, sim_seconds: float | None = None) -> datetime:
+        """The UTC wall-clock time of a simulated moment (default: now)."""
+        seconds = self.now() if sim_seconds is None else sim_seconds
+        return self.epoch + timedelta(seconds=seconds)
+
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> Timer:
+        timer = Timer(float(when), next(self._seq), callback, args)
+        heapq.heappush(self._heap, timer)
+        self._on_schedule(timer)
+        return timer
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Timer:
+        return self.call_at(self.now() + max(0.0, float(delay)), callback, *args)
+
+    @property
+    def pending(self) -> int:
+        """Timers not yet run or cancelled (cancelled ones still in the heap are not counted)."""
+        return sum(1 for t in self._heap if not t.cancelled)
+
+    def next_due(self) -> float | None:
+        self._drop_cancelled()
+        return self._heap[0].when if self._heap else None
+
+    async def start(self) -> None:
+        """Begin running timers (a no-op for clocks that only move when advanced)."""
+
+    async def stop(self) -> None:
+        """Stop running timers; pending ones stay in the heap."""
+
+    def _on_schedule(self, timer: Timer) -> None:
+        """Hook: a timer was added."""
+
+    def _drop_cancelled(self) -> None:
+        heap = self._heap
+        while heap and heap[0].cancelled:
+            heapq.heappop(heap)
+
+    def _pop_due(self, until: float) -> Timer | None:
+        self._drop_cancelled()
+        if self._heap and self._heap[0].when <= until:
+            return heapq.heappop(self._heap)
+        return None
+
+    @staticmethod
+    async def _run(timer: Timer) -> None:
+        try:
+            result = timer.callback(*timer.args)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # one broken timer must not stop the simulation
+            log.exception("timer callback %r failed", timer.callback)
+
+
+class VirtualClock(Clock):
+    """Discrete-event time: nothing happens until ``advance`` is called."""
+
+    mode = "virtual"
+
+    def __init__(self, start: float = 0.0, epoch: datetime = DEFAULT_EPOCH) -> None:
+        super().__init__(start, epoch)
+        self._now = self._start
+        self._lock = asyncio.Lock()
+
+    @property
+    def scale(self) -> float:
+        return 0.0
+
+    def now(self) -> float:
+        return self._now
+
+    async def advance(self, seconds: float) -> int:
+        """Run every timer due within ``seconds`` from now, in (time, sequence) order.
+
+        Timers scheduled by callbacks run too when they fall inside the window. Returns the
+        number of timers that ran. Concurrent calls are serialised.
+        """
+        if seconds < 0:
+            raise ClockError("cannot advance by a negative amount")
+        async with self._lock:
+            target = self._now + seconds
+            ran = 0
+            while (timer := self._pop_due(target)) is not None:
+                self._now = max(self._now, timer.when)
+                await self._run(timer)
+                ran += 1
+            self._now = target
+            return ran
+
+    async def run_until_idle(self, limit: float = 10 * 365 * 86400.0) -> float:
+        """Advance to the last pending timer (bounded by ``limit`` seconds); returns the time."""
+        due = self.next_due()
+        while due is not None and due - self._now <= limit:
+            await self.advance(due - self._now)
+            due = self.next_due()
+        return self._now
+
+
+class RealClock(Clock):
+    """Wall time, optionally accelerated: ``scale`` simulated seconds pass per real second."""
+
+    mode = "real"
+
+    def __init__(self, scale: float = 1.0, start: float = 0.0, epoch: datetime | None = None) -> None:
+        if scale <= 0:
+            raise ClockError("time scale must be positive")
+        super().__init__(start, epoch or datetime.now(timezone.utc))
+        self._scale = float(scale)
+        self._origin: float | None = None  # loop.time() when the clock started
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task | None = None
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    def now(self) -> float:
+        if self._origin is None:
+            return self._start
+        return self._start + (asyncio.get_running_loop().time() - self._origin) * self._scale
+
+    async def start(self) -> None:
+        if self._runner is None:
+            self._origin = asyncio.get_running_loop().time()
+            self._runner = asyncio.create_task(self._run_forever(), name="edgesim-clock")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._start = self.now()
+            self._origin = None
+            self._runner.cancel()
+            try:
+                await self._runner
+            except asyncio.CancelledError:
+                pass
+            self._runner = None
+
+    def lag(self) -> float:
+        """How far behind (in wall seconds) the earliest due timer is; 0 when on time."""
+        due = self.next_due()
+        if due is None:
+            return 0.0
+        return max(0.0, (self.now() - due) / self._scale)
+
+    def _on_schedule(self, timer: Timer) -> None:
+        if self._heap[0] is timer:  # a new earliest timer: the runner must recompute its sleep
+            self._wake.set()
+
+    async def _run_forever(self) -> None:
+        while True:
+            due = self.next_due()
+            timeout = None if due is None else max(0.0, (due - self.now()) / self._scale)
+            if timeout is None or timeout > 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            while (timer := self._pop_due(self.now())) is not None:
+                await self._run(timer)

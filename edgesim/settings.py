@@ -1,0 +1,150 @@
+"""Configuration: the TOML files of a config directory, validated into typed settings.
+
+A directory may hold any of ``accounts.toml``, ``fleet.toml`` and ``simulation.toml``; a file
+it lacks is taken from the packaged defaults (``edgesim/config/``), so a user can override one
+part without copying the rest.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_FILES = ("accounts.toml", "fleet.toml", "simulation.toml")
+
+
+class ConfigError(Exception):
+    """A configuration file is missing, malformed or breaks a rule; the message says where."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Account(_Strict):
+    domain: str
+    user: str
+    password: str
+    project_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    project_name: str
+    access_key: str = ""
+    secret_key: str = ""
+    tokens: list[str] = []
+
+
+class FleetProfile(_Strict):
+    cpu: tuple[int, int] = (4, 16)
+    memory_mb: tuple[int, int] = (8192, 32768)
+    arch: list[str] = ["x86_64"]
+    os: list[str] = ["Ubuntu 22.04"]
+
+    @field_validator("cpu", "memory_mb")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] < 1 or value[0] > value[1]:
+            raise ValueError("must be [low, high] with 1 <= low <= high")
+        return value
+
+
+class Fleet(_Strict):
+    project_id: str
+    nodes: Annotated[int, Field(ge=0, le=100_000)] = 5
+    name_prefix: str = "edge-node"
+    profile: FleetProfile = FleetProfile()
+
+
+# A duration setting: a fixed number of seconds or a [low, high] range drawn uniformly.
+Seconds = float | tuple[float, float]
+
+
+class InstanceTimings(_Strict):
+    pull_seconds: Seconds = (2.0, 6.0)
+    start_seconds: Seconds = (1.0, 3.0)
+    terminate_seconds: Seconds = (1.0, 2.0)
+
+    @field_validator("pull_seconds", "start_seconds", "terminate_seconds")
+    @classmethod
+    def _non_negative(cls, value: Seconds) -> Seconds:
+        low, high = (value, value) if isinstance(value, float) else value
+        if low < 0 or low > high:
+            raise ValueError("must be seconds >= 0, or [low, high] with 0 <= low <= high")
+        return value
+
+
+class ClockSettings(_Strict):
+    epoch: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    @field_validator("epoch")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+class Simulation(_Strict):
+    clock: ClockSettings = ClockSettings()
+    instance: InstanceTimings = InstanceTimings()
+
+
+class Settings(_Strict):
+    accounts: list[Account]
+    fleet: Fleet
+    simulation: Simulation = Simulation()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        if not self.accounts:
+            raise ValueError("at least one account is needed")
+        projects = [a.project_id for a in self.accounts]
+        if len(set(projects)) != len(projects):
+            raise ValueError("accounts: a project_id appears twice")
+        tokens = [t for a in self.accounts for t in a.tokens]
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("accounts: a token appears twice")
+        if self.fleet.project_id not in projects:
+            raise ValueError(f"fleet.project_id {self.fleet.project_id!r} is not an account's project")
+        return self
+
+    def account(self, project_id: str) -> Account | None:
+        return next((a for a in self.accounts if a.project_id == project_id), None)
+
+
+def packaged_config_dir() -> Path:
+    return Path(str(resources.files("edgesim.config")))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+
+
+def load_settings(config_dir: str | Path | None = None) -> Settings:
+    """Read and validate the config directory (default: the packaged one)."""
+    default_dir = packaged_config_dir()
+    directory = Path(config_dir) if config_dir else default_dir
+    if not directory.is_dir():
+        raise ConfigError(f"config directory {directory} does not exist")
+    merged: dict = {}
+    for name in CONFIG_FILES:
+        path = directory / name
+        data = _read_toml(path if path.exists() else default_dir / name)
+        if name == "simulation.toml":
+            merged["simulation"] = data
+        else:
+            merged.update(data)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration in {directory}: {problems}") from None
