@@ -71,6 +71,6 @@ def _print_banner(server: Server) -> None:
         f"  try:        curl -s -H 'X-Auth-Token: {token}' {nodes_url}",
     ]
     if server.seed_note:
-        lines.append(f"  note:       {server.seed_note}")
+        click.echo(f"note: {server.seed_note}", err=True)
     click.echo("\n".join(lines))
     sys.stdout.flush()

@@ -8,7 +8,7 @@ part without copying the rest.
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -77,12 +77,12 @@ class InstanceTimings(_Strict):
 
 
 class ClockSettings(_Strict):
-    epoch: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    epoch: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 
     @field_validator("epoch")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class Simulation(_Strict):
@@ -96,7 +96,7 @@ class Settings(_Strict):
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Settings":
+    def _consistent(self) -> Settings:
         if not self.accounts:
             raise ValueError("at least one account is needed")
         projects = [a.project_id for a in self.accounts]

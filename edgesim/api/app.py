@@ -16,7 +16,6 @@ MAX_BODY = 12 * 1024 * 1024  # the API gateway's limit; larger bodies answer 413
 def build_app(engine: Engine) -> web.Application:
     auth = TokenAuth(engine.settings)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware, auth.middleware])
-    app["engine"] = engine
     app.add_routes(v2_deployments.routes(engine))
     app.add_routes(v2_nodes.routes(engine))
     app.add_routes(control_routes.routes(engine))

@@ -32,5 +32,4 @@ class TokenAuth:
                 raise unauthorized("The token is invalid or expired.")
             if project_id != match["project_id"]:
                 raise wrong_project()
-            request["project_id"] = project_id
         return await handler(request)

@@ -21,6 +21,7 @@ from edgesim.domain.errors import (
     ReferenceNotFound,
     Unsupported,
 )
+from edgesim.store.sqlite import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,8 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return _from_http(request, exc)
+    except StoreError:
+        return error_response(500, "IEF.120001", "Database error; the change was not applied.")
     except Exception:
         log.exception("unexpected error in %s %s", request.method, request.path)
         return error_response(500, "IEF.120001", "Internal error; the change was not applied.")

@@ -19,7 +19,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         body = parse(CreateBody, await request.read())
         d = body.deployment
         dep = await engine.create_deployment(
-            request["project_id"],
+            request.match_info["project_id"],
             name=d.name,
             app=app_spec(d.app),
             node_ids=d.node_ids,
@@ -38,7 +38,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         tags = tag_filter(request)
         matches = [
             d
-            for d in engine.project_deployments(request["project_id"])
+            for d in engine.project_deployments(request.match_info["project_id"])
             if (name is None or name in d.name)
             and (node_id is None or node_id in d.node_ids)
             and (group_id is None or d.group_id == group_id)
@@ -48,11 +48,11 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return json_response({"count": len(matches), "deployments": [v2_deployment(engine, d) for d in page]})
 
     async def get(request: web.Request) -> web.Response:
-        dep = engine.deployment(request["project_id"], request.match_info["deployment_id"])
+        dep = engine.deployment(request.match_info["project_id"], request.match_info["deployment_id"])
         return json_response({"deployment": v2_deployment(engine, dep)})
 
     async def update(request: web.Request) -> web.Response:
-        project_id, deployment_id = request["project_id"], request.match_info["deployment_id"]
+        project_id, deployment_id = request.match_info["project_id"], request.match_info["deployment_id"]
         engine.deployment(project_id, deployment_id)  # 404 before judging the body
         body = parse(UpdateBody, await request.read())
         dep = await engine.update_deployment(
@@ -68,7 +68,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         if raw_force not in ("true", "false"):
             raise bad_request(f"invalid force_delete: {raw_force!r}; use true or false")
         await engine.delete_deployment(
-            request["project_id"], request.match_info["deployment_id"], force=raw_force == "true"
+            request.match_info["project_id"], request.match_info["deployment_id"], force=raw_force == "true"
         )
         return web.Response(status=204)
 

@@ -49,7 +49,7 @@ class ValueFrom(_Model):
     configmap: SecretOrConfigMapRef | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> "ValueFrom":
+    def _one_source(self) -> ValueFrom:
         if (self.secret is None) == (self.configmap is None):
             raise ValueError("value_from needs exactly one of secret or configmap")
         return self
@@ -62,7 +62,7 @@ class Env(_Model):
     field_path: Literal["status.hostIP"] | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Env":
+    def _one_source(self) -> Env:
         given = [k for k in ("value", "value_from", "field_path") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("an environment variable needs exactly one of value, value_from or field_path")
@@ -78,7 +78,7 @@ class Volume(_Model):
     default_mode: Annotated[int, Field(ge=0, le=0o777)] = 420
 
     @model_validator(mode="after")
-    def _source_fits_type(self) -> "Volume":
+    def _source_fits_type(self) -> Volume:
         if self.type == "hostPath" and not self.source.startswith("/"):
             raise ValueError("a hostPath volume's source must be an absolute path")
         if self.type == "emptyDir" and self.source not in ("disk", "memory"):
@@ -98,7 +98,7 @@ class Resources(_Model):
     limits: ResourceAmounts | None = None
 
     @model_validator(mode="after")
-    def _requests_within_limits(self) -> "Resources":
+    def _requests_within_limits(self) -> Resources:
         limits = self.limits or ResourceAmounts()
         if limits.memory is not None and limits.memory < 4:
             raise ValueError("a memory limit must be at least 4 MB")
@@ -148,7 +148,7 @@ class Probe(_Model):
     timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 1
 
     @model_validator(mode="after")
-    def _one_handler(self) -> "Probe":
+    def _one_handler(self) -> Probe:
         if (self.exec_command is None) == (self.http_get is None):
             raise ValueError("a probe needs exactly one of exec_command or http_get")
         return self
@@ -204,7 +204,7 @@ class DeploymentCreate(_Model):
     _description = field_validator("description")(check_description)
 
     @model_validator(mode="after")
-    def _one_target(self) -> "DeploymentCreate":
+    def _one_target(self) -> DeploymentCreate:
         if self.group_id is not None and self.node_ids:
             raise ValueError("give either node_ids or group_id, not both")
         if self.group_id is None:

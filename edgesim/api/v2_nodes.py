@@ -22,7 +22,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         tags = tag_filter(request)
         matches = [
             n
-            for n in engine.project_nodes(request["project_id"])
+            for n in engine.project_nodes(request.match_info["project_id"])
             if (name is None or name in n.name)
             and (state is None or n.state == state)
             and (group_id is None or group_id in n.group_ids)
@@ -32,7 +32,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return json_response({"count": len(matches), "nodes": [node(engine, n) for n in page]})
 
     async def get(request: web.Request) -> web.Response:
-        n = engine.node(request["project_id"], request.match_info["node_id"])
+        n = engine.node(request.match_info["project_id"], request.match_info["node_id"])
         return json_response({"node": node(engine, n)})
 
     return [

@@ -50,6 +50,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
             raise _invalid('body must be {"seconds": N} with N a number >= 0')
         ran = await clock.advance(float(seconds))
+        await engine.checkpoint()  # a restart resumes at the advanced time
         return json_response({**clock_body(engine), "timers_run": ran})
 
     async def events(request: web.Request) -> web.Response:

@@ -38,7 +38,7 @@ class Node:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Node":
+    def from_dict(cls, data: dict[str, Any]) -> Node:
         return _from_dict(cls, data)
 
 
@@ -65,7 +65,7 @@ class Deployment:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Deployment":
+    def from_dict(cls, data: dict[str, Any]) -> Deployment:
         return _from_dict(cls, data)
 
 
@@ -96,5 +96,5 @@ class Instance:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Instance":
+    def from_dict(cls, data: dict[str, Any]) -> Instance:
         return _from_dict(cls, data)

@@ -21,12 +21,13 @@ import inspect
 import itertools
 import logging
 from abc import ABC, abstractmethod
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class ClockError(Exception):
@@ -48,7 +49,7 @@ class Timer:
     def cancel(self) -> None:
         self.cancelled = True
 
-    def __lt__(self, other: "Timer") -> bool:
+    def __lt__(self, other: Timer) -> bool:
         return (self.when, self.seq) < (other.when, other.seq)
 
 
@@ -177,7 +178,7 @@ class RealClock(Clock):
     def __init__(self, scale: float = 1.0, start: float = 0.0, epoch: datetime | None = None) -> None:
         if scale <= 0:
             raise ClockError("time scale must be positive")
-        super().__init__(start, epoch or datetime.now(timezone.utc))
+        super().__init__(start, epoch or datetime.now(UTC))
         self._scale = float(scale)
         self._origin: float | None = None  # loop.time() when the clock started
         self._wake = asyncio.Event()
@@ -227,7 +228,7 @@ class RealClock(Clock):
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             while (timer := self._pop_due(self.now())) is not None:

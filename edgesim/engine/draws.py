@@ -5,7 +5,7 @@ is the same whatever other requests ran before it.
 """
 
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
 Seconds = float | Sequence[float]
 

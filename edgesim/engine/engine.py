@@ -12,8 +12,9 @@ restarted server re-arms exactly the timers that were pending.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from edgesim.domain.errors import DuplicateName, NotAllowed, NotFound, ReferenceNotFound, Unsupported
 from edgesim.domain.models import Deployment, Instance, Node
@@ -96,7 +97,7 @@ class Engine:
         for inst in self.instances.values():
             if inst.phase is not None and inst.due is not None:
                 self._arm(inst, inst.phase, inst.due)
-        await self.store.commit([])  # write meta now so the seed and epoch are on disk
+        await self.checkpoint()  # the seed and epoch are on disk from the start
 
     async def _create_default_fleet(self) -> None:
         fleet = self.settings.fleet
@@ -112,6 +113,10 @@ class Engine:
         for node in nodes:
             self.nodes[node.id] = node
         await self.store.commit(Put("node", n.id, n.to_dict()) for n in nodes)
+
+    async def checkpoint(self) -> None:
+        """Commit the current meta (simulated time above all), e.g. after the clock advanced."""
+        await self.store.commit([])
 
     # --- reads ------------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ Same seed and same inputs give the same log, so tests and replays compare logs d
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from edgesim.store.sqlite import AppendEvent
 

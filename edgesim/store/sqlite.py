@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import aiosqlite
 import orjson
@@ -100,7 +101,7 @@ class Store:
                 pass
             self._writer = None
         if self._db is not None:
-            await self._write_batch([], force_meta=True)
+            await self._write_batch([])
             await self._db.close()
             self._db = None
 
@@ -144,9 +145,8 @@ class Store:
         except Exception:  # the connection may be gone; nothing more to do
             log.exception("store rollback failed")
 
-    async def _write_batch(self, ops: list[Op], force_meta: bool = False) -> None:
-        if not ops and not force_meta:
-            return
+    async def _write_batch(self, ops: list[Op]) -> None:
+        """One transaction: the ops (an empty list still records the latest meta)."""
         db = self._db
         # The last op on a document wins; order between different documents does not matter.
         latest: dict[tuple[str, str], Op] = {}
