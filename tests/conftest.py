@@ -25,10 +25,10 @@ class Reply:
 class Api:
     """A thin HTTP client for tests: real requests over a socket, JSON in and out."""
 
-    def __init__(self, server: Server, session: aiohttp.ClientSession) -> None:
-        self.server = server
+    def __init__(self, url: str, session: aiohttp.ClientSession, server: Server | None = None) -> None:
+        self.server = server  # set when the server runs in this process
         self.session = session
-        self.url = server.url
+        self.url = url
         self.project_id = PROJECT_ID
         self.token = TOKEN
 
@@ -65,6 +65,11 @@ class Api:
         assert reply.status == 200, reply.body
         return reply.body
 
+    async def events(self, **filters: str) -> list[dict]:
+        query = "&".join(f"{k}={v}" for k, v in filters.items())
+        reply = await self.get(f"/edgesim/events?{query}", token=None)
+        return reply.body["events"]
+
     async def node_ids(self) -> list[str]:
         reply = await self.get(self.v2("nodes") + "?sort=created_at:asc")
         return [n["id"] for n in reply.body["nodes"]]
@@ -79,13 +84,13 @@ class Api:
 async def start_api(db: Path | str, seed: int | None = 0):
     server = Server(load_settings(), ServerOptions(port=0, db=str(db), clock="virtual", seed=seed))
     await server.start()
-    session = aiohttp.ClientSession()
-    return Api(server, session)
+    return Api(server.url, aiohttp.ClientSession(), server)
 
 
 async def stop_api(api: Api) -> None:
     await api.session.close()
-    await api.server.stop()
+    if api.server is not None:
+        await api.server.stop()
 
 
 @pytest.fixture

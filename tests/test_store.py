@@ -1,0 +1,59 @@
+"""The store: acknowledged means committed, concurrent writes share commits, failures undo."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import orjson
+
+
+async def test_acknowledged_create_is_already_in_the_sqlite_file(api, tmp_path):
+    dep = (await api.create("web")).body["deployment"]
+    # read the file with a separate plain sqlite3 connection, as another process would
+    with sqlite3.connect(tmp_path / "edgesim.db") as db:
+        rows = dict(db.execute("SELECT kind || ':' || id, body FROM documents").fetchall())
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    assert orjson.loads(rows[f"deployment:{dep['id']}"])["name"] == "web"
+    assert f"instance:{dep['instances'][0]['id']}" in rows
+
+
+async def test_concurrent_creates_share_commits(api):
+    store = api.server.store
+    node = (await api.node_ids())[0]
+    before = store.commits
+    replies = await asyncio.gather(*(api.create(f"app-{i}", node_id=node) for i in range(40)))
+    assert all(r.status == 201 for r in replies)
+    assert store.commits - before < 40  # group commit: fewer transactions than requests
+    assert (await api.get(api.v2("deployments"))).body["count"] == 40
+
+
+async def test_a_failed_commit_answers_500_and_changes_nothing(api, monkeypatch):
+    store = api.server.store
+    existing = (await api.create("kept")).body["deployment"]
+    real_write = store._write_batch
+
+    async def broken(ops):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_write_batch", broken)
+    created = await api.create("lost")
+    updated = await api.put(api.v2(f"deployments/{existing['id']}"), {"deployment": {"image_url": "nginx:9"}})
+    deleted = await api.delete(api.v2(f"deployments/{existing['id']}"))
+    monkeypatch.setattr(store, "_write_batch", real_write)
+
+    for reply in (created, updated, deleted):
+        assert (reply.status, reply.body["error_code"]) == (500, "IEF.120001")
+    listed = (await api.get(api.v2("deployments"))).body
+    assert [d["name"] for d in listed["deployments"]] == ["kept"]
+    kept = listed["deployments"][0]
+    assert kept["state"] is None and kept["updated_at"] is None
+    assert [(i["id"], i["image_url"], i["state"]) for i in kept["instances"]] == [
+        (existing["instances"][0]["id"], "nginx:1.25", "PENDING_CREATE")
+    ]
+    assert api.engine.events.query(kind="deployment.updated") == []
+    # the simulation carries on normally afterwards
+    await api.advance(10)
+    assert (await api.get(api.v2(f"deployments/{existing['id']}"))).body["deployment"]["instances"][0]["state"] == "RUNNING"
+    assert (await api.create("lost")).status == 201
