@@ -11,7 +11,7 @@ import tomllib
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -26,6 +26,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The IEF quotas edgesim enforces: quota type name -> limit. None means unlimited.
+QUOTA_TYPES = ("edge_node", "edge_group", "deployment")
+QUOTA_PRESETS: dict[str, dict[str, int | None]] = {
+    "unlimited": {t: None for t in QUOTA_TYPES},
+    # The professional edition's documented defaults (groups have no documented default).
+    "real-service": {"edge_node": 10, "edge_group": None, "deployment": 500},
+}
+
+
+class Quotas(_Strict):
+    """``preset`` picks the starting limits; a number for a type overrides it (-1: unlimited)."""
+
+    preset: Literal["unlimited", "real-service"] = "unlimited"
+    edge_node: Annotated[int, Field(ge=-1)] | None = None
+    edge_group: Annotated[int, Field(ge=-1)] | None = None
+    deployment: Annotated[int, Field(ge=-1)] | None = None
+
+    def limit(self, quota_type: str) -> int | None:
+        override = getattr(self, quota_type)
+        if override is not None:
+            return None if override == -1 else override
+        return QUOTA_PRESETS[self.preset][quota_type]
+
+
 class Account(_Strict):
     domain: str
     user: str
@@ -35,6 +59,7 @@ class Account(_Strict):
     access_key: str = ""
     secret_key: str = ""
     tokens: list[str] = []
+    quotas: Quotas = Quotas()
 
 
 class FleetProfile(_Strict):
@@ -62,18 +87,25 @@ class Fleet(_Strict):
 Seconds = float | tuple[float, float]
 
 
+def _check_seconds(value: Seconds) -> Seconds:
+    low, high = (value, value) if isinstance(value, float) else value
+    if low < 0 or low > high:
+        raise ValueError("must be seconds >= 0, or [low, high] with 0 <= low <= high")
+    return value
+
+
 class InstanceTimings(_Strict):
     pull_seconds: Seconds = (2.0, 6.0)
     start_seconds: Seconds = (1.0, 3.0)
     terminate_seconds: Seconds = (1.0, 2.0)
 
-    @field_validator("pull_seconds", "start_seconds", "terminate_seconds")
-    @classmethod
-    def _non_negative(cls, value: Seconds) -> Seconds:
-        low, high = (value, value) if isinstance(value, float) else value
-        if low < 0 or low > high:
-            raise ValueError("must be seconds >= 0, or [low, high] with 0 <= low <= high")
-        return value
+    _seconds = field_validator("pull_seconds", "start_seconds", "terminate_seconds")(_check_seconds)
+
+
+class NodeTimings(_Strict):
+    connect_seconds: Seconds = (5.0, 15.0)  # a registered or restarted node's agent connecting
+
+    _seconds = field_validator("connect_seconds")(_check_seconds)
 
 
 class ClockSettings(_Strict):
@@ -88,6 +120,7 @@ class ClockSettings(_Strict):
 class Simulation(_Strict):
     clock: ClockSettings = ClockSettings()
     instance: InstanceTimings = InstanceTimings()
+    node: NodeTimings = NodeTimings()
 
 
 class Settings(_Strict):

@@ -26,7 +26,7 @@ async def test_unauthenticated_create_changes_nothing(api):
     body = {"deployment": {"name": "web", "node_ids": [node_id], "app": {"name": "web", "image_url": "nginx"}}}
     reply = await api.post(api.v2("deployments"), body, token="nope")
     assert reply.status == 401
-    assert api.engine.deployments == {}
+    assert api.engine.world.deployments == {}
 
 
 async def test_unknown_paths(api):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
+
 from conftest import Api
 from processes import ServeProcess
 

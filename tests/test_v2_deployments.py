@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from conftest import PROJECT_ID, start_api, stop_api
 
 DEPLOYMENT_KEYS = {"id", "name", "description", "project_id", "created_at", "updated_at", "visibility", "instances"}
@@ -174,7 +175,7 @@ async def test_force_delete_removes_at_once(api):
     assert reply.status == 204
     assert (await api.get(api.v2(f"deployments/{dep['id']}"))).status == 404
     await api.advance(30)  # the instance's pending timers must not bring anything back
-    assert api.engine.instances == {}
+    assert api.engine.world.instances == {}
 
 
 async def test_update_of_a_deleting_deployment_is_refused(api):

@@ -174,7 +174,7 @@ async def assert_no_trace(api):
     listed = await api.get(api.v2("deployments"))
     assert listed.body["count"] == 0 and listed.body["deployments"] == []
     assert api.engine.events.query(kind="deployment.created") == []
-    assert api.engine.instances == {}
+    assert api.engine.world.instances == {}
 
 
 async def test_accepted_values_are_echoed_normalised(api):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edgesim.api import v2_deployments, v2_nodes
+from edgesim.api import v2_deployments, v2_groups, v2_nodes, v2_quotas
 from edgesim.api.auth import TokenAuth
 from edgesim.api.errors import error_middleware, unknown_api
+from edgesim.control import fleet as control_fleet
 from edgesim.control import routes as control_routes
 from edgesim.engine.engine import Engine
 
@@ -18,7 +19,10 @@ def build_app(engine: Engine) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware, auth.middleware])
     app.add_routes(v2_deployments.routes(engine))
     app.add_routes(v2_nodes.routes(engine))
+    app.add_routes(v2_groups.routes(engine))
+    app.add_routes(v2_quotas.routes(engine))
     app.add_routes(control_routes.routes(engine))
+    app.add_routes(control_fleet.routes(engine))
 
     async def unknown(request: web.Request) -> web.Response:
         raise unknown_api(f"{request.method} {request.path}")

@@ -16,10 +16,12 @@ from aiohttp.web_exceptions import HTTPException
 from edgesim.domain.errors import (
     DomainError,
     DuplicateName,
+    InUse,
+    NoRoom,
     NotAllowed,
     NotFound,
+    QuotaExceeded,
     ReferenceNotFound,
-    Unsupported,
 )
 from edgesim.store.sqlite import StoreError
 
@@ -80,8 +82,10 @@ def from_domain(exc: DomainError) -> IEFError:
         return IEFError(400, "IEF.100006", _with_field(exc))
     if isinstance(exc, NotAllowed):
         return IEFError(409, "IEF.100007", exc.message)
-    if isinstance(exc, Unsupported):
-        return IEFError(400, "IEF.100002", _with_field(exc))
+    if isinstance(exc, InUse):
+        return IEFError(400, "IEF.100007", exc.message)
+    if isinstance(exc, (QuotaExceeded, NoRoom)):
+        return IEFError(400, "IEF.100126", _with_field(exc))
     return IEFError(400, "IEF.100002", _with_field(exc))
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgesim.domain.models import Deployment, Instance, Node
+from edgesim.domain.models import Deployment, Group, Instance, Node
 from edgesim.engine.engine import Engine
+from edgesim.engine.groups import BindingResult
 
 V2_TIME = "%Y-%m-%dT%H:%M:%S.%f"
 
@@ -36,9 +37,9 @@ def v2_instance(engine: Engine, inst: Instance) -> dict[str, Any]:
     body["resources"] = _resources(inst.app.get("resources"))
     body.update(
         id=inst.id,
-        node_id=inst.node_id,
+        node_id=inst.node_id or "",
         group_id=inst.group_id or "",
-        group_name="",
+        group_name=_group_name(engine, inst.group_id),
         state=inst.state,
         restarts=inst.restarts,
         is_ready=inst.is_ready,
@@ -48,8 +49,13 @@ def v2_instance(engine: Engine, inst: Instance) -> dict[str, Any]:
     return body
 
 
+def _group_name(engine: Engine, group_id: str | None) -> str:
+    group = engine.world.groups.get(group_id or "")
+    return group.name if group else ""
+
+
 def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
-    instances = engine.instances_of(dep)
+    instances = engine.world.instances_of(dep)
     return {
         "id": dep.id,
         "name": dep.name,
@@ -60,7 +66,7 @@ def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "visibility": dep.visibility,
         "node_ids": list(dep.node_ids),
         "group_id": dep.group_id or "",
-        "group_name": "",
+        "group_name": _group_name(engine, dep.group_id),
         "replicas": len(dep.node_ids) or 1,
         "toleration_seconds": dep.app.get("toleration_seconds"),
         "migration": dep.app.get("migration"),
@@ -88,22 +94,23 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         "host_name": hw.get("host_name", ""),
         "host_ips": list(hw.get("host_ips", [])),
         "nics": list(hw.get("nics", [])),
-        "deployment_num": engine.deployment_count_on(n.id),
+        "deployment_num": engine.world.deployment_count_on(n.id),
         "enable_gpu": hw.get("enable_gpu", False),
-        "gpu_num": hw.get("gpu_num", 0),
+        "gpu_num": len(hw.get("gpu_info", [])),
         "gpu_info": list(hw.get("gpu_info", [])),
         "enable_npu": hw.get("enable_npu", False),
         "npu_type": hw.get("npu_type", ""),
-        "npu_num": hw.get("npu_num", 0),
+        "npu_num": len(hw.get("npu_info", [])),
         "npu_info": list(hw.get("npu_info", [])),
         "docker_enable": hw.get("docker_enable", True),
         "edged_version": hw.get("edged_version", ""),
         "ief_node_version": hw.get("ief_node_version", ""),
         "container_runtime_version": hw.get("container_runtime_version", ""),
-        "group_ids": list(n.group_ids),
+        "group_ids": engine.world.group_ids_of(n.id),
         "attributes": list(n.attributes),
         "tags": list(n.tags),
-        "log_configs": [],
+        "log_configs": list(n.log_configs),
+        "ntp_configs": {"ntp_enabled": bool(n.ntp_servers), "ntp_servers": list(n.ntp_servers)},
         "device_infos": [],
         "device_num": 0,
         "node_type": "",
@@ -116,4 +123,51 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         "product_id": "",
         "purchase_id": "",
         "error_reason": n.error_reason,
+    }
+
+
+def registered_node(engine: Engine, n: Node) -> dict[str, Any]:
+    """The register answer: the node plus the credentials its installer needs (simulated)."""
+    body = node(engine, n)
+    body.update(
+        private_key=f"edgesim-simulated-private-key-{n.id}",
+        certificate=f"edgesim-simulated-certificate-{n.id}",
+        ca="edgesim-simulated-ca",
+        package="",
+        master_addr="edgesim.local:8943",
+    )
+    return body
+
+
+def group(engine: Engine, g: Group, binding: BindingResult | None = None) -> dict[str, Any]:
+    """A node group with its nodes, deployments and resource sums (no wrapper, like the API)."""
+    nodes = [engine.world.nodes[i] for i in g.node_ids if i in engine.world.nodes]
+    return {
+        "id": g.id,
+        "name": g.name,
+        "description": g.description,
+        "created_at": v2_time(engine, g.created_at),
+        "updated_at": v2_time(engine, g.updated_at),
+        "project_id": g.project_id,
+        "cpu": sum(int(n.hardware.get("cpu", 0)) for n in nodes),
+        "memory": sum(int(n.hardware.get("memory", 0)) for n in nodes),
+        "gpu_num": sum(len(n.hardware.get("gpu_info", [])) for n in nodes),
+        "nodes": [node(engine, n) for n in nodes],
+        "deployments": [
+            {
+                "id": d.id,
+                "name": d.name,
+                "description": d.description,
+                "project_id": d.project_id,
+                "created_at": v2_time(engine, d.created_at),
+                "updated_at": v2_time(engine, d.updated_at),
+            }
+            for d in sorted(engine.world.deployments_of_group(g.id), key=lambda d: d.seq)
+        ],
+        "tags": list(g.tags),
+        "attributes": [],
+        "success_node_add": binding.added if binding else None,
+        "success_node_del": binding.removed if binding else None,
+        "failed_node_add": binding.failed_add if binding else None,
+        "failed_node_del": binding.failed_remove if binding else None,
     }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from edgesim.api.deployment_models import CreateBody, UpdateBody, app_changes, app_spec
 from edgesim.api.errors import bad_request, json_response
 from edgesim.api.paging import has_tags, page_params, paged, sort_descending, tag_filter
 from edgesim.api.serializers import v2_deployment
-from edgesim.api.v2_models import CreateBody, UpdateBody, app_changes, app_spec
 from edgesim.api.validation import parse
 from edgesim.engine.engine import Engine
 
@@ -18,7 +18,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
     async def create(request: web.Request) -> web.Response:
         body = parse(CreateBody, await request.read())
         d = body.deployment
-        dep = await engine.create_deployment(
+        dep = await engine.deployments.create(
             request.match_info["project_id"],
             name=d.name,
             app=app_spec(d.app),
@@ -36,11 +36,13 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         node_id = request.query.get("node_id")
         group_id = request.query.get("group_id")
         tags = tag_filter(request)
+        project_id = request.match_info["project_id"]
         matches = [
             d
-            for d in engine.project_deployments(request.match_info["project_id"])
-            if (name is None or name in d.name)
-            and (node_id is None or node_id in d.node_ids)
+            for d in engine.world.deployments.values()
+            if d.project_id == project_id
+            and (name is None or name in d.name)
+            and (node_id is None or node_id in d.node_ids or any(i.node_id == node_id for i in engine.world.instances_of(d)))
             and (group_id is None or d.group_id == group_id)
             and has_tags(d.tags, tags)
         ]
@@ -48,14 +50,14 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return json_response({"count": len(matches), "deployments": [v2_deployment(engine, d) for d in page]})
 
     async def get(request: web.Request) -> web.Response:
-        dep = engine.deployment(request.match_info["project_id"], request.match_info["deployment_id"])
+        dep = engine.deployments.get(request.match_info["project_id"], request.match_info["deployment_id"])
         return json_response({"deployment": v2_deployment(engine, dep)})
 
     async def update(request: web.Request) -> web.Response:
         project_id, deployment_id = request.match_info["project_id"], request.match_info["deployment_id"]
-        engine.deployment(project_id, deployment_id)  # 404 before judging the body
+        engine.deployments.get(project_id, deployment_id)  # 404 before judging the body
         body = parse(UpdateBody, await request.read())
-        dep = await engine.update_deployment(
+        dep = await engine.deployments.update(
             project_id,
             deployment_id,
             description=body.description,
@@ -67,7 +69,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         raw_force = request.query.get("force_delete", "false").lower()
         if raw_force not in ("true", "false"):
             raise bad_request(f"invalid force_delete: {raw_force!r}; use true or false")
-        await engine.delete_deployment(
+        await engine.deployments.delete(
             request.match_info["project_id"], request.match_info["deployment_id"], force=raw_force == "true"
         )
         return web.Response(status=204)

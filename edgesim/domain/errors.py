@@ -26,5 +26,13 @@ class NotAllowed(DomainError):
     """The resource's state does not allow this operation now."""
 
 
-class Unsupported(DomainError):
-    """A valid request for something the simulator does not offer yet."""
+class InUse(DomainError):
+    """The resource is still used (a node running instances, a group with deployments)."""
+
+
+class QuotaExceeded(DomainError):
+    """The project's quota for this kind of resource is used up."""
+
+
+class NoRoom(DomainError):
+    """No node can take the instance now (group deployments are refused at create time)."""

@@ -7,19 +7,32 @@ Each record converts to and from a JSON-ready dict so the store can keep it as o
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, Self
 
 from edgesim.domain.states import InstanceState, NodeState
 
 
-def _from_dict(cls, data: dict[str, Any]):
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+class Document:
+    """A record the store keeps as one JSON document."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass(slots=True)
-class Node:
-    """An edge node. ``hardware`` holds the generated, read-only facts (cpu, os, IPs...)."""
+class Node(Document):
+    """An edge node. ``hardware`` holds the generated, read-only facts (cpu, os, IPs...).
+
+    ``connect_due`` is when its simulated agent connects (a registered or restarted node), so a
+    restarted server can re-arm that timer. Group membership lives on the groups.
+    """
 
     id: str
     project_id: str
@@ -29,21 +42,30 @@ class Node:
     created_at: float = 0.0
     updated_at: float | None = None
     hardware: dict[str, Any] = field(default_factory=dict)
-    group_ids: list[str] = field(default_factory=list)
     attributes: list[dict[str, str]] = field(default_factory=list)
     tags: list[dict[str, str]] = field(default_factory=list)
+    log_configs: list[dict[str, Any]] = field(default_factory=list)
+    ntp_servers: list[str] = field(default_factory=list)
     error_reason: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Node:
-        return _from_dict(cls, data)
+    connect_due: float | None = None
 
 
 @dataclass(slots=True)
-class Deployment:
+class Group(Document):
+    """A node group; ``node_ids`` in the order the nodes were added."""
+
+    id: str
+    project_id: str
+    name: str
+    description: str = ""
+    node_ids: list[str] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    created_at: float = 0.0
+    updated_at: float | None = None
+
+
+@dataclass(slots=True)
+class Deployment(Document):
     """An application deployment. ``app`` is the validated, defaulted container spec."""
 
     id: str
@@ -61,26 +83,21 @@ class Deployment:
     state: str | None = None  # DeploymentState while deleting, else None
     instance_ids: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Deployment:
-        return _from_dict(cls, data)
-
 
 @dataclass(slots=True)
-class Instance:
+class Instance(Document):
     """One running copy of a deployment's container on a node.
 
-    ``phase`` names the timer the instance waits for and ``due`` its simulated time, so a
-    restarted server can re-arm it; both are None when nothing is scheduled.
+    ``phase`` names what the instance waits for: ``wait`` (room on a node: it holds no
+    resources yet), or a timer (``pull``, ``start``, ``terminate``) due at ``due``, so a
+    restarted server can re-arm it. Both are None when nothing is pending. ``node_id`` is None
+    while a group instance waits for a node.
     """
 
     id: str
     deployment_id: str
     project_id: str
-    node_id: str
+    node_id: str | None
     app: dict[str, Any]
     state: str = InstanceState.PENDING_CREATE
     reason: str | None = None
@@ -91,10 +108,3 @@ class Instance:
     created_at: float = 0.0
     phase: str | None = None
     due: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Instance:
-        return _from_dict(cls, data)

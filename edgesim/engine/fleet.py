@@ -1,4 +1,8 @@
-"""Fake edge nodes with plausible hardware and software facts, drawn from the seed."""
+"""Fake edge-node hardware: plausible, seeded facts (cpu, memory, OS, IPs, GPU and NPU).
+
+Each node's facts are drawn from the seed and the node's id, so the same seed gives the same
+fleet whatever else happened before, and a node registered later gets facts of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,66 +11,56 @@ from typing import Any
 
 from faker import Faker
 
-from edgesim.domain.models import Node
-from edgesim.domain.states import NodeState
-from edgesim.engine.ids import IdFactory
 from edgesim.settings import FleetProfile
 
 EDGED_VERSION = "2.52.0"
 CONTAINER_RUNTIME = "docker://24.0.9"
+GPU_MODELS = [("NVIDIA Tesla T4", 16384), ("NVIDIA A10", 24576), ("NVIDIA Jetson Orin", 8192)]
+NPU_MODELS = {"D310": "Ascend 310", "D310B": "Ascend 310B"}
+
+_faker = Faker()
 
 
-def generate_nodes(
-    *,
-    project_id: str,
-    count: int,
-    name_prefix: str,
-    profile: FleetProfile,
-    ids: IdFactory,
+def generate_hardware(
     seed: int,
-    now: float,
-    first_index: int = 1,
-) -> list[Node]:
-    """``count`` RUNNING nodes named ``{name_prefix}-{index:03d}``; same seed, same nodes."""
-    fake = Faker()
-    fake.seed_instance(seed)
-    rng = random.Random(f"{seed}:fleet")
-    return [
-        Node(
-            id=ids.next(),
-            project_id=project_id,
-            name=f"{name_prefix}-{index:03d}",
-            state=NodeState.RUNNING,
-            created_at=now,
-            hardware=_hardware(fake, rng, profile),
-        )
-        for index in range(first_index, first_index + count)
-    ]
-
-
-def _hardware(fake: Faker, rng: random.Random, profile: FleetProfile) -> dict[str, Any]:
-    os_full = rng.choice(profile.os)
-    os_name, _, os_version = os_full.partition(" ")
-    ip = fake.ipv4_private()
-    return {
+    node_id: str,
+    profile: FleetProfile,
+    *,
+    enable_gpu: bool = False,
+    enable_npu: bool = False,
+    npu_type: str = "",
+) -> dict[str, Any]:
+    rng = random.Random(f"{seed}:{node_id}:hardware")
+    _faker.seed_instance(f"{seed}:{node_id}")
+    os_name, _, os_version = rng.choice(profile.os).partition(" ")
+    ip = _faker.ipv4_private()
+    hardware: dict[str, Any] = {
         "cpu": rng.randint(*profile.cpu),
         "memory": rng.randint(*profile.memory_mb),
         "arch": rng.choice(profile.arch),
         "os_name": os_name,
         "os_version": os_version,
         "os_type": "Linux",
-        "host_name": fake.hostname(0),
+        "host_name": _faker.hostname(0),
         "host_ips": [ip],
         "nics": [{"interface": "eth0", "ip": ip}],
         "edged_version": EDGED_VERSION,
         "ief_node_version": EDGED_VERSION,
         "container_runtime_version": CONTAINER_RUNTIME,
-        "enable_gpu": False,
-        "gpu_num": 0,
+        "enable_gpu": enable_gpu,
         "gpu_info": [],
-        "enable_npu": False,
-        "npu_num": 0,
+        "enable_npu": enable_npu,
+        "npu_type": npu_type if enable_npu else "",
         "npu_info": [],
-        "npu_type": "",
-        "docker_enable": True,
     }
+    if enable_gpu:
+        name, memory = rng.choice(GPU_MODELS)
+        hardware["gpu_info"] = [{"name": name, "type": "nvidia", "capacity": str(memory)} for _ in range(rng.randint(1, 2))]
+    if enable_npu:
+        kind = npu_type or "D310"
+        hardware["npu_type"] = kind
+        hardware["npu_info"] = [
+            {"name": NPU_MODELS.get(kind, kind), "type": kind, "capacity": "1", "driver_version": "23.0.3"}
+            for _ in range(rng.choice((1, 2, 4)))
+        ]
+    return hardware

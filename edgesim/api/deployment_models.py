@@ -9,42 +9,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from edgesim.api.rules import Description, RequestModel, check_description
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$"
 VERSION_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,63}$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 VOLUME_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
-DESCRIPTION_FORBIDDEN = set("^~#$%&*<>()[]{}'\"\\")
-
-
-def check_description(value: str | None) -> str | None:
-    if value is None:
-        return value
-    if len(value) > 255:
-        raise ValueError("must be at most 255 characters")
-    bad = sorted(set(value) & DESCRIPTION_FORBIDDEN)
-    if bad:
-        raise ValueError(f"must not contain {' '.join(bad)}")
-    return value
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
-
-
-Description = Annotated[str | None, Field(default=None)]
 
 
 # --- app pieces -------------------------------------------------------------------------------
 
 
-class SecretOrConfigMapRef(_Model):
+class SecretOrConfigMapRef(RequestModel):
     name: Annotated[str, Field(min_length=1)]
     key: Annotated[str, Field(min_length=1)]
 
 
-class ValueFrom(_Model):
+class ValueFrom(RequestModel):
     secret: SecretOrConfigMapRef | None = None
     configmap: SecretOrConfigMapRef | None = None
 
@@ -55,7 +38,7 @@ class ValueFrom(_Model):
         return self
 
 
-class Env(_Model):
+class Env(RequestModel):
     name: Annotated[str, Field(pattern=ENV_NAME_PATTERN, max_length=1024)]
     value: Annotated[str | None, Field(max_length=20480)] = None
     value_from: ValueFrom | None = None
@@ -69,7 +52,7 @@ class Env(_Model):
         return self
 
 
-class Volume(_Model):
+class Volume(RequestModel):
     name: Annotated[str, Field(pattern=VOLUME_NAME_PATTERN)]
     type: Literal["configMap", "secret", "emptyDir", "hostPath"]
     source: Annotated[str, Field(min_length=1)]
@@ -86,14 +69,14 @@ class Volume(_Model):
         return self
 
 
-class ResourceAmounts(_Model):
+class ResourceAmounts(RequestModel):
     cpu: Annotated[float | None, Field(ge=0.01, le=1000)] = None
     memory: Annotated[float | None, Field(ge=0.01, le=1024000)] = None
     gpu: Annotated[float | None, Field(ge=0)] = None
     npu: Annotated[float | None, Field(ge=0)] = None
 
 
-class Resources(_Model):
+class Resources(RequestModel):
     requests: ResourceAmounts | None = None
     limits: ResourceAmounts | None = None
 
@@ -113,13 +96,13 @@ class Resources(_Model):
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
-class PortMapping(_Model):
+class PortMapping(RequestModel):
     container_port: Port
     host_port: Port | None = None
     host_ip: str | None = None
 
 
-class Configs(_Model):
+class Configs(RequestModel):
     privileged: bool = False
     host_network: bool = True
     restart_policy: Literal["Always", "OnFailure", "Onfailure", "Never"] = "Always"
@@ -134,14 +117,14 @@ class Configs(_Model):
         return "OnFailure" if value == "Onfailure" else value
 
 
-class HttpGet(_Model):
+class HttpGet(RequestModel):
     path: Annotated[str, Field(pattern=r"^/")]
     port: Port
     host: str | None = None
     scheme: Literal["HTTP", "HTTPS"] = "HTTP"
 
 
-class Probe(_Model):
+class Probe(RequestModel):
     exec_command: Annotated[str | None, Field(min_length=1, max_length=10240)] = None
     http_get: HttpGet | None = None
     initial_delay_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
@@ -169,7 +152,7 @@ def _unique_volume_names(volumes: list[Volume] | None) -> list[Volume] | None:
     return volumes
 
 
-class ContainerSpec(_Model):
+class ContainerSpec(RequestModel):
     """The updatable part of an app (the body of a v2 update's ``deployment``)."""
 
     image_url: Annotated[str, Field(min_length=1, max_length=2083)]
@@ -193,7 +176,7 @@ class App(ContainerSpec):
     version: Annotated[str, Field(pattern=VERSION_PATTERN)] | None = None
 
 
-class DeploymentCreate(_Model):
+class DeploymentCreate(RequestModel):
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
     description: Description = None
     node_ids: list[str] | None = None
@@ -215,7 +198,7 @@ class DeploymentCreate(_Model):
         return self
 
 
-class CreateBody(_Model):
+class CreateBody(RequestModel):
     deployment: DeploymentCreate
 
 
@@ -227,7 +210,7 @@ class ContainerUpdate(ContainerSpec):
     migration: bool | None = None
 
 
-class UpdateBody(_Model):
+class UpdateBody(RequestModel):
     description: Description = None
     deployment: ContainerUpdate | None = None
 

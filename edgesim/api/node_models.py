@@ -1,0 +1,102 @@
+"""Request bodies of the edge node and node group APIs (ief-api.md sections 5 and 6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from edgesim.api.rules import RESOURCE_NAME_PATTERN, Description, RequestModel, check_description
+
+NodeId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Attribute(RequestModel):
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+    value: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,256}$")]
+
+
+class Tag(RequestModel):
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,36}$")]
+    value: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,43}$")] = ""
+
+
+class LogConfig(RequestModel):
+    id: str | None = None
+    size: Annotated[int, Field(ge=10, le=1000)] = 50
+    level: str | None = None
+    rotate_num: Annotated[int, Field(ge=1, le=10)] = 5
+    rotate_period: Literal["daily", "weekly", "monthly", "yearly"] = "daily"
+    type: Literal["LTS", "local"]
+    component: Literal["app", "system"]
+
+
+def _unique_keys(items: list | None) -> list | None:
+    keys = [i.key for i in items or []]
+    if len(set(keys)) != len(keys):
+        raise ValueError("keys must be unique")
+    return items
+
+
+class NodeRegistration(RequestModel):
+    name: Annotated[str, Field(pattern=RESOURCE_NAME_PATTERN)]
+    description: Description = None
+    enable_gpu: bool = False
+    enable_npu: bool = False
+    npu_type: Literal["", "D310", "D310B"] = ""
+    enable_docker: bool = True
+    attributes: Annotated[list[Attribute], Field(max_length=32)] = []
+    tags: Annotated[list[Tag], Field(max_length=20)] = []
+    log_configs: list[LogConfig] = []
+
+    _description = field_validator("description")(check_description)
+    _keys = field_validator("attributes", "tags")(_unique_keys)
+
+
+class RegisterNodeBody(RequestModel):
+    node: NodeRegistration
+
+
+class NodeUpdate(RequestModel):
+    description: Description = None
+    attributes: Annotated[list[Attribute], Field(max_length=32)] | None = None
+    log_configs: list[LogConfig] | None = None
+    ntp_servers: Annotated[list[Annotated[str, Field(min_length=1, max_length=255)]], Field(max_length=2)] | None = None
+
+    _description = field_validator("description")(check_description)
+    _keys = field_validator("attributes")(_unique_keys)
+
+
+class UpdateNodeBody(RequestModel):
+    node: NodeUpdate
+
+
+class NodeAction(RequestModel):
+    action: Literal["start", "stop"]
+
+
+class NodeActionBody(RequestModel):
+    node: NodeAction
+
+
+class GroupCreateBody(RequestModel):
+    name: Annotated[str, Field(pattern=RESOURCE_NAME_PATTERN)]
+    description: Description = None
+    node_ids: list[NodeId] = []
+    tags: Annotated[list[Tag], Field(max_length=20)] = []
+
+    _description = field_validator("description")(check_description)
+    _keys = field_validator("tags")(_unique_keys)
+
+
+class GroupUpdateBody(RequestModel):
+    description: Description = None
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+
+    _description = field_validator("description")(check_description)
+    _keys = field_validator("tags")(_unique_keys)
+
+
+class GroupBindingBody(RequestModel):
+    add_node_ids: list[NodeId] = []
+    remove_node_ids: list[NodeId] = []

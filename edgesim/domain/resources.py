@@ -1,0 +1,56 @@
+"""Compute resources an instance asks for and a node offers, in the API's units.
+
+cpu in cores, memory in MB, gpu in MB of GPU memory, npu as a count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("cpu", "memory", "gpu", "npu")
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    cpu: float = 0.0
+    memory: float = 0.0
+    gpu: float = 0.0
+    npu: float = 0.0
+
+    def __add__(self, other: Amounts) -> Amounts:
+        return Amounts(*(getattr(self, k) + getattr(other, k) for k in KINDS))
+
+    def __sub__(self, other: Amounts) -> Amounts:
+        return Amounts(*(getattr(self, k) - getattr(other, k) for k in KINDS))
+
+    def lacking(self, free: Amounts) -> str | None:
+        """The first resource of which ``free`` has less than this asks for, or None if it fits."""
+        for kind in KINDS:
+            if getattr(self, kind) > getattr(free, kind) + 1e-9:
+                return kind
+        return None
+
+
+def requests_of(app: dict[str, Any]) -> Amounts:
+    """What an instance reserves: its requests; a limit stands in for a missing request."""
+    resources = app.get("resources") or {}
+    requests = resources.get("requests") or {}
+    limits = resources.get("limits") or {}
+    values = {}
+    for kind in KINDS:
+        value = requests.get(kind)
+        if value is None:
+            value = limits.get(kind)
+        values[kind] = float(value or 0.0)
+    return Amounts(**values)
+
+
+def capacity_of(hardware: dict[str, Any]) -> Amounts:
+    """A node's capacity; GPU memory is the sum of its GPUs' capacity (MB), NPUs are counted."""
+    return Amounts(
+        cpu=float(hardware.get("cpu", 0)),
+        memory=float(hardware.get("memory", 0)),
+        gpu=sum(float(g.get("capacity") or 0) for g in hardware.get("gpu_info", [])),
+        npu=float(len(hardware.get("npu_info", []))),
+    )

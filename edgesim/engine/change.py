@@ -1,0 +1,61 @@
+"""A unit of work: what one command or one simulated step changed, ready to persist or undo.
+
+Call ``touch(record)`` *before* changing or removing a record and ``touch(new_record)`` when
+adding one. At commit time the change writes the current state of every touched record (or
+deletes it, if it left the world). If the commit fails, ``rollback`` puts every touched record
+back as it was, so a failed request changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from edgesim.domain.models import Deployment, Document, Group, Instance, Node
+from edgesim.engine.world import World
+from edgesim.store.sqlite import AppendEvent, Delete, Op, Put
+
+KINDS: dict[type, str] = {Node: "node", Group: "group", Deployment: "deployment", Instance: "instance"}
+
+
+def kind_of(record: Document) -> str:
+    return KINDS[type(record)]
+
+
+class Change:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._touched: dict[tuple[str, str], tuple[Document, dict | None]] = {}
+        self.events: list[AppendEvent] = []
+        self.after_commit: list[Callable[[], None]] = []
+
+    def touch(self, record: Document) -> None:
+        key = (kind_of(record), record.id)
+        if key not in self._touched:
+            exists = self.world.get(key[0], record.id) is record
+            self._touched[key] = (record, record.to_dict() if exists else None)
+
+    def event(self, op: AppendEvent) -> None:
+        self.events.append(op)
+
+    def ops(self) -> list[Op]:
+        out: list[Op] = []
+        for (kind, record_id), (record, _) in self._touched.items():
+            if self.world.get(kind, record_id) is record:
+                out.append(Put(kind, record_id, record.to_dict()))
+            else:
+                out.append(Delete(kind, record_id))
+        out.extend(self.events)
+        return out
+
+    def rollback(self) -> list[Document]:
+        """Restore every touched record; returns the restored records (to re-arm their timers)."""
+        restored: list[Document] = []
+        for (kind, record_id), (record, before) in reversed(self._touched.items()):
+            current = self.world.get(kind, record_id)
+            if current is not None:
+                self.world.discard(current)
+            if before is not None:
+                again = type(record).from_dict(before)
+                self.world.put(again)
+                restored.append(again)
+        return restored

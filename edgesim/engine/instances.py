@@ -1,0 +1,167 @@
+"""Instance lifecycle: placement on a node, image pull, start-up, termination, removal.
+
+An instance moves through phases, each one timer on the clock (see ``domain.models.Instance``):
+
+    wait (for room on a node) -> pull -> start -> (RUNNING, nothing scheduled)
+    any -> terminate -> removed
+
+State changes go through the shared ``transitions`` machine (``engine.lifecycle``); every one
+is an event in the log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from edgesim.domain.models import Deployment, Instance, Node
+from edgesim.domain.resources import requests_of
+from edgesim.domain.states import NodeState
+from edgesim.engine.change import Change
+from edgesim.engine.lifecycle import fire
+from edgesim.engine.world import WAIT
+
+if TYPE_CHECKING:
+    from edgesim.engine.engine import Engine
+
+PULL, START, TERMINATE = "pull", "start", "terminate"
+TIMER_PHASES = (PULL, START, TERMINATE)
+
+
+class Instances:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.world = engine.world
+
+    # --- creation and placement -----------------------------------------------------------------
+
+    def create(self, dep: Deployment, node_id: str | None, change: Change) -> Instance:
+        """A new PENDING_CREATE instance of ``dep``, bound to ``node_id`` or (None) to its group."""
+        engine = self.engine
+        inst = Instance(
+            id=engine.ids.next(),
+            deployment_id=dep.id,
+            project_id=dep.project_id,
+            node_id=node_id,
+            app=dep.app,
+            group_id=dep.group_id,
+            created_at=engine.clock.now(),
+            phase=WAIT,  # holds nothing until placed
+        )
+        change.touch(inst)
+        change.touch(dep)
+        self.world.add_instance(inst)
+        dep.instance_ids.append(inst.id)
+        change.event(engine.events.record(
+            "instance.created", instance_id=inst.id, deployment_id=dep.id, node_id=node_id, state=inst.state,
+        ))
+        self.place(inst, change)
+        return inst
+
+    def place(self, inst: Instance, change: Change) -> bool:
+        """Start the instance on its node (or the best node of its group) if it fits; else wait."""
+        node = self._fitting_node(inst)
+        if node is None:
+            reason, message = self.engine.placement.why_waiting(inst)
+            if inst.phase != WAIT or (inst.reason, inst.message) != (reason, message):
+                change.touch(inst)
+                self._set_phase(inst, WAIT, None, reason, message)
+                self.world.enqueue(inst)
+            return False
+        change.touch(inst)
+        self.world.dequeue(inst)
+        if inst.node_id != node.id:
+            self.world.move_instance(inst, node.id)
+            change.event(self.engine.events.record(
+                "instance.scheduled", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=node.id,
+            ))
+        pull = self.engine.draws.seconds(self.engine.settings.simulation.instance.pull_seconds, inst.id, PULL)
+        self._set_phase(inst, PULL, self.engine.clock.now() + pull, "ContainerCreating",
+                        f"pulling image {inst.app['image_url']}")
+        change.after_commit.append(lambda: self.arm(inst))
+        return True
+
+    def _fitting_node(self, inst: Instance) -> Node | None:
+        need = requests_of(inst.app)
+        if inst.node_id is not None:
+            node = self.world.nodes.get(inst.node_id)
+            if node is not None and node.state == NodeState.RUNNING and need.lacking(self.world.free_on(node)) is None:
+                return node
+            return None
+        return self.engine.placement.best_node(inst.group_id, need)
+
+    def retry_waiting(self, node_id: str, change: Change) -> None:
+        """Room may have appeared on ``node_id``: place who waits for it, first come first served."""
+        for inst in self.world.waiting_for_node(node_id):
+            self.place(inst, change)
+        for group_id in self.world.group_ids_of(node_id):
+            for inst in self.world.waiting_for_group(group_id):
+                self.place(inst, change)
+
+    # --- termination ----------------------------------------------------------------------------
+
+    async def terminate(self, inst: Instance, change: Change) -> None:
+        """Graceful stop: TERMINATING now, removed after the drawn termination time."""
+        change.touch(inst)
+        old_state = inst.state
+        self.disarm(inst)
+        self.world.dequeue(inst)
+        await fire(inst, "terminate")
+        seconds = self.engine.draws.seconds(self.engine.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
+        self._set_phase(inst, TERMINATE, self.engine.clock.now() + seconds, None, None)
+        change.after_commit.append(lambda: self.arm(inst))
+        change.event(self._state_event(inst, old_state))
+
+    def remove(self, inst: Instance, change: Change) -> None:
+        """Gone at once (forced delete, or the end of termination); frees its node for waiters."""
+        change.touch(inst)
+        self.disarm(inst)
+        self.world.remove_instance(inst)
+        dep = self.world.deployments.get(inst.deployment_id)
+        if dep is not None and inst.id in dep.instance_ids:
+            change.touch(dep)
+            dep.instance_ids.remove(inst.id)
+        change.event(self.engine.events.record("instance.removed", instance_id=inst.id, deployment_id=inst.deployment_id))
+        if inst.node_id is not None and inst.phase != WAIT:
+            self.retry_waiting(inst.node_id, change)
+
+    # --- timers ---------------------------------------------------------------------------------
+
+    def arm(self, inst: Instance) -> None:
+        if inst.phase in TIMER_PHASES and inst.due is not None and inst.id in self.world.instances:
+            self.engine.timers.set(f"instance:{inst.id}", inst.due, self._on_timer, inst.id, inst.phase)
+
+    def disarm(self, inst: Instance) -> None:
+        self.engine.timers.cancel(f"instance:{inst.id}")
+
+    async def _on_timer(self, instance_id: str, phase: str) -> None:
+        inst = self.world.instances.get(instance_id)
+        if inst is None or inst.phase != phase:
+            return  # the instance moved on after this timer was set
+        change = self.engine.change()
+        change.touch(inst)
+        if phase == PULL:
+            seconds = self.engine.draws.seconds(self.engine.settings.simulation.instance.start_seconds, inst.id, START)
+            self._set_phase(inst, START, self.engine.clock.now() + seconds, "ContainerCreating", "starting container")
+            change.after_commit.append(lambda: self.arm(inst))
+            change.event(self.engine.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
+        elif phase == START:
+            old_state = inst.state
+            await fire(inst, "started")
+            self._set_phase(inst, None, None, None, None)
+            change.event(self._state_event(inst, old_state))
+        elif phase == TERMINATE:
+            self.remove(inst, change)
+            self.engine.deployments.removed_instance(inst, change)
+        self.engine.apply(change)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _set_phase(inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:
+        inst.phase, inst.due, inst.reason, inst.message = phase, due, reason, message
+
+    def _state_event(self, inst: Instance, old_state: str):
+        return self.engine.events.record(
+            "instance.state", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+            reason=inst.reason, **{"from": old_state, "to": inst.state},
+        )
