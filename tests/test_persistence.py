@@ -82,3 +82,27 @@ async def test_a_new_store_keeps_the_seed_it_was_created_with(tmp_path):
         second = ServeProcess("--db", str(db), "--seed", "6")
         assert await Api(second.url, session).node_ids() == nodes
         assert "created with seed 5; keeping it" in second.kill()
+
+
+async def test_pending_node_connects_and_waiting_instances_start_after_a_restart(tmp_path):
+    db = tmp_path / "nodes.db"
+    server = ServeProcess("--db", str(db), "--clock", "virtual")
+    async with aiohttp.ClientSession() as session:
+        api = Api(server.url, session)
+        node = (await api.post(api.v2("nodes"), {"node": {"name": "late-node"}})).body["node"]
+        fleet = await api.post("/edgesim/fleet", {"nodes": 1, "groups": {"g": 1}, "profile": {"cpu": [2, 2]}}, token=None)
+        [full_node] = fleet.body["node_ids"]
+        blocker = (await api.create("blocker", node_id=full_node, resources={"requests": {"cpu": 2}})).body["deployment"]
+        waiter = (await api.create("waiter", node_id=full_node, resources={"requests": {"cpu": 1}})).body["deployment"]
+        assert waiter["instances"][0]["reason"] == "Insufficient cpu"
+        server.kill()
+        server = ServeProcess("--db", str(db), "--clock", "virtual")
+        api = Api(server.url, session)
+        assert (await api.get(api.v2(f"nodes/{node['id']}"))).body["node"]["state"] == "UNCONNECTED"
+        await api.advance(15)
+        assert (await api.get(api.v2(f"nodes/{node['id']}"))).body["node"]["state"] == "RUNNING"
+        await api.delete(api.v2(f"deployments/{blocker['id']}"))
+        await api.advance(15)
+        inst = (await api.get(api.v2(f"deployments/{waiter['id']}"))).body["deployment"]["instances"][0]
+        assert inst["state"] == "RUNNING"
+    server.kill()
