@@ -1,6 +1,7 @@
 """Configuration: the TOML files of a config directory, validated into typed settings.
 
-A directory may hold any of ``accounts.toml``, ``fleet.toml`` and ``simulation.toml``; a file
+A directory may hold any of ``accounts.toml``, ``fleet.toml``, ``simulation.toml`` and
+``behaviors.toml``; a file
 it lacks is taken from the packaged defaults (``edgesim/config/``), so a user can override one
 part without copying the rest.
 """
@@ -15,7 +16,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-CONFIG_FILES = ("accounts.toml", "fleet.toml", "simulation.toml")
+from edgesim.engine.behaviors import Profile
+
+CONFIG_FILES = ("accounts.toml", "fleet.toml", "simulation.toml", "behaviors.toml")
 
 
 class ConfigError(Exception):
@@ -95,11 +98,9 @@ def _check_seconds(value: Seconds) -> Seconds:
 
 
 class InstanceTimings(_Strict):
-    pull_seconds: Seconds = (2.0, 6.0)
-    start_seconds: Seconds = (1.0, 3.0)
     terminate_seconds: Seconds = (1.0, 2.0)
 
-    _seconds = field_validator("pull_seconds", "start_seconds", "terminate_seconds")(_check_seconds)
+    _seconds = field_validator("terminate_seconds")(_check_seconds)
 
 
 class NodeTimings(_Strict):
@@ -127,6 +128,7 @@ class Settings(_Strict):
     accounts: list[Account]
     fleet: Fleet
     simulation: Simulation = Simulation()
+    behaviors: list[Profile] = []  # image behaviour profiles, first match wins
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -172,6 +174,8 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         data = _read_toml(path if path.exists() else default_dir / name)
         if name == "simulation.toml":
             merged["simulation"] = data
+        elif name == "behaviors.toml":
+            merged["behaviors"] = data.get("profiles", [])
         else:
             merged.update(data)
     try:

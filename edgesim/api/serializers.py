@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgesim.domain.models import Deployment, Group, Instance, Node
+from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
 from edgesim.engine.groups import BindingResult
 
@@ -68,6 +69,7 @@ def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "group_id": dep.group_id or "",
         "group_name": _group_name(engine, dep.group_id),
         "replicas": len(dep.node_ids) or 1,
+        "ready_replicas": sum(1 for i in instances if i.state == InstanceState.RUNNING and i.is_ready),
         "toleration_seconds": dep.app.get("toleration_seconds"),
         "migration": dep.app.get("migration"),
         "state": dep.state,

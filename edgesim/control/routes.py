@@ -21,6 +21,23 @@ def _invalid(message: str) -> IEFError:
     return IEFError(400, "EDGESIM.0400", message)
 
 
+EVENT_FILTERS = ("kind", "deployment_id", "instance_id", "node_id", "group_id")
+
+
+def _number(query, name: str, *, minimum: float, default: float | None = None, integer: bool = False) -> float | None:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < minimum:
+        kind = "an integer" if integer else "a number"
+        raise _invalid(f"{name} must be {kind} >= {minimum:g}, got {raw!r}")
+    return value
+
+
 def clock_body(engine: Engine) -> dict:
     clock = engine.clock
     return {
@@ -54,15 +71,13 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return json_response({**clock_body(engine), "timers_run": ran})
 
     async def events(request: web.Request) -> web.Response:
-        filters = {k: v for k, v in request.query.items() if k in ("kind", "deployment_id", "instance_id", "node_id")}
-        since = request.query.get("since")
-        if since is not None:
-            try:
-                filters["since"] = float(since)
-            except ValueError:
-                raise _invalid(f"since must be a number of simulated seconds, got {since!r}") from None
-        found = engine.events.query(**filters)
-        return json_response({"count": len(found), "events": found})
+        query = request.query
+        filters = {k: query[k] for k in EVENT_FILTERS if k in query}
+        since = _number(query, "since", minimum=float("-inf"))
+        limit = int(_number(query, "limit", minimum=1, default=1000, integer=True))
+        offset = int(_number(query, "offset", minimum=0, default=0, integer=True))
+        found = engine.events.query(since=since, **filters)
+        return json_response({"count": len(found), "events": found[offset : offset + limit]})
 
     return [
         web.get("/edgesim/health", health, allow_head=False),

@@ -89,9 +89,16 @@ class Instance(Document):
     """One running copy of a deployment's container on a node.
 
     ``phase`` names what the instance waits for: ``wait`` (room on a node: it holds no
-    resources yet), or a timer (``pull``, ``start``, ``terminate``) due at ``due``, so a
-    restarted server can re-arm it. Both are None when nothing is pending. ``node_id`` is None
-    while a group instance waits for a node.
+    resources yet), ``done`` (finished for good: it holds nothing either), or a timer
+    (``pull``, ``start``, ``run``, ``backoff``, ``terminate``...) due at ``due``, so a restarted
+    server can re-arm it. Both are None when nothing is pending. ``node_id`` is None while a
+    group instance waits for a node.
+
+    Container facts: ``started_at`` (simulated time the current container started),
+    ``attempt`` (how many containers were started), ``next_backoff`` (seconds to wait before the
+    next restart), ``exit`` (how the running container is planned to end: code, reason,
+    message), ``readiness`` (the next planned readiness change: due, value, probe index),
+    ``pull_failures`` (failed pulls so far).
     """
 
     id: str
@@ -108,3 +115,9 @@ class Instance(Document):
     created_at: float = 0.0
     phase: str | None = None
     due: float | None = None
+    started_at: float | None = None
+    attempt: int = 0
+    next_backoff: float = 10.0
+    exit: dict[str, Any] | None = None
+    readiness: dict[str, Any] | None = None
+    pull_failures: int = 0

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from edgesim.domain.models import Deployment, Group, Instance, Node
+from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.change import Change
 from edgesim.engine.clock import Clock
 from edgesim.engine.deployments import Deployments
@@ -29,7 +30,7 @@ from edgesim.engine.quotas import Quotas
 from edgesim.engine.timers import TimerTable
 from edgesim.engine.world import World
 from edgesim.settings import Settings
-from edgesim.store.sqlite import Store, StoreError
+from edgesim.store.sqlite import Put, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,10 @@ class Engine:
         self.seed = seed
         self.ids = IdFactory(seed)
         self.draws = Draws(seed)
-        self.events = EventLog(clock.now)
+        self.events = EventLog(clock.now, lambda t: clock.timestamp(t).isoformat().replace("+00:00", "Z"))
         self.timers = TimerTable(clock)
         self.world = World()
+        self.behaviors = BehaviorBook(settings.behaviors)
         self._deployment_seq = 0
         self.quotas = Quotas(self)
         self.placement = Placement(self)
@@ -81,6 +83,9 @@ class Engine:
             for record in records:
                 self.world.put(record)
         self.events.restore(await self.store.load_events())
+        for body in await self.store.load_documents("config"):
+            if body.get("id") == "behaviors":
+                self.behaviors = BehaviorBook([Profile.model_validate(p) for p in body["profiles"]])
         if not meta:
             await self._create_default_fleet()
         for record in [*self.world.nodes.values(), *self.world.instances.values()]:
@@ -97,6 +102,17 @@ class Engine:
     async def checkpoint(self) -> None:
         """Commit the current meta (simulated time above all), e.g. after the clock advanced."""
         await self.store.commit([])
+
+    async def set_behaviors(self, profiles: list[Profile]) -> None:
+        """Replace the behaviour profiles; containers started from now on follow them."""
+        book = BehaviorBook(profiles)
+        event = self.events.record("behaviors.set", profiles=len(profiles))
+        try:
+            await self.store.commit([Put("config", "behaviors", {"id": "behaviors", "profiles": book.dump()}), event])
+        except StoreError:
+            self.events.discard({event.seq})
+            raise
+        self.behaviors = book
 
     def next_deployment_seq(self) -> int:
         self._deployment_seq += 1

@@ -5,6 +5,7 @@ Same seed and same inputs give the same log, so tests and replays compare logs d
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from typing import Any
 
@@ -12,15 +13,17 @@ from edgesim.store.sqlite import AppendEvent
 
 
 class EventLog:
-    def __init__(self, now: Callable[[], float], seq: int = 0) -> None:
+    def __init__(self, now: Callable[[], float], timestamp: Callable[[float], str], seq: int = 0) -> None:
         self._now = now
+        self._timestamp = timestamp
         self.seq = seq
         self.events: list[dict[str, Any]] = []
 
     def record(self, kind: str, **fields: Any) -> AppendEvent:
         """Add an event; returns the store op that persists it."""
         self.seq += 1
-        event = {"seq": self.seq, "time": round(self._now(), 6), "kind": kind, **fields}
+        now = round(self._now(), 6)
+        event = {"seq": self.seq, "time": now, "timestamp": self._timestamp(now), "kind": kind, **fields}
         self.events.append(event)
         return AppendEvent(self.seq, event)
 
@@ -34,11 +37,11 @@ class EventLog:
         if events:
             self.seq = max(self.seq, events[-1]["seq"])
 
-    def query(self, **filters: Any) -> list[dict[str, Any]]:
-        """Events whose fields equal every given filter (``since`` keeps time >= since)."""
-        since = filters.pop("since", None)
-        return [
-            e
-            for e in self.events
-            if (since is None or e["time"] >= since) and all(e.get(k) == v for k, v in filters.items())
-        ]
+    def query(self, since: float | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Events, oldest first, whose fields equal every filter and whose time is >= ``since``."""
+        events = self.events
+        if since is not None:
+            events = events[bisect.bisect_left(events, since, key=lambda e: e["time"]) :]
+        if not filters:
+            return list(events)
+        return [e for e in events if all(e.get(k) == v for k, v in filters.items())]

@@ -1,8 +1,9 @@
-"""Instance lifecycle: placement on a node, image pull, start-up, termination, removal.
+"""Instance lifecycle: placement on a node, termination, removal, and the timer dispatch.
 
 An instance moves through phases, each one timer on the clock (see ``domain.models.Instance``):
 
-    wait (for room on a node) -> pull -> start -> (RUNNING, nothing scheduled)
+    wait (for room on a node) -> pull [-> pull_backoff -> pull] -> start -> run
+    run -> backoff -> run ...   (restarts, see ``engine.containers``)
     any -> terminate -> removed
 
 State changes go through the shared ``transitions`` machine (``engine.lifecycle``); every one
@@ -17,20 +18,21 @@ from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import NodeState
 from edgesim.engine.change import Change
+from edgesim.engine.containers import BACKOFF, PULL, RUN, START, Containers, set_phase
 from edgesim.engine.lifecycle import fire
-from edgesim.engine.world import WAIT
+from edgesim.engine.world import HOLDS_NOTHING, WAIT
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
 
-PULL, START, TERMINATE = "pull", "start", "terminate"
-TIMER_PHASES = (PULL, START, TERMINATE)
+TERMINATE, PULL_BACKOFF = "terminate", "pull_backoff"
 
 
 class Instances:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.world = engine.world
+        self.containers = Containers(engine)
 
     # --- creation and placement -----------------------------------------------------------------
 
@@ -64,7 +66,7 @@ class Instances:
             reason, message = self.engine.placement.why_waiting(inst)
             if inst.phase != WAIT or (inst.reason, inst.message) != (reason, message):
                 change.touch(inst)
-                self._set_phase(inst, WAIT, None, reason, message)
+                set_phase(inst, WAIT, None, reason, message)
                 self.world.enqueue(inst)
             return False
         change.touch(inst)
@@ -74,9 +76,7 @@ class Instances:
             change.event(self.engine.events.record(
                 "instance.scheduled", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=node.id,
             ))
-        pull = self.engine.draws.seconds(self.engine.settings.simulation.instance.pull_seconds, inst.id, PULL)
-        self._set_phase(inst, PULL, self.engine.clock.now() + pull, "ContainerCreating",
-                        f"pulling image {inst.app['image_url']}")
+        self.containers.begin_pull(inst)
         change.after_commit.append(lambda: self.arm(inst))
         return True
 
@@ -100,14 +100,20 @@ class Instances:
     # --- termination ----------------------------------------------------------------------------
 
     async def terminate(self, inst: Instance, change: Change) -> None:
-        """Graceful stop: TERMINATING now, removed after the drawn termination time."""
+        """Graceful stop: TERMINATING now, removed after the drawn termination time.
+
+        An instance with no container (still waiting for room, or finished) goes at once."""
+        if inst.phase in HOLDS_NOTHING:
+            self.remove(inst, change)
+            return
         change.touch(inst)
         old_state = inst.state
         self.disarm(inst)
         self.world.dequeue(inst)
         await fire(inst, "terminate")
         seconds = self.engine.draws.seconds(self.engine.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
-        self._set_phase(inst, TERMINATE, self.engine.clock.now() + seconds, None, None)
+        set_phase(inst, TERMINATE, self.engine.clock.now() + seconds, None, None)
+        inst.is_ready = False
         change.after_commit.append(lambda: self.arm(inst))
         change.event(self._state_event(inst, old_state))
 
@@ -121,17 +127,19 @@ class Instances:
             change.touch(dep)
             dep.instance_ids.remove(inst.id)
         change.event(self.engine.events.record("instance.removed", instance_id=inst.id, deployment_id=inst.deployment_id))
-        if inst.node_id is not None and inst.phase != WAIT:
+        if inst.node_id is not None and inst.phase not in HOLDS_NOTHING:
             self.retry_waiting(inst.node_id, change)
 
     # --- timers ---------------------------------------------------------------------------------
 
     def arm(self, inst: Instance) -> None:
-        if inst.phase in TIMER_PHASES and inst.due is not None and inst.id in self.world.instances:
+        if inst.due is not None and inst.id in self.world.instances:
             self.engine.timers.set(f"instance:{inst.id}", inst.due, self._on_timer, inst.id, inst.phase)
+        self.containers.arm_readiness(inst)
 
     def disarm(self, inst: Instance) -> None:
         self.engine.timers.cancel(f"instance:{inst.id}")
+        self.engine.timers.cancel(f"ready:{inst.id}")
 
     async def _on_timer(self, instance_id: str, phase: str) -> None:
         inst = self.world.instances.get(instance_id)
@@ -139,29 +147,27 @@ class Instances:
             return  # the instance moved on after this timer was set
         change = self.engine.change()
         change.touch(inst)
+        containers = self.containers
+        held = inst.phase not in HOLDS_NOTHING
         if phase == PULL:
-            seconds = self.engine.draws.seconds(self.engine.settings.simulation.instance.start_seconds, inst.id, START)
-            self._set_phase(inst, START, self.engine.clock.now() + seconds, "ContainerCreating", "starting container")
-            change.after_commit.append(lambda: self.arm(inst))
-            change.event(self.engine.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
-        elif phase == START:
-            old_state = inst.state
-            await fire(inst, "started")
-            self._set_phase(inst, None, None, None, None)
-            change.event(self._state_event(inst, old_state))
+            await containers.pulled(inst, change)
+        elif phase == PULL_BACKOFF:
+            containers.begin_pull(inst)
+        elif phase in (START, BACKOFF):
+            await containers.start_container(inst, change)
+        elif phase == RUN:
+            await containers.ended(inst, change)
         elif phase == TERMINATE:
             self.remove(inst, change)
             self.engine.deployments.removed_instance(inst, change)
+        if inst.id in self.world.instances:
+            self.arm(inst)
+            if held and inst.phase in HOLDS_NOTHING and inst.node_id is not None:
+                self.retry_waiting(inst.node_id, change)  # finished for good: its room is free
         self.engine.apply(change)
-
-    # --- helpers ----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _set_phase(inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:
-        inst.phase, inst.due, inst.reason, inst.message = phase, due, reason, message
 
     def _state_event(self, inst: Instance, old_state: str):
         return self.engine.events.record(
             "instance.state", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
-            reason=inst.reason, **{"from": old_state, "to": inst.state},
+            reason=inst.reason, message=inst.message, **{"from": old_state, "to": inst.state},
         )

@@ -17,8 +17,14 @@ from edgesim.domain.states import InstanceState as S
 _LIVE = [S.PENDING_CREATE, S.RUNNING, S.FAILED, S.CREATE_FAIL, S.SUCCEEDED, S.UNKNOWN, S.FREEZE]
 
 TRANSITIONS = [
-    # image pulled and container started
-    {"trigger": "started", "source": S.PENDING_CREATE, "dest": S.RUNNING},
+    # the container started: the first time, or again after a back-off
+    {"trigger": "started", "source": [S.PENDING_CREATE, S.FAILED], "dest": S.RUNNING},
+    # the image cannot be pulled (not found): the instance cannot be created
+    {"trigger": "pull_failed", "source": S.PENDING_CREATE, "dest": S.CREATE_FAIL},
+    # the container ended badly (exit code, OOM kill, liveness kill); back-off or for good
+    {"trigger": "crashed", "source": S.RUNNING, "dest": S.FAILED},
+    # the container ended with code 0 and is not restarted
+    {"trigger": "completed", "source": S.RUNNING, "dest": S.SUCCEEDED},
     # graceful stop: on delete or when a rolling update replaces the instance
     {"trigger": "terminate", "source": _LIVE, "dest": S.TERMINATING},
 ]

@@ -12,6 +12,8 @@ from edgesim.domain.models import Deployment, Document, Group, Instance, Node
 from edgesim.domain.resources import Amounts, capacity_of, requests_of
 
 WAIT = "wait"  # instance phase: waiting for room on a node; it holds no resources
+DONE = "done"  # instance phase: finished for good (Succeeded, or Failed and not restarted)
+HOLDS_NOTHING = (WAIT, DONE)
 
 
 class World:
@@ -76,7 +78,7 @@ class World:
     def allocated_on(self, node_id: str) -> Amounts:
         total = Amounts()
         for inst in self.instances_on(node_id):
-            if inst.phase != WAIT:
+            if inst.phase not in HOLDS_NOTHING:
                 total += requests_of(inst.app)
         return total
 

@@ -1,0 +1,197 @@
+"""What happens inside a placed instance: image pull, container start, how the container ends,
+the restart policy with its back-off, and readiness.
+
+Each step is one clock timer on the instance (``phase``/``due``). When a container starts, the
+moment it will end (exit, OOM kill, liveness kill) is computed from its behaviour profile and
+scheduled once; readiness changes are scheduled the same way, one at a time. A healthy
+container therefore costs no timers at all while it runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from edgesim.domain.models import Instance
+from edgesim.domain.states import InstanceState
+from edgesim.engine.behaviors import Profile, draw
+from edgesim.engine.change import Change
+from edgesim.engine.lifecycle import fire
+from edgesim.engine.probes import ProbeScanner, ProbeTimes
+from edgesim.engine.world import DONE
+
+if TYPE_CHECKING:
+    from edgesim.engine.engine import Engine
+
+PULL, START, RUN, BACKOFF = "pull", "start", "run", "backoff"
+BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 10.0, 300.0, 600.0
+KILLED = 137  # exit code of a container killed by the runtime (OOM, liveness)
+
+
+class Containers:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def profile(self, inst: Instance) -> Profile:
+        return self.engine.behaviors.for_image(inst.app["image_url"])
+
+    def _now(self) -> float:
+        return self.engine.clock.now()
+
+    def _record_state(self, inst: Instance, old_state: str, change: Change) -> None:
+        change.event(self.engine.events.record(
+            "instance.state", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+            reason=inst.reason, message=inst.message, **{"from": old_state, "to": inst.state},
+        ))
+
+    async def _fire(self, inst: Instance, trigger: str, change: Change) -> None:
+        old = inst.state
+        if await fire(inst, trigger):
+            self._record_state(inst, old, change)
+
+    # --- pull and start ---------------------------------------------------------------------------
+
+    def begin_pull(self, inst: Instance) -> None:
+        profile = self.profile(inst)
+        seconds = draw(profile.pull.seconds, self.engine.draws.rng(inst.id, PULL, inst.pull_failures))
+        set_phase(inst, PULL, self._now() + seconds, "ContainerCreating", f"pulling image {inst.app['image_url']}")
+
+    async def pulled(self, inst: Instance, change: Change) -> None:
+        pull = self.profile(inst).pull
+        if pull.result == "not_found":
+            set_phase(inst, DONE, None, "ErrImagePull", f"image {inst.app['image_url']} not found")
+            await self._fire(inst, "pull_failed", change)
+            return
+        if pull.result == "flaky" and inst.pull_failures < pull.flaky_failures:
+            inst.pull_failures += 1
+            backoff = min(BACKOFF_START * 2 ** (inst.pull_failures - 1), BACKOFF_MAX)
+            set_phase(inst, "pull_backoff", self._now() + backoff, "ImagePullBackOff",
+                      f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
+            change.event(self.engine.events.record(
+                "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
+                attempt=inst.pull_failures, backoff=backoff,
+            ))
+            return
+        seconds = draw(self.profile(inst).start.seconds, self.engine.draws.rng(inst.id, START))
+        set_phase(inst, START, self._now() + seconds, "ContainerCreating", "starting container")
+        change.event(self.engine.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
+
+    async def start_container(self, inst: Instance, change: Change) -> None:
+        """The container runs from now: RUNNING, with its end and readiness planned ahead."""
+        if inst.attempt > 0:
+            inst.restarts += 1
+        inst.attempt += 1
+        inst.started_at = self._now()
+        profile = self.profile(inst)
+        inst.exit = self._plan_end(inst, profile)
+        set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], None, None)
+        has_readiness = bool(inst.app.get("readiness_probe"))
+        inst.is_ready = None if has_readiness else True
+        await self._fire(inst, "started", change)
+        self._plan_readiness(inst, profile, from_index=0)
+
+    # --- how a container ends ---------------------------------------------------------------------
+
+    def _plan_end(self, inst: Instance, profile: Profile, from_index: int = 0) -> dict[str, Any] | None:
+        """The first of: its scheduled exit, an OOM kill, a liveness kill; None if it runs on."""
+        ends: list[tuple[float, int, dict[str, Any]]] = []
+        if profile.exit is not None:
+            after = draw(profile.exit.after, self.engine.draws.rng(inst.id, "exit", inst.attempt))
+            code = profile.exit.code
+            ends.append((after, 1, {"code": code, "reason": "Completed" if code == 0 else "Error",
+                                    "message": f"container exited with code {code}"}))
+        limits = (inst.app.get("resources") or {}).get("limits") or {}
+        oom = profile.memory.oom_after(limits.get("memory"))
+        if oom is not None:
+            ends.append((oom, 0, {"code": KILLED, "reason": "OOMKilled",
+                                  "message": f"memory limit of {limits['memory']:g} MB exceeded"}))
+        scanner = self._scanner(inst, "liveness", profile)
+        if scanner is not None:
+            kill = scanner.liveness_kill(from_index)
+            if kill is not None:
+                cause = (
+                    {"look_again": True, "index": kill.index}
+                    if kill.look_again
+                    else {"code": KILLED, "reason": "Error", "message": "liveness probe failed 3 times; container killed"}
+                )
+                ends.append((kill.age, 2, cause))
+        if not ends:
+            return None
+        age, _, cause = min(ends, key=lambda e: (e[0], e[1]))
+        return {"age": age, **cause}
+
+    async def ended(self, inst: Instance, change: Change) -> None:
+        """The planned end came: apply the restart policy."""
+        plan = inst.exit or {}
+        if plan.get("look_again"):  # the liveness scan reached its horizon: scan further
+            inst.exit = self._plan_end(inst, self.profile(inst), from_index=plan["index"])
+            set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], None, None)
+            return
+        code, ran_for = plan["code"], self._now() - (inst.started_at or self._now())
+        self.engine.timers.cancel(f"ready:{inst.id}")
+        inst.readiness = None
+        inst.is_ready = False
+        policy = (inst.app.get("configs") or {}).get("restart_policy", "Always")
+        change.event(self.engine.events.record(
+            "instance.exited", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+            code=code, reason=plan["reason"], ran_for=round(ran_for, 6),
+        ))
+        restart = policy == "Always" or (policy == "OnFailure" and code != 0)
+        if restart:
+            if ran_for >= BACKOFF_RESET_AFTER:
+                inst.next_backoff = BACKOFF_START
+            backoff = inst.next_backoff
+            inst.next_backoff = min(backoff * 2, BACKOFF_MAX)
+            set_phase(inst, BACKOFF, self._now() + backoff, "CrashLoopBackOff",
+                      f"back-off {backoff:g}s restarting failed container ({plan['reason']}, exit code {code})")
+            await self._fire(inst, "crashed", change)
+        elif code == 0:
+            set_phase(inst, DONE, None, "Completed", plan["message"])
+            await self._fire(inst, "completed", change)
+        else:
+            set_phase(inst, DONE, None, plan["reason"], plan["message"])
+            await self._fire(inst, "crashed", change)
+        inst.exit = None
+
+    # --- readiness --------------------------------------------------------------------------------
+
+    def _scanner(self, inst: Instance, kind: str, profile: Profile) -> ProbeScanner | None:
+        times = ProbeTimes.of(inst.app.get(f"{kind}_probe"))
+        if times is None:
+            return None
+        draws, attempt = self.engine.draws, inst.attempt
+        return ProbeScanner(times, getattr(profile, kind), lambda k: draws.rng(inst.id, attempt, kind, k))
+
+    def _plan_readiness(self, inst: Instance, profile: Profile, from_index: int) -> None:
+        scanner = self._scanner(inst, "readiness", profile)
+        outcome = None if scanner is None else scanner.next_readiness(inst.is_ready, from_index)
+        if outcome is None:
+            inst.readiness = None
+            return
+        inst.readiness = {"due": inst.started_at + outcome.age, "value": outcome.value,
+                          "index": outcome.index, "look_again": outcome.look_again}
+        self.arm_readiness(inst)
+
+    def arm_readiness(self, inst: Instance) -> None:
+        if inst.readiness is not None and inst.id in self.engine.world.instances:
+            self.engine.timers.set(f"ready:{inst.id}", inst.readiness["due"], self._readiness_due, inst.id)
+
+    def _readiness_due(self, instance_id: str) -> None:
+        inst = self.engine.world.instances.get(instance_id)
+        if inst is None or inst.readiness is None or inst.state != InstanceState.RUNNING:
+            return
+        change = self.engine.change()
+        change.touch(inst)
+        planned = inst.readiness
+        if not planned["look_again"]:
+            inst.is_ready = planned["value"]
+            change.event(self.engine.events.record(
+                "instance.ready", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+                ready=inst.is_ready,
+            ))
+        next_index = planned["index"] + (0 if planned["look_again"] else 1)
+        self._plan_readiness(inst, self.profile(inst), from_index=next_index)
+        self.engine.apply(change)
+
+
+def set_phase(inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:
+    inst.phase, inst.due, inst.reason, inst.message = phase, due, reason, message
