@@ -72,7 +72,7 @@ async def test_crash_loop_back_off_doubles_to_300_seconds(api):
     failures = [t for t, to, _ in events if to == "FAILED"]
     starts = [t for t, to, _ in events if to == "RUNNING"]
     assert failures[:7] == [33, 73, 123, 193, 303, 493, 823]
-    gaps = [start - fail for fail, start in zip(failures, starts[1:])]
+    gaps = [start - fail for fail, start in zip(failures, starts[1:], strict=False)]
     assert gaps[:7] == [10, 20, 40, 80, 160, 300, 300]
     inst = await instance(api, dep)
     assert inst["restarts"] == len(starts) - 1
@@ -198,7 +198,7 @@ async def test_flapping_readiness_is_deterministic_and_counts_agree(api, tmp_pat
     finally:
         await stop_api(other)
     assert len(first) > 10  # it really flaps
-    assert all(a[1] != b[1] for a, b in zip(first, first[1:]))  # every event is a change
+    assert all(a[1] != b[1] for a, b in zip(first, first[1:], strict=False))  # every event is a change
 
 
 async def test_without_a_readiness_probe_a_running_instance_is_ready(api):
