@@ -105,6 +105,8 @@ class InstanceTimings(_Strict):
 
 class NodeTimings(_Strict):
     connect_seconds: Seconds = (5.0, 15.0)  # a registered or restarted node's agent connecting
+    heartbeat_seconds: Annotated[float, Field(gt=0)] = 10.0
+    grace_seconds: Annotated[float, Field(ge=0)] = 40.0  # silent this long: the node is FAIL
 
     _seconds = field_validator("connect_seconds")(_check_seconds)
 

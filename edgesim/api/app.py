@@ -9,6 +9,7 @@ from edgesim.api.auth import TokenAuth
 from edgesim.api.errors import error_middleware, unknown_api
 from edgesim.control import behaviors as control_behaviors
 from edgesim.control import fleet as control_fleet
+from edgesim.control import nodes as control_nodes
 from edgesim.control import routes as control_routes
 from edgesim.engine.engine import Engine
 
@@ -25,6 +26,7 @@ def build_app(engine: Engine) -> web.Application:
     app.add_routes(control_routes.routes(engine))
     app.add_routes(control_fleet.routes(engine))
     app.add_routes(control_behaviors.routes(engine))
+    app.add_routes(control_nodes.routes(engine))
 
     async def unknown(request: web.Request) -> web.Response:
         raise unknown_api(f"{request.method} {request.path}")

@@ -31,7 +31,9 @@ class Node(Document):
     """An edge node. ``hardware`` holds the generated, read-only facts (cpu, os, IPs...).
 
     ``connect_due`` is when its simulated agent connects (a registered or restarted node), so a
-    restarted server can re-arm that timer. Group membership lives on the groups.
+    restarted server can re-arm that timer. Heartbeats are derived, never stored: a node
+    reports every heartbeat period unless ``silent_since`` is set. Group membership lives on
+    the groups.
     """
 
     id: str
@@ -48,6 +50,8 @@ class Node(Document):
     ntp_servers: list[str] = field(default_factory=list)
     error_reason: str = ""
     connect_due: float | None = None
+    silent_since: float | None = None  # its agent stopped reporting (partition, stop, fault)
+    lost_at: float | None = None  # when its instances were declared lost (the node marked FAIL)
 
 
 @dataclass(slots=True)
@@ -98,7 +102,8 @@ class Instance(Document):
     ``attempt`` (how many containers were started), ``next_backoff`` (seconds to wait before the
     next restart), ``exit`` (how the running container is planned to end: code, reason,
     message), ``readiness`` (the next planned readiness change: due, value, probe index),
-    ``pull_failures`` (failed pulls so far).
+    ``pull_failures`` (failed pulls so far). Node loss: ``lost`` (what it was before its node
+    was lost; its timers are paused meanwhile), ``migrate_due``, ``replaced_by``.
     """
 
     id: str
@@ -121,3 +126,6 @@ class Instance(Document):
     exit: dict[str, Any] | None = None
     readiness: dict[str, Any] | None = None
     pull_failures: int = 0
+    lost: dict[str, Any] | None = None  # state, reason, message before its node was lost
+    migrate_due: float | None = None  # when it is recreated elsewhere if its node stays lost
+    replaced_by: str | None = None  # the instance recreated in its place (it is a stale copy)

@@ -21,6 +21,7 @@ from edgesim.engine.clock import Clock
 from edgesim.engine.deployments import Deployments
 from edgesim.engine.draws import Draws
 from edgesim.engine.events import EventLog
+from edgesim.engine.failover import Failover
 from edgesim.engine.groups import Groups
 from edgesim.engine.ids import IdFactory
 from edgesim.engine.instances import Instances
@@ -56,6 +57,7 @@ class Engine:
         self.deployments = Deployments(self)
         self.nodes = Nodes(self)
         self.groups = Groups(self)
+        self.failover = Failover(self)
         store.meta_provider = self._meta
 
     # --- start-up and persistence -------------------------------------------------------------

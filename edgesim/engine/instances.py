@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
-from edgesim.domain.states import NodeState
+from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
 from edgesim.engine.containers import BACKOFF, PULL, RUN, START, Containers, set_phase
 from edgesim.engine.lifecycle import fire
@@ -115,7 +115,7 @@ class Instances:
         set_phase(inst, TERMINATE, self.engine.clock.now() + seconds, None, None)
         inst.is_ready = False
         change.after_commit.append(lambda: self.arm(inst))
-        change.event(self._state_event(inst, old_state))
+        change.event(self.state_event(inst, old_state))
 
     def remove(self, inst: Instance, change: Change) -> None:
         """Gone at once (forced delete, or the end of termination); frees its node for waiters."""
@@ -133,13 +133,15 @@ class Instances:
     # --- timers ---------------------------------------------------------------------------------
 
     def arm(self, inst: Instance) -> None:
+        if inst.state == InstanceState.UNKNOWN:
+            return  # its node is lost: its timers wait for the node to come back
         if inst.due is not None and inst.id in self.world.instances:
             self.engine.timers.set(f"instance:{inst.id}", inst.due, self._on_timer, inst.id, inst.phase)
         self.containers.arm_readiness(inst)
 
     def disarm(self, inst: Instance) -> None:
-        self.engine.timers.cancel(f"instance:{inst.id}")
-        self.engine.timers.cancel(f"ready:{inst.id}")
+        for key in ("instance", "ready", "migrate"):
+            self.engine.timers.cancel(f"{key}:{inst.id}")
 
     async def _on_timer(self, instance_id: str, phase: str) -> None:
         inst = self.world.instances.get(instance_id)
@@ -166,7 +168,7 @@ class Instances:
                 self.retry_waiting(inst.node_id, change)  # finished for good: its room is free
         self.engine.apply(change)
 
-    def _state_event(self, inst: Instance, old_state: str):
+    def state_event(self, inst: Instance, old_state: str):
         return self.engine.events.record(
             "instance.state", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
             reason=inst.reason, message=inst.message, **{"from": old_state, "to": inst.state},

@@ -15,6 +15,7 @@ from transitions.extensions.asyncio import AsyncMachine
 from edgesim.domain.states import InstanceState as S
 
 _LIVE = [S.PENDING_CREATE, S.RUNNING, S.FAILED, S.CREATE_FAIL, S.SUCCEEDED, S.UNKNOWN, S.FREEZE]
+_RECOVERABLE = [S.PENDING_CREATE, S.RUNNING, S.FAILED, S.CREATE_FAIL, S.SUCCEEDED]
 
 TRANSITIONS = [
     # the container started: the first time, or again after a back-off
@@ -27,6 +28,10 @@ TRANSITIONS = [
     {"trigger": "completed", "source": S.RUNNING, "dest": S.SUCCEEDED},
     # graceful stop: on delete or when a rolling update replaces the instance
     {"trigger": "terminate", "source": _LIVE, "dest": S.TERMINATING},
+    # its node stopped reporting: nobody knows what the container does
+    {"trigger": "node_lost", "source": _RECOVERABLE, "dest": S.UNKNOWN},
+    # its node came back: the instance is what it was (one trigger per state it may return to)
+    *({"trigger": f"recover_{s.value.lower()}", "source": S.UNKNOWN, "dest": s} for s in _RECOVERABLE),
 ]
 
 MACHINE = AsyncMachine(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from edgesim.domain.errors import DuplicateName, InUse, NotFound, ReferenceNotFound
+from edgesim.domain.errors import DuplicateName, InUse, NotAllowed, NotFound, ReferenceNotFound
 from edgesim.domain.models import Group, Node
 from edgesim.domain.states import NodeState
 from edgesim.engine.change import Change
@@ -96,15 +96,19 @@ class Nodes:
 
     async def delete(self, project_id: str, node_id: str) -> None:
         node = self.get(project_id, node_id)
-        if self.world.instances_on(node.id):
+        stale = [i for i in self.world.instances_on(node.id) if i.replaced_by is not None]
+        if len(stale) < len(self.world.instances_on(node.id)):
             raise InUse(f"edge node {node.name} still has application instances; delete its deployments first")
         change = self.engine.change()
+        for inst in stale:  # copies already recreated elsewhere go with their node
+            self.engine.instances.remove(inst, change)
         for group_id in self.world.group_ids_of(node.id):
             group = self.world.groups[group_id]
             change.touch(group)
             self.world.unbind(group, node.id)
         change.touch(node)
-        self.engine.timers.cancel(f"node:{node.id}")
+        for key in ("node", "node-lost"):
+            self.engine.timers.cancel(f"{key}:{node.id}")
         self.world.remove_node(node)
         change.event(self.engine.events.record("node.deleted", node_id=node.id))
         await self.engine.commit(change)
@@ -114,11 +118,12 @@ class Nodes:
         node = self.get(project_id, node_id)
         change = self.engine.change()
         if action == "stop" and node.state != NodeState.STOPPED:
-            self._set_state(node, NodeState.STOPPED, change)
+            self.set_state(node, NodeState.STOPPED, change)
             node.connect_due = None
             self.engine.timers.cancel(f"node:{node.id}")
+            self.engine.failover.go_silent(node, change, reason="stopped")
         elif action == "start" and node.state == NodeState.STOPPED:
-            self._set_state(node, NodeState.UNCONNECTED, change)
+            self.set_state(node, NodeState.UNCONNECTED, change)
             self._schedule_connect(node, change)
         await self.engine.commit(change)
         return node
@@ -181,18 +186,40 @@ class Nodes:
     def arm(self, node: Node) -> None:
         if node.connect_due is not None and node.id in self.world.nodes:
             self.engine.timers.set(f"node:{node.id}", node.connect_due, self._on_connect, node.id)
+        self.engine.failover.arm(node)
 
-    def _on_connect(self, node_id: str) -> None:
+    async def disconnect(self, node: Node) -> Node:
+        """Cut the node off: its agent stops reporting (the containers run on at the edge)."""
+        if node.state not in (NodeState.RUNNING, NodeState.FAIL):
+            raise NotAllowed(f"edge node {node.name} is {node.state}; only a connected node can be cut off")
+        change = self.engine.change()
+        self.engine.failover.go_silent(node, change, reason="disconnected")
+        await self.engine.commit(change)
+        return node
+
+    async def connect(self, node: Node) -> Node:
+        """Let the node report again now (a cut-off node, or a registered one not yet connected)."""
+        if node.state == NodeState.STOPPED:
+            raise NotAllowed(f"edge node {node.name} is STOPPED; start it with the node action instead")
+        change = self.engine.change()
+        change.touch(node)
+        node.connect_due = None
+        self.engine.timers.cancel(f"node:{node.id}")
+        await self.engine.failover.back(node, change)
+        await self.engine.commit(change)
+        return node
+
+    async def _on_connect(self, node_id: str) -> None:
         node = self.world.nodes.get(node_id)
         if node is None or node.connect_due is None:
             return
         change = self.engine.change()
-        self._set_state(node, NodeState.RUNNING, change)
+        change.touch(node)
         node.connect_due = None
-        self.engine.instances.retry_waiting(node.id, change)
+        await self.engine.failover.back(node, change)
         self.engine.apply(change)
 
-    def _set_state(self, node: Node, state: str, change: Change) -> None:
+    def set_state(self, node: Node, state: str, change: Change) -> None:
         change.touch(node)
         old = node.state
         node.state = state

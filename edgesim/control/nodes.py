@@ -1,0 +1,53 @@
+"""Drive node faults by hand: POST /edgesim/nodes/{node_id}/disconnect and /connect.
+
+``disconnect`` cuts the node off (its agent stops reporting; the containers run on at the
+edge): it turns FAIL after the grace period and its instances UNKNOWN. ``connect`` lets it
+report again: it turns RUNNING and its instances carry on (or, if they were recreated
+elsewhere meanwhile, are cleaned up). ``GET /edgesim/nodes/{node_id}`` shows the agent's view.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from edgesim.api.errors import IEFError, json_response
+from edgesim.domain.models import Node
+from edgesim.engine.engine import Engine
+
+
+def agent_view(engine: Engine, node: Node) -> dict:
+    heartbeat = engine.failover.last_heartbeat(node)
+    return {
+        "node_id": node.id,
+        "name": node.name,
+        "state": node.state,
+        "silent_since": node.silent_since,
+        "lost_at": node.lost_at,
+        "last_heartbeat": heartbeat,
+        "last_heartbeat_at": None if heartbeat is None else engine.clock.timestamp(heartbeat).isoformat().replace("+00:00", "Z"),
+    }
+
+
+def routes(engine: Engine) -> list[web.RouteDef]:
+    def node_of(request: web.Request) -> Node:
+        node = engine.world.nodes.get(request.match_info["node_id"])
+        if node is None:
+            raise IEFError(404, "EDGESIM.0404", f"edge node {request.match_info['node_id']} not found")
+        return node
+
+    async def show(request: web.Request) -> web.Response:
+        return json_response(agent_view(engine, node_of(request)))
+
+    async def disconnect(request: web.Request) -> web.Response:
+        node = await engine.nodes.disconnect(node_of(request))
+        return json_response(agent_view(engine, node))
+
+    async def connect(request: web.Request) -> web.Response:
+        node = await engine.nodes.connect(node_of(request))
+        return json_response(agent_view(engine, node))
+
+    return [
+        web.get("/edgesim/nodes/{node_id}", show, allow_head=False),
+        web.post("/edgesim/nodes/{node_id}/disconnect", disconnect),
+        web.post("/edgesim/nodes/{node_id}/connect", connect),
+    ]

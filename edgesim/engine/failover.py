@@ -1,0 +1,161 @@
+"""Node loss, toleration and migration (ief-api.md section 7).
+
+Heartbeats are derived, not polled: a connected node reports every heartbeat period; when it
+goes silent (a partition, a stop, a fault) one timer is set for ``silent_since + grace``. When
+it fires the node is lost: a RUNNING node turns FAIL, and its instances turn UNKNOWN (reason
+``NodeLost``) with their own timers paused: the containers may well run on at the edge.
+
+Instances of group deployments with ``migration`` are recreated on another node of the group
+``toleration_seconds`` after the loss (placement as usual; without room they wait for it). The
+stale copy stays UNKNOWN (reason ``Migrated``) until its node returns and it is cleaned up.
+When a node returns before that, its instances carry on as they were.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from edgesim.domain.models import Instance, Node
+from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine.change import Change
+from edgesim.engine.containers import set_phase
+from edgesim.engine.lifecycle import fire
+from edgesim.engine.world import DONE, WAIT
+
+if TYPE_CHECKING:
+    from edgesim.engine.engine import Engine
+
+
+class Failover:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.world = engine.world
+
+    @property
+    def _timings(self):
+        return self.engine.settings.simulation.node
+
+    def last_heartbeat(self, node: Node) -> float | None:
+        """When the node last reported (derived from the clock), or None if it never did."""
+        if node.state in (NodeState.UNCONNECTED,) and node.silent_since is None:
+            return None
+        period = self._timings.heartbeat_seconds
+        until = node.silent_since if node.silent_since is not None else self.engine.clock.now()
+        return max(node.created_at, until - (until - node.created_at) % period)
+
+    # --- going silent and coming back ---------------------------------------------------------------
+
+    def go_silent(self, node: Node, change: Change, reason: str) -> None:
+        """The node's agent stops reporting now; it is lost after the grace period."""
+        if node.silent_since is not None:
+            return
+        change.touch(node)
+        node.silent_since = self.engine.clock.now()
+        change.event(self.engine.events.record("node.silent", node_id=node.id, reason=reason))
+        change.after_commit.append(lambda: self.arm(node))
+
+    def arm(self, node: Node) -> None:
+        if node.silent_since is not None and node.lost_at is None and node.id in self.world.nodes:
+            due = node.silent_since + self._timings.grace_seconds
+            self.engine.timers.set(f"node-lost:{node.id}", due, self._grace_over, node.id)
+        for inst in self.world.instances_on(node.id):
+            self.arm_migration(inst)
+
+    async def back(self, node: Node, change: Change) -> None:
+        """The node reports again: it is RUNNING, its instances carry on, stale copies go."""
+        change.touch(node)
+        self.engine.timers.cancel(f"node-lost:{node.id}")
+        was_lost = node.lost_at is not None
+        node.silent_since = None
+        node.lost_at = None
+        if node.state != NodeState.RUNNING:
+            self.engine.nodes.set_state(node, NodeState.RUNNING, change)
+        if was_lost:
+            for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
+                await self._recover(inst, change)
+        self.engine.instances.retry_waiting(node.id, change)
+
+    # --- lost ----------------------------------------------------------------------------------------
+
+    async def _grace_over(self, node_id: str) -> None:
+        node = self.world.nodes.get(node_id)
+        if node is None or node.silent_since is None or node.lost_at is not None:
+            return
+        change = self.engine.change()
+        change.touch(node)
+        node.lost_at = self.engine.clock.now()
+        if node.state == NodeState.RUNNING:
+            self.engine.nodes.set_state(node, NodeState.FAIL, change)
+        for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
+            await self._lose(inst, node, change)
+        self.engine.apply(change)
+
+    async def _lose(self, inst: Instance, node: Node, change: Change) -> None:
+        if inst.state in (InstanceState.TERMINATING, InstanceState.UNKNOWN) or inst.phase == WAIT:
+            return  # terminating ones finish anyway; waiting ones run nothing there
+        change.touch(inst)
+        self.engine.instances.disarm(inst)
+        inst.lost = {"state": inst.state, "reason": inst.reason, "message": inst.message,
+                     "phase": inst.phase, "due": inst.due}
+        old = inst.state
+        await fire(inst, "node_lost")
+        inst.reason, inst.message = "NodeLost", f"node {node.name} stopped reporting"
+        change.event(self.engine.instances.state_event(inst, old))
+        dep = self.world.deployments.get(inst.deployment_id)
+        if dep is not None and dep.group_id is not None and dep.app.get("migration"):
+            inst.migrate_due = node.lost_at + float(dep.app.get("toleration_seconds", 300))
+            change.after_commit.append(lambda: self.arm_migration(inst))
+
+    async def _recover(self, inst: Instance, change: Change) -> None:
+        change.touch(inst)
+        self.engine.timers.cancel(f"migrate:{inst.id}")
+        inst.migrate_due = None
+        if inst.replaced_by is not None:
+            replacement = self.world.instances.get(inst.replaced_by)
+            if replacement is not None and replacement.phase == WAIT:
+                # the copy made elsewhere never got a node: keep this one, drop that one
+                change.event(self.engine.events.record(
+                    "instance.migration_undone", instance_id=inst.id, deployment_id=inst.deployment_id,
+                    new_instance_id=replacement.id, node_id=inst.node_id,
+                ))
+                self.engine.instances.remove(replacement, change)
+                inst.replaced_by = None
+            else:
+                self.engine.instances.remove(inst, change)
+                change.event(self.engine.events.record(
+                    "instance.cleaned_up", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+                ))
+                return
+        lost, inst.lost = inst.lost, None
+        if lost is not None and inst.state == InstanceState.UNKNOWN:
+            old = inst.state
+            await fire(inst, f"recover_{lost['state'].lower()}")
+            set_phase(inst, lost["phase"], lost["due"], lost["reason"], lost["message"])
+            change.event(self.engine.instances.state_event(inst, old))
+        change.after_commit.append(lambda: self.engine.instances.arm(inst))
+
+    # --- migration -----------------------------------------------------------------------------------
+
+    def arm_migration(self, inst: Instance) -> None:
+        if inst.migrate_due is not None and inst.id in self.world.instances:
+            self.engine.timers.set(f"migrate:{inst.id}", inst.migrate_due, self._migrate, inst.id)
+
+    def _migrate(self, instance_id: str) -> None:
+        inst = self.world.instances.get(instance_id)
+        dep = self.world.deployments.get(inst.deployment_id) if inst else None
+        if inst is None or inst.migrate_due is None or inst.state != InstanceState.UNKNOWN or dep is None:
+            return
+        change = self.engine.change()
+        change.touch(inst)
+        inst.migrate_due = None
+        from_node = inst.node_id
+        replacement = self.engine.instances.create(dep, None, change)
+        inst.replaced_by = replacement.id
+        # a stale copy holds nothing; ``lost`` keeps what it was, should its node come back
+        # before the copy made elsewhere finds a node
+        set_phase(inst, DONE, None, "Migrated", f"recreated as {replacement.id}; removed when its node returns")
+        change.event(self.engine.events.record(
+            "instance.migrated", deployment_id=dep.id, instance_id=inst.id, new_instance_id=replacement.id,
+            from_node=from_node, to_node=replacement.node_id, reason="NodeLost",
+        ))
+        self.engine.apply(change)
