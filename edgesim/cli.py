@@ -7,8 +7,6 @@ import json
 import logging
 import signal
 import sys
-import urllib.error
-import urllib.request
 
 import click
 
@@ -61,58 +59,6 @@ async def _serve(server: Server) -> None:
         click.echo("edgesim stopped.", err=True)
 
 
-def _range(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    low, sep, high = text.partition(",")
-    try:
-        return [int(low), int(high or low)]
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not LOW,HIGH (whole numbers)") from None
-
-
-@main.command()
-@click.option("--url", default="http://127.0.0.1:8080", show_default=True, help="The running edgesim.")
-@click.option("--nodes", required=True, type=click.IntRange(0, 100_000), help="How many nodes to create.")
-@click.option("--group", "groups", multiple=True, metavar="NAME=COUNT", help="A group of COUNT of the new nodes (repeatable).")
-@click.option("--prefix", default="node", show_default=True, help="Node names are PREFIX-001, PREFIX-002, ...")
-@click.option("--cpu", default=None, metavar="LOW,HIGH", help="Cores per node, drawn uniformly.")
-@click.option("--memory-mb", default=None, metavar="LOW,HIGH", help="Memory per node in MB, drawn uniformly.")
-@click.option("--project-id", default=None, help="Project of the nodes (default: the configured fleet's).")
-def fleet(url, nodes, groups, prefix, cpu, memory_mb, project_id) -> None:
-    """Create many nodes (and groups of them) on a running edgesim in one call."""
-    body: dict = {"nodes": nodes, "groups": {}, "name_prefix": prefix}
-    for item in groups:
-        name, sep, count = item.partition("=")
-        if not sep or not count.isdigit():
-            raise click.BadParameter(f"{item!r} is not NAME=COUNT", param_hint="--group")
-        body["groups"][name] = int(count)
-    profile = {k: v for k, v in (("cpu", _range(cpu)), ("memory_mb", _range(memory_mb))) if v is not None}
-    if profile:
-        body["profile"] = profile
-    if project_id:
-        body["project_id"] = project_id
-    status, answer = _post_json(f"{url.rstrip('/')}/edgesim/fleet", body)
-    if status != 201:
-        raise click.ClickException(f"{answer.get('error_code', status)}: {answer.get('error_msg', answer)}")
-    click.echo(f"created {answer['nodes']} nodes in project {answer['project_id']}")
-    for group in answer["groups"]:
-        click.echo(f"  group {group['name']}: {group['id']} ({len(group['node_ids'])} nodes)")
-
-
-def _post_json(url: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=600) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
-    except urllib.error.URLError as exc:
-        raise click.ClickException(f"cannot reach edgesim at {url}: {exc.reason}") from None
-
-
 def _print_banner(server: Server) -> None:
     account = server.settings.account(server.settings.fleet.project_id) or server.settings.accounts[0]
     token = account.tokens[0] if account.tokens else "<no static token configured>"
@@ -125,7 +71,19 @@ def _print_banner(server: Server) -> None:
         f"  token:      {token}   (send as X-Auth-Token)",
         f"  try:        curl -s -H 'X-Auth-Token: {token}' {nodes_url}",
     ]
+    if not server.settings.auth.dev_tokens:  # same four lines: scripts read the banner
+        user = {"name": account.user, "password": "...", "domain": {"name": account.domain}}
+        login = json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": user}},
+                                     "scope": {"project": {"id": account.project_id}}}})
+        lines[2] = f"  token:      dev tokens are off: log in as {account.domain}/{account.user} or sign with AK/SK"
+        lines[3] = f"  try:        curl -si -X POST {server.url}/v3/auth/tokens -d '{login}'"
     if server.seed_note:
         click.echo(f"note: {server.seed_note}", err=True)
     click.echo("\n".join(lines))
     sys.stdout.flush()
+
+
+# The commands that talk to a running server live in their own module.
+from edgesim import client_commands  # noqa: E402  (registers onto ``main``)
+
+client_commands.register(main)

@@ -61,8 +61,22 @@ class Account(_Strict):
     project_name: str
     access_key: str = ""
     secret_key: str = ""
-    tokens: list[str] = []
+    tokens: list[str] = []  # static development tokens (see AuthSettings.dev_tokens)
     quotas: Quotas = Quotas()
+
+
+class AuthSettings(_Strict):
+    """How IEF callers may prove who they are. IAM tokens and AK/SK signatures always work;
+    the static per-account tokens only while ``dev_tokens`` is on (switch it off to make a
+    client go through a real login)."""
+
+    dev_tokens: bool = True
+
+
+class AdminSettings(_Strict):
+    """The control surface (/edgesim/) asks for ``X-Admin-Token: <token>`` when a token is set."""
+
+    token: Annotated[str, Field(min_length=1)] | None = None
 
 
 class FleetProfile(_Strict):
@@ -131,6 +145,8 @@ class Settings(_Strict):
     fleet: Fleet
     simulation: Simulation = Simulation()
     behaviors: list[Profile] = []  # image behaviour profiles, first match wins
+    auth: AuthSettings = AuthSettings()
+    admin: AdminSettings = AdminSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -142,6 +158,11 @@ class Settings(_Strict):
         tokens = [t for a in self.accounts for t in a.tokens]
         if len(set(tokens)) != len(tokens):
             raise ValueError("accounts: a token appears twice")
+        keys = [a.access_key for a in self.accounts if a.access_key]
+        if len(set(keys)) != len(keys):
+            raise ValueError("accounts: an access_key appears twice")
+        if any(bool(a.access_key) != bool(a.secret_key) for a in self.accounts):
+            raise ValueError("accounts: access_key and secret_key go together")
         if self.fleet.project_id not in projects:
             raise ValueError(f"fleet.project_id {self.fleet.project_id!r} is not an account's project")
         return self

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from edgesim.server import Server, ServerOptions
-from edgesim.settings import load_settings
+from edgesim.settings import Settings, load_settings
 
 PROJECT_ID = "0605767a3300d5762fb7c0186d2a0a1f"
 TOKEN = "edgesim-dev-token"
@@ -81,8 +81,8 @@ class Api:
         return await self.post(self.v2("deployments"), body)
 
 
-async def start_api(db: Path | str, seed: int | None = 0):
-    server = Server(load_settings(), ServerOptions(port=0, db=str(db), clock="virtual", seed=seed))
+async def start_api(db: Path | str, seed: int | None = 0, settings: Settings | None = None):
+    server = Server(settings or load_settings(), ServerOptions(port=0, db=str(db), clock="virtual", seed=seed))
     await server.start()
     return Api(server.url, aiohttp.ClientSession(), server)
 

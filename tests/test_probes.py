@@ -7,11 +7,12 @@ import random
 import pytest
 
 from edgesim.engine.behaviors import ProbeBehavior
-from edgesim.engine.probes import HORIZON, ProbeScanner, ProbeTimes
+from edgesim.engine.probes import HORIZON, ProbeScanner, ProbeTimes, Window
 
 
-def scanner(delay=10, timeout=1, **behavior):
-    return ProbeScanner(ProbeTimes(delay, timeout), ProbeBehavior(**behavior), lambda k: random.Random(f"t:{k}"))
+def scanner(delay=10, timeout=1, extra: list[Window] = (), **behavior):
+    windows = [w for w in [Window.of(ProbeBehavior(**behavior))] if w] + list(extra)
+    return ProbeScanner(ProbeTimes(delay, timeout), windows, lambda k: random.Random(f"t:{k}"))
 
 
 def brute_force_kill(s: ProbeScanner, probes: int) -> float | None:
@@ -21,6 +22,11 @@ def brute_force_kill(s: ProbeScanner, probes: int) -> float | None:
         if streak == 3:
             return s.times.age(k) + s.times.timeout
     return None
+
+
+def test_overlapping_windows_kill_like_probing_one_by_one():
+    s = scanner(fail_from=100, fail_until=115, extra=[Window(110, 135, 1.0)])
+    assert s.liveness_kill().age == brute_force_kill(s, 100) == 121
 
 
 @pytest.mark.parametrize(
@@ -34,8 +40,15 @@ def test_liveness_kill_matches_probing_one_by_one(behavior):
     assert (found.age if found else None) == brute_force_kill(s, 2000)
 
 
-def test_readiness_sequence_matches_probing_one_by_one():
-    s = scanner(fail_from=0, probability=0.4)
+@pytest.mark.parametrize(
+    "s",
+    [
+        scanner(fail_from=0, probability=0.4),
+        scanner(fail_from=100, fail_until=400, extra=[Window(300, 900, 1.0), Window(1500, None, 0.2)]),
+        scanner(extra=[Window(50, 80), Window(75, 200, 1.0), Window(1000, 1100, 0.7)]),
+    ],
+)
+def test_readiness_sequence_matches_probing_one_by_one(s):
     ready, streak, expected = None, 0, []
     for k in range(500):
         fails = s.fails(k)

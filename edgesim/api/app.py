@@ -4,29 +4,52 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edgesim.api import v2_deployments, v2_groups, v2_nodes, v2_quotas
-from edgesim.api.auth import TokenAuth
+from edgesim.api import iam, v2_deployments, v2_groups, v2_nodes, v2_quotas, v3_deployments, v3_pods
+from edgesim.api.auth import Auth
+from edgesim.api.chaos_middleware import chaos_middleware
 from edgesim.api.errors import error_middleware, unknown_api
 from edgesim.control import behaviors as control_behaviors
+from edgesim.control import chaos as control_chaos
 from edgesim.control import fleet as control_fleet
 from edgesim.control import nodes as control_nodes
 from edgesim.control import routes as control_routes
+from edgesim.control import stream as control_stream
+from edgesim.control.guard import admin_middleware
+from edgesim.control.metrics import Metrics
 from edgesim.engine.engine import Engine
 
 MAX_BODY = 12 * 1024 * 1024  # the API gateway's limit; larger bodies answer 413 APIGW.0201
 
 
 def build_app(engine: Engine) -> web.Application:
-    auth = TokenAuth(engine.settings)
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware, auth.middleware])
+    auth = Auth(engine.settings, engine.tokens)
+    metrics = Metrics(engine)
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[
+            metrics.middleware,
+            error_middleware,
+            admin_middleware(engine.settings.admin.token),
+            chaos_middleware(engine),
+            auth.middleware,
+        ],
+    )
+    app.add_routes(iam.routes(engine))
     app.add_routes(v2_deployments.routes(engine))
     app.add_routes(v2_nodes.routes(engine))
     app.add_routes(v2_groups.routes(engine))
     app.add_routes(v2_quotas.routes(engine))
+    app.add_routes(v3_deployments.routes(engine))
+    app.add_routes(v3_pods.routes(engine))
     app.add_routes(control_routes.routes(engine))
     app.add_routes(control_fleet.routes(engine))
     app.add_routes(control_behaviors.routes(engine))
     app.add_routes(control_nodes.routes(engine))
+    app.add_routes(control_chaos.routes(engine))
+    streams = control_stream.EventStreams(engine)
+    app.add_routes(streams.routes())
+    app.on_shutdown.append(streams.close_all)
+    app.add_routes(metrics.routes())
 
     async def unknown(request: web.Request) -> web.Response:
         raise unknown_api(f"{request.method} {request.path}")

@@ -68,7 +68,7 @@ def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "node_ids": list(dep.node_ids),
         "group_id": dep.group_id or "",
         "group_name": _group_name(engine, dep.group_id),
-        "replicas": len(dep.node_ids) or 1,
+        "replicas": dep.replicas,
         "ready_replicas": sum(1 for i in instances if i.state == InstanceState.RUNNING and i.is_ready),
         "toleration_seconds": dep.app.get("toleration_seconds"),
         "migration": dep.app.get("migration"),

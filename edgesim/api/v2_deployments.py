@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from edgesim.api.deployment_models import CreateBody, UpdateBody, app_changes, app_spec
-from edgesim.api.errors import bad_request, json_response
-from edgesim.api.paging import has_tags, page_params, paged, sort_descending, tag_filter
+from edgesim.api.deployment_queries import force_delete, listed_deployments
+from edgesim.api.errors import json_response
 from edgesim.api.serializers import v2_deployment
 from edgesim.api.validation import parse
 from edgesim.engine.engine import Engine
@@ -30,24 +30,8 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return json_response({"deployment": v2_deployment(engine, dep)}, status=201)
 
     async def list_(request: web.Request) -> web.Response:
-        limit, offset = page_params(request, default_limit=10, max_limit=100)
-        descending = sort_descending(request)
-        name = request.query.get("name")
-        node_id = request.query.get("node_id")
-        group_id = request.query.get("group_id")
-        tags = tag_filter(request)
-        project_id = request.match_info["project_id"]
-        matches = [
-            d
-            for d in engine.world.deployments.values()
-            if d.project_id == project_id
-            and (name is None or name in d.name)
-            and (node_id is None or node_id in d.node_ids or any(i.node_id == node_id for i in engine.world.instances_of(d)))
-            and (group_id is None or d.group_id == group_id)
-            and has_tags(d.tags, tags)
-        ]
-        page = paged(matches, lambda d: (d.created_at, d.seq), descending, limit, offset)
-        return json_response({"count": len(matches), "deployments": [v2_deployment(engine, d) for d in page]})
+        count, page = listed_deployments(engine, request)
+        return json_response({"count": count, "deployments": [v2_deployment(engine, d) for d in page]})
 
     async def get(request: web.Request) -> web.Response:
         dep = engine.deployments.get(request.match_info["project_id"], request.match_info["deployment_id"])
@@ -66,11 +50,8 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return json_response({"deployment": v2_deployment(engine, dep), "upgrade_ret": "success", "reason": None})
 
     async def delete(request: web.Request) -> web.Response:
-        raw_force = request.query.get("force_delete", "false").lower()
-        if raw_force not in ("true", "false"):
-            raise bad_request(f"invalid force_delete: {raw_force!r}; use true or false")
         await engine.deployments.delete(
-            request.match_info["project_id"], request.match_info["deployment_id"], force=raw_force == "true"
+            request.match_info["project_id"], request.match_info["deployment_id"], force=force_delete(request)
         )
         return web.Response(status=204)
 

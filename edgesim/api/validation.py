@@ -46,7 +46,7 @@ def _code_for(loc: tuple, error_type: str) -> str:
     return "IEF.100002"
 
 
-def _field_path(loc: tuple) -> str:
+def field_path(loc: tuple) -> str:
     """('deployment', 'app', 'envs', 0, 'name') -> 'deployment.app.envs[0].name'."""
     path = ""
     for part in loc:
@@ -73,6 +73,6 @@ def parse(model: type[M], raw: bytes) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = _field_path(error["loc"]) or "body"
+        field = field_path(error["loc"]) or "body"
         raise IEFError(400, _code_for(error["loc"], error["type"]), f"invalid {field}: {_message(error)}") from None
 

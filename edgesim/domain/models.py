@@ -52,6 +52,7 @@ class Node(Document):
     connect_due: float | None = None
     silent_since: float | None = None  # its agent stopped reporting (partition, stop, fault)
     lost_at: float | None = None  # when its instances were declared lost (the node marked FAIL)
+    crashed: bool = False  # a fault took its agent and containers down; they restart on return
 
 
 @dataclass(slots=True)
@@ -70,7 +71,14 @@ class Group(Document):
 
 @dataclass(slots=True)
 class Deployment(Document):
-    """An application deployment. ``app`` is the validated, defaulted container spec."""
+    """An application deployment. ``app`` is the validated, defaulted container spec; both API
+    versions read and change it, so a deployment looks the same through v2 and v3.
+
+    ``replicas`` is how many instances a group deployment keeps (a node_ids deployment has
+    one per node). The v3 API's extras the engine does not simulate are kept as given and
+    echoed back: ``source``, ``annotations``, ``init_containers``, ``affinity``.
+    ``api_version`` is the API that created it.
+    """
 
     id: str
     project_id: str
@@ -86,6 +94,12 @@ class Deployment(Document):
     updated_at: float | None = None
     state: str | None = None  # DeploymentState while deleting, else None
     instance_ids: list[str] = field(default_factory=list)
+    replicas: int = 1
+    api_version: str = "v2"
+    source: str | None = None
+    annotations: dict[str, Any] | None = None
+    init_containers: list[dict[str, Any]] = field(default_factory=list)
+    affinity: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -129,3 +143,39 @@ class Instance(Document):
     lost: dict[str, Any] | None = None  # state, reason, message before its node was lost
     migrate_due: float | None = None  # when it is recreated elsewhere if its node stays lost
     replaced_by: str | None = None  # the instance recreated in its place (it is a stale copy)
+
+
+@dataclass(slots=True)
+class Fault(Document):
+    """A chaos fault (``spec`` is the request as given) and where it stands.
+
+    ``state``: scheduled -> active -> ended, or deleted. ``nodes`` are the nodes a node fault
+    hit (drawn at activation); ``firings`` counts instant faults' repeats; ``flap_down`` is
+    whether a flapping node is down now; ``next_due`` is its next step's simulated time.
+    """
+
+    id: str
+    spec: dict[str, Any]
+    start: float
+    end: float | None = None
+    state: str = "scheduled"
+    created_at: float = 0.0
+    started_at: float | None = None
+    ended_at: float | None = None
+    nodes: list[str] = field(default_factory=list)
+    firings: int = 0
+    flap_down: bool = False
+    next_due: float | None = None
+
+
+@dataclass(slots=True)
+class Token(Document):
+    """An IAM token issued by ``POST /v3/auth/tokens``. ``id`` is the SHA-256 of the token
+    itself, so the store never holds a usable token. Times are simulated seconds."""
+
+    id: str
+    project_id: str
+    domain: str
+    user: str
+    issued_at: float
+    expires_at: float

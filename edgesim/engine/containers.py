@@ -16,13 +16,13 @@ from edgesim.domain.states import InstanceState
 from edgesim.engine.behaviors import Profile, draw
 from edgesim.engine.change import Change
 from edgesim.engine.lifecycle import fire
-from edgesim.engine.probes import ProbeScanner, ProbeTimes
+from edgesim.engine.probes import ProbeScanner, ProbeTimes, Window
 from edgesim.engine.world import DONE
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
 
-PULL, START, RUN, BACKOFF = "pull", "start", "run", "backoff"
+PULL, PULL_BACKOFF, START, RUN, BACKOFF = "pull", "pull_backoff", "start", "run", "backoff"
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 10.0, 300.0, 600.0
 KILLED = 137  # exit code of a container killed by the runtime (OOM, liveness)
 
@@ -37,16 +37,10 @@ class Containers:
     def _now(self) -> float:
         return self.engine.clock.now()
 
-    def _record_state(self, inst: Instance, old_state: str, change: Change) -> None:
-        change.event(self.engine.events.record(
-            "instance.state", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
-            reason=inst.reason, message=inst.message, **{"from": old_state, "to": inst.state},
-        ))
-
     async def _fire(self, inst: Instance, trigger: str, change: Change) -> None:
         old = inst.state
         if await fire(inst, trigger):
-            self._record_state(inst, old, change)
+            change.event(state_event(self.engine, inst, old))
 
     # --- pull and start ---------------------------------------------------------------------------
 
@@ -57,23 +51,31 @@ class Containers:
 
     async def pulled(self, inst: Instance, change: Change) -> None:
         pull = self.profile(inst).pull
+        fault = self.engine.chaos.pull_fails(inst)
+        if fault is not None:  # the registry is having a bad day: back off and try again
+            self._pull_back_off(inst, change, f"fault {fault}")
+            return
         if pull.result == "not_found":
             set_phase(inst, DONE, None, "ErrImagePull", f"image {inst.app['image_url']} not found")
             await self._fire(inst, "pull_failed", change)
             return
         if pull.result == "flaky" and inst.pull_failures < pull.flaky_failures:
-            inst.pull_failures += 1
-            backoff = min(BACKOFF_START * 2 ** (inst.pull_failures - 1), BACKOFF_MAX)
-            set_phase(inst, "pull_backoff", self._now() + backoff, "ImagePullBackOff",
-                      f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
-            change.event(self.engine.events.record(
-                "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
-                attempt=inst.pull_failures, backoff=backoff,
-            ))
+            self._pull_back_off(inst, change, "flaky registry")
             return
         seconds = draw(self.profile(inst).start.seconds, self.engine.draws.rng(inst.id, START))
+        seconds += self.engine.chaos.extra_start_seconds(inst)
         set_phase(inst, START, self._now() + seconds, "ContainerCreating", "starting container")
         change.event(self.engine.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
+
+    def _pull_back_off(self, inst: Instance, change: Change, cause: str) -> None:
+        inst.pull_failures += 1
+        backoff = min(BACKOFF_START * 2 ** (inst.pull_failures - 1), BACKOFF_MAX)
+        set_phase(inst, PULL_BACKOFF, self._now() + backoff, "ImagePullBackOff",
+                  f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
+        change.event(self.engine.events.record(
+            "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
+            attempt=inst.pull_failures, backoff=backoff, cause=cause,
+        ))
 
     async def start_container(self, inst: Instance, change: Change) -> None:
         """The container runs from now: RUNNING, with its end and readiness planned ahead."""
@@ -119,6 +121,25 @@ class Containers:
         age, _, cause = min(ends, key=lambda e: (e[0], e[1]))
         return {"age": age, **cause}
 
+    async def kill(self, inst: Instance, change: Change, *, code: int, reason: str, message: str) -> None:
+        """End the running container now (a fault); the restart policy decides what follows."""
+        change.touch(inst)
+        self.engine.timers.cancel(f"instance:{inst.id}")
+        inst.exit = {"age": self._now() - (inst.started_at or self._now()), "code": code, "reason": reason, "message": message}
+        await self.ended(inst, change)
+        change.after_commit.append(lambda: self.engine.instances.arm(inst))
+
+    def replan(self, inst: Instance) -> None:
+        """Plan a running container's end and readiness again from its next probes (a probe
+        fault came or went)."""
+        profile, age = self.profile(inst), self._now() - (inst.started_at or self._now())
+        times = ProbeTimes.of(inst.app.get("liveness_probe"))
+        inst.exit = self._plan_end(inst, profile, from_index=times.first_index_at(age) if times else 0)
+        set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], inst.reason, inst.message)
+        self.engine.timers.cancel(f"ready:{inst.id}")
+        times = ProbeTimes.of(inst.app.get("readiness_probe"))
+        self._plan_readiness(inst, profile, from_index=times.first_index_at(age) if times else 0)
+
     async def ended(self, inst: Instance, change: Change) -> None:
         """The planned end came: apply the restart policy."""
         plan = inst.exit or {}
@@ -158,8 +179,10 @@ class Containers:
         times = ProbeTimes.of(inst.app.get(f"{kind}_probe"))
         if times is None:
             return None
+        windows = [w for w in [Window.of(getattr(profile, kind))] if w is not None]
+        windows += self.engine.chaos.probe_windows(inst, kind)
         draws, attempt = self.engine.draws, inst.attempt
-        return ProbeScanner(times, getattr(profile, kind), lambda k: draws.rng(inst.id, attempt, kind, k))
+        return ProbeScanner(times, windows, lambda k: draws.rng(inst.id, attempt, kind, k))
 
     def _plan_readiness(self, inst: Instance, profile: Profile, from_index: int) -> None:
         scanner = self._scanner(inst, "readiness", profile)
@@ -191,6 +214,14 @@ class Containers:
         next_index = planned["index"] + (0 if planned["look_again"] else 1)
         self._plan_readiness(inst, self.profile(inst), from_index=next_index)
         self.engine.apply(change)
+
+
+def state_event(engine: Engine, inst: Instance, old_state: str):
+    """The event of an instance's state change (with what it is now: reason, readiness)."""
+    return engine.events.record(
+        "instance.state", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+        reason=inst.reason, message=inst.message, ready=inst.is_ready, **{"from": old_state, "to": inst.state},
+    )
 
 
 def set_phase(inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:

@@ -1,14 +1,15 @@
-"""Deployment commands: create, update (rolling the instances), delete."""
+"""Deployment commands: create, update (rolling or scaling the instances), delete."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from edgesim.domain.errors import DuplicateName, NoRoom, NotAllowed, NotFound, ReferenceNotFound
+from edgesim.domain.errors import DomainError, DuplicateName, NoRoom, NotAllowed, NotFound, ReferenceNotFound
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import DeploymentState, InstanceState
 from edgesim.engine.change import Change
+from edgesim.engine.world import WAIT
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
@@ -39,17 +40,24 @@ class Deployments:
         description: str = "",
         visibility: str | None = None,
         tags: list[dict[str, str]] | None = None,
+        replicas: int = 1,
+        extras: dict[str, Any] | None = None,
+        field_prefix: str = "deployment.",
     ) -> Deployment:
+        """``extras``: other Deployment fields kept as given (the v3 API's source, annotations...).
+        ``field_prefix`` is where the request body holds the fields an error names."""
         engine, world = self.engine, self.world
-        nodes = [engine.nodes.referenced(project_id, nid, "deployment.node_ids") for nid in node_ids or []]
+        nodes = [engine.nodes.referenced(project_id, nid, f"{field_prefix}node_ids") for nid in node_ids or []]
+        _check_replicas(node_ids, replicas, f"{field_prefix}replicas")
         if group_id is not None:
             group = world.groups.get(group_id)
             if group is None or group.project_id != project_id:
-                raise ReferenceNotFound(f"node group {group_id} not found", field="deployment.group_id")
+                raise ReferenceNotFound(f"node group {group_id} not found", field=f"{field_prefix}group_id")
+            # only the first replica must fit now; the others wait for room like any instance
             if not engine.placement.fits_somewhere(group_id, requests_of(app)):
-                raise NoRoom(f"no RUNNING node of group {group.name} has room for the instance", field="deployment.group_id")
+                raise NoRoom(f"no RUNNING node of group {group.name} has room for the instance", field=f"{field_prefix}group_id")
         if world.deployment_named(project_id, name) is not None:
-            raise DuplicateName(f"deployment name {name!r} already exists", field="deployment.name")
+            raise DuplicateName(f"deployment name {name!r} already exists", field=f"{field_prefix}name")
         engine.quotas.check(project_id, "deployment")
         dep = Deployment(
             id=engine.ids.next(),
@@ -63,13 +71,14 @@ class Deployments:
             visibility=visibility,
             tags=tags or [],
             created_at=engine.clock.now(),
+            replicas=replicas,
+            **(extras or {}),
         )
         change = engine.change()
         change.touch(dep)
         world.add_deployment(dep)
         change.event(engine.events.record("deployment.created", deployment_id=dep.id, name=name))
-        for node_id in dep.node_ids or [None]:
-            engine.instances.create(dep, node_id, change)
+        self._create_instances(dep, change)
         await engine.commit(change)
         return dep
 
@@ -80,18 +89,36 @@ class Deployments:
         *,
         description: str | None = None,
         app_changes: dict[str, Any] | None = None,
+        app: dict[str, Any] | None = None,
+        replicas: int | None = None,
+        extras: dict[str, Any] | None = None,
+        field_prefix: str = "deployment.",
     ) -> Deployment:
+        """``app_changes`` changes some app fields (v2); ``app`` replaces the whole app spec (a v3
+        template). ``extras``: other Deployment fields of the pod spec (v3 init containers,
+        affinity); a change of them rolls the instances like a change of the app."""
         engine = self.engine
         dep = self.get(project_id, deployment_id)
         if dep.state == DeploymentState.PENDING_DELETE:
             raise NotAllowed(f"deployment {deployment_id} is being deleted")
-        new_app = {**dep.app, **(app_changes or {})}
-        if description is None and new_app == dep.app:
+        new_replicas = dep.replicas if replicas is None else replicas
+        _check_replicas(dep.node_ids, new_replicas, f"{field_prefix}replicas")
+        new_app = app if app is not None else {**dep.app, **(app_changes or {})}
+        new_extras = {k: v for k, v in (extras or {}).items() if getattr(dep, k) != v}
+        if description is None and new_app == dep.app and new_replicas == dep.replicas and not new_extras:
             return dep
-        rolls = any(new_app.get(k) != dep.app.get(k) for k in new_app if k not in NON_ROLLING_FIELDS)
+        rolls = bool(new_extras) or any(
+            new_app.get(k) != dep.app.get(k) for k in {*new_app, *dep.app} if k not in NON_ROLLING_FIELDS
+        )
         change = engine.change()
         change.touch(dep)
         dep.app = new_app
+        for key, value in new_extras.items():
+            setattr(dep, key, value)
+        if new_replicas != dep.replicas:
+            change.event(engine.events.record("deployment.scaled", deployment_id=dep.id,
+                                              **{"from": dep.replicas, "to": new_replicas}))
+            dep.replicas = new_replicas
         if description is not None:
             dep.description = description
         dep.updated_at = engine.clock.now()
@@ -100,9 +127,33 @@ class Deployments:
             for old in self.world.instances_of(dep):
                 if old.state != InstanceState.TERMINATING:
                     await engine.instances.terminate(old, change)
-                    engine.instances.create(dep, old.node_id if dep.group_id is None else None, change)
+            self._create_instances(dep, change)
+        else:
+            await self._scale(dep, change)
         await engine.commit(change)
         return dep
+
+    def _create_instances(self, dep: Deployment, change: Change) -> None:
+        """A full set of new instances: one per node of a node_ids deployment, else ``replicas``."""
+        for node_id in dep.node_ids or [None] * dep.replicas:
+            self.engine.instances.create(dep, node_id, change)
+
+    def serving(self, dep: Deployment) -> list[Instance]:
+        """Instances that count towards ``replicas``: not on their way out, not stale copies."""
+        return [i for i in self.world.instances_of(dep)
+                if i.state != InstanceState.TERMINATING and i.replaced_by is None]
+
+    async def _scale(self, dep: Deployment, change: Change) -> None:
+        """Add or remove group instances until ``replicas`` serve; waiting ones go first, then
+        the newest (as a Kubernetes ReplicaSet does)."""
+        if dep.group_id is None:
+            return  # a node_ids deployment's instance is bound to its node and replaced in place
+        serving = self.serving(dep)
+        for _ in range(dep.replicas - len(serving)):
+            self.engine.instances.create(dep, None, change)
+        surplus = sorted(serving, key=lambda i: (i.phase != WAIT, -i.created_at))[: max(0, len(serving) - dep.replicas)]
+        for inst in surplus:
+            await self.engine.instances.terminate(inst, change)
 
     async def delete(self, project_id: str, deployment_id: str, *, force: bool = False) -> None:
         engine = self.engine
@@ -133,3 +184,10 @@ class Deployments:
         change.touch(dep)
         self.world.remove_deployment(dep)
         change.event(self.engine.events.record("deployment.deleted", deployment_id=dep.id))
+
+
+def _check_replicas(node_ids: list[str] | None, replicas: int, field: str) -> None:
+    if replicas < 1:
+        raise DomainError("replicas must be at least 1", field=field)
+    if node_ids and replicas != 1:
+        raise DomainError("a deployment to node_ids runs exactly one instance per node; replicas must be 1", field=field)

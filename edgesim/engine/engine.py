@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from edgesim.domain.models import Deployment, Group, Instance, Node
+from edgesim.domain.models import Deployment, Fault, Group, Instance, Node
 from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.change import Change
+from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
 from edgesim.engine.deployments import Deployments
 from edgesim.engine.draws import Draws
@@ -27,8 +28,10 @@ from edgesim.engine.ids import IdFactory
 from edgesim.engine.instances import Instances
 from edgesim.engine.nodes import Nodes
 from edgesim.engine.placement import Placement
+from edgesim.engine.pods import Pods
 from edgesim.engine.quotas import Quotas
 from edgesim.engine.timers import TimerTable
+from edgesim.engine.tokens import TokenBook
 from edgesim.engine.world import World
 from edgesim.settings import Settings
 from edgesim.store.sqlite import Put, Store, StoreError
@@ -58,6 +61,9 @@ class Engine:
         self.nodes = Nodes(self)
         self.groups = Groups(self)
         self.failover = Failover(self)
+        self.pods = Pods(self)
+        self.tokens = TokenBook(clock, store)  # IAM tokens of the simulated cloud
+        self.chaos = Chaos(self)
         store.meta_provider = self._meta
 
     # --- start-up and persistence -------------------------------------------------------------
@@ -85,6 +91,9 @@ class Engine:
             for record in records:
                 self.world.put(record)
         self.events.restore(await self.store.load_events())
+        await self.tokens.load()
+        for body in await self.store.load_documents("fault"):
+            self.chaos.load(Fault.from_dict(body))
         for body in await self.store.load_documents("config"):
             if body.get("id") == "behaviors":
                 self.behaviors = BehaviorBook([Profile.model_validate(p) for p in body["profiles"]])
@@ -92,6 +101,8 @@ class Engine:
             await self._create_default_fleet()
         for record in [*self.world.nodes.values(), *self.world.instances.values()]:
             self.rearm(record)
+        for fault in self.chaos.faults.values():
+            self.chaos.arm(fault)
         await self.checkpoint()  # the seed and epoch are on disk from the start
 
     async def _create_default_fleet(self) -> None:
@@ -125,10 +136,11 @@ class Engine:
     def change(self) -> Change:
         return Change(self.world)
 
-    async def commit(self, change: Change) -> None:
-        """Persist an API command's change; undo it in memory if the store refuses it."""
+    async def commit(self, change: Change, extra: list | None = None) -> None:
+        """Persist an API command's change (and ``extra`` store ops); undo it in memory if the
+        store refuses it."""
         try:
-            await self.store.commit(change.ops())
+            await self.store.commit([*change.ops(), *(extra or [])])
         except StoreError:
             for record in change.rollback():
                 self.rearm(record)
@@ -137,11 +149,11 @@ class Engine:
         for action in change.after_commit:
             action()
 
-    def apply(self, change: Change) -> None:
-        """Carry out a simulated step's change and queue it for the next commit."""
+    def apply(self, change: Change, extra: list | None = None) -> None:
+        """Carry out a simulated step's change and queue it (and ``extra`` ops) for the next commit."""
         for action in change.after_commit:
             action()
-        self.store.submit(change.ops())
+        self.store.submit([*change.ops(), *(extra or [])])
 
     def rearm(self, record: Any) -> None:
         """(Re-)set the timer a record waits for, if any."""

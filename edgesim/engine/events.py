@@ -18,6 +18,9 @@ class EventLog:
         self._timestamp = timestamp
         self.seq = seq
         self.events: list[dict[str, Any]] = []
+        # Called with each new event as it is recorded (metrics, live streams). A listener must
+        # be quick and must not raise: it runs inside the simulation step.
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def record(self, kind: str, **fields: Any) -> AppendEvent:
         """Add an event; returns the store op that persists it."""
@@ -25,6 +28,8 @@ class EventLog:
         now = round(self._now(), 6)
         event = {"seq": self.seq, "time": now, "timestamp": self._timestamp(now), "kind": kind, **fields}
         self.events.append(event)
+        for listener in self.listeners:
+            listener(event)
         return AppendEvent(self.seq, event)
 
     def discard(self, seqs: set[int]) -> None:

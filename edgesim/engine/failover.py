@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
-from edgesim.engine.containers import set_phase
+from edgesim.engine.containers import set_phase, state_event
 from edgesim.engine.lifecycle import fire
 from edgesim.engine.world import DONE, WAIT
 
@@ -70,9 +70,20 @@ class Failover:
         node.lost_at = None
         if node.state != NodeState.RUNNING:
             self.engine.nodes.set_state(node, NodeState.RUNNING, change)
+        on_node = sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id))
         if was_lost:
-            for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
+            for inst in on_node:
                 await self._recover(inst, change)
+        if node.crashed:  # its containers died with it: they start again now
+            node.crashed = False
+            for inst in on_node:
+                if inst.id not in self.world.instances:
+                    continue
+                if inst.state == InstanceState.RUNNING:
+                    await self.engine.instances.containers.kill(
+                        inst, change, code=137, reason="Error", message="the node crashed; container restarted")
+                else:
+                    change.after_commit.append(lambda inst=inst: self.engine.instances.arm(inst))
         self.engine.instances.retry_waiting(node.id, change)
 
     # --- lost ----------------------------------------------------------------------------------------
@@ -100,7 +111,7 @@ class Failover:
         old = inst.state
         await fire(inst, "node_lost")
         inst.reason, inst.message = "NodeLost", f"node {node.name} stopped reporting"
-        change.event(self.engine.instances.state_event(inst, old))
+        change.event(state_event(self.engine, inst, old))
         dep = self.world.deployments.get(inst.deployment_id)
         if dep is not None and dep.group_id is not None and dep.app.get("migration"):
             inst.migrate_due = node.lost_at + float(dep.app.get("toleration_seconds", 300))
@@ -131,7 +142,7 @@ class Failover:
             old = inst.state
             await fire(inst, f"recover_{lost['state'].lower()}")
             set_phase(inst, lost["phase"], lost["due"], lost["reason"], lost["message"])
-            change.event(self.engine.instances.state_event(inst, old))
+            change.event(state_event(self.engine, inst, old))
         change.after_commit.append(lambda: self.engine.instances.arm(inst))
 
     # --- migration -----------------------------------------------------------------------------------

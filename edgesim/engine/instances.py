@@ -18,14 +18,14 @@ from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
-from edgesim.engine.containers import BACKOFF, PULL, RUN, START, Containers, set_phase
+from edgesim.engine.containers import BACKOFF, PULL, PULL_BACKOFF, RUN, START, Containers, set_phase, state_event
 from edgesim.engine.lifecycle import fire
 from edgesim.engine.world import HOLDS_NOTHING, WAIT
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
 
-TERMINATE, PULL_BACKOFF = "terminate", "pull_backoff"
+TERMINATE = "terminate"
 
 
 class Instances:
@@ -115,7 +115,7 @@ class Instances:
         set_phase(inst, TERMINATE, self.engine.clock.now() + seconds, None, None)
         inst.is_ready = False
         change.after_commit.append(lambda: self.arm(inst))
-        change.event(self.state_event(inst, old_state))
+        change.event(state_event(self.engine, inst, old_state))
 
     def remove(self, inst: Instance, change: Change) -> None:
         """Gone at once (forced delete, or the end of termination); frees its node for waiters."""
@@ -167,9 +167,3 @@ class Instances:
             if held and inst.phase in HOLDS_NOTHING and inst.node_id is not None:
                 self.retry_waiting(inst.node_id, change)  # finished for good: its room is free
         self.engine.apply(change)
-
-    def state_event(self, inst: Instance, old_state: str):
-        return self.engine.events.record(
-            "instance.state", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
-            reason=inst.reason, message=inst.message, **{"from": old_state, "to": inst.state},
-        )

@@ -56,37 +56,56 @@ class Outcome:
     look_again: bool = False
 
 
-class ProbeScanner:
-    """Walks the probes of one container; ``fails(k)`` is the outcome of probe k."""
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Probes starting at ages in [fail_from, fail_until) fail, each with ``probability``."""
 
-    def __init__(self, times: ProbeTimes, behavior: ProbeBehavior, rng: Callable[[int], random.Random]) -> None:
+    fail_from: float
+    fail_until: float | None
+    probability: float = 1.0
+
+    @classmethod
+    def of(cls, behavior: ProbeBehavior) -> Window | None:
+        if not behavior.ever_fails:
+            return None
+        return cls(behavior.fail_from, behavior.fail_until, behavior.probability)
+
+    def covers(self, age: float) -> bool:
+        return age >= self.fail_from and (self.fail_until is None or age < self.fail_until)
+
+
+class ProbeScanner:
+    """Walks the probes of one container; ``fails(k)`` is the outcome of probe k.
+
+    Failures come from windows: the behaviour profile's, plus any probe faults."""
+
+    def __init__(self, times: ProbeTimes, windows: list[Window], rng: Callable[[int], random.Random]) -> None:
         self.times = times
-        self.behavior = behavior
+        self.windows = [w for w in windows if w.probability > 0]
         self.rng = rng
 
     def fails(self, index: int) -> bool:
-        b = self.behavior
-        if not b.ever_fails:
-            return False
         age = self.times.age(index)
-        if age < b.fail_from or (b.fail_until is not None and age >= b.fail_until):
-            return False
-        return b.probability >= 1.0 or self.rng(index).random() < b.probability
+        chance = max((w.probability for w in self.windows if w.covers(age)), default=0.0)
+        return chance >= 1.0 or (chance > 0 and self.rng(index).random() < chance)
 
     def _skip_sure_outcomes(self, index: int, wanting_failure: bool) -> int | None:
         """Jump over probes whose outcome is certain and not the one wanted; None: never."""
-        b = self.behavior
-        if not b.ever_fails:
-            return None if wanting_failure else index
-        start = self.times.first_index_at(b.fail_from)
-        end = None if b.fail_until is None else self.times.first_index_at(b.fail_until)
         if wanting_failure:
-            if end is not None and index >= end:
+            candidates = []
+            for w in self.windows:
+                first = max(index, self.times.first_index_at(w.fail_from))
+                if w.fail_until is None or self.times.age(first) < w.fail_until:
+                    candidates.append(first)
+            return min(candidates, default=None)
+        while True:  # inside windows where every probe fails: jump to where they end
+            age = self.times.age(index)
+            certain = [w for w in self.windows if w.probability >= 1.0 and w.covers(age)]
+            if not certain:
+                return index
+            if any(w.fail_until is None for w in certain):
                 return None
-            return max(index, start)
-        if index < start or (end is not None and index >= end) or b.probability < 1.0:
-            return index
-        return end  # inside a window where every probe fails: the first success is at its end
+            index = max(index + 1, self.times.first_index_at(max(w.fail_until for w in certain)))
 
     def liveness_kill(self, from_index: int = 0) -> Outcome | None:
         """The third failure in a row from ``from_index`` on (a look-again past the horizon)."""

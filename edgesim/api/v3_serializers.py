@@ -1,0 +1,177 @@
+"""Engine records -> the JSON shapes of the v3 API (the SDK's ``DeploymentResp``, ``PodResp``,
+``ContainerResp``).
+
+A v3 deployment is read from the same app spec as a v2 one (``v3_models.app_spec`` is the way
+in, ``container`` the way out), so an update through either version shows in both. Pods are the
+engine's instances; a pod's name is ``{deployment name}-{5 characters}``, the characters drawn
+from the instance id (Kubernetes' suffix alphabet), so a pod keeps its name for life and a
+recreated pod gets a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from edgesim.domain.models import Deployment, Instance
+from edgesim.domain.states import InstanceState
+from edgesim.engine.engine import Engine
+
+V3_TIME = "%Y-%m-%dT%H:%M:%S.%f"
+SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' pod-name suffix characters
+DEFAULT_SOURCE = "userdefined"
+
+
+def v3_time(engine: Engine, sim_seconds: float | None) -> str | None:
+    """``2026-01-01T00:00:10.000Z``: UTC with milliseconds."""
+    if sim_seconds is None:
+        return None
+    return engine.clock.timestamp(sim_seconds).strftime(V3_TIME)[:-3] + "Z"
+
+
+def pod_name(deployment_name: str, instance_id: str) -> str:
+    digest = hashlib.sha256(instance_id.encode()).digest()
+    return deployment_name + "-" + "".join(SUFFIX_ALPHABET[b % len(SUFFIX_ALPHABET)] for b in digest[:5])
+
+
+# --- the pod spec ---------------------------------------------------------------------------------
+
+
+def _amount(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _resources(resources: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """v3 amounts are strings ("0.25"); only the amounts that were given."""
+    out = {}
+    for side in ("limits", "requests"):
+        amounts = (resources or {}).get(side) or {}
+        out[side] = {k: _amount(v) for k, v in amounts.items() if v is not None}
+    return out
+
+
+def _probe(probe: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not probe:
+        return None
+    return {
+        "exec": {"command": probe["exec_command"]} if probe.get("exec_command") else None,
+        "http_get": probe.get("http_get"),
+        "initial_delay_seconds": probe.get("initial_delay_seconds"),
+        "timeout_seconds": probe.get("timeout_seconds"),
+    }
+
+
+def _without_nulls(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [{k: v for k, v in item.items() if v is not None} for item in items or []]
+
+
+def container(app: dict[str, Any]) -> dict[str, Any]:
+    """The v3 container of an app spec (ContainerDef)."""
+    configs = app.get("configs") or {}
+    return {
+        "name": app.get("name"),
+        "image_url": app.get("image_url"),
+        "version": app.get("version"),
+        "command": list(app.get("command") or []),
+        "args": list(app.get("args") or []),
+        "envs": _without_nulls(app.get("envs")),
+        "ports": list(configs.get("ports") or []),
+        "privileged": bool(configs.get("privileged", False)),
+        "run_as_user": configs.get("run_as_user"),
+        "readiness_probe": _probe(app.get("readiness_probe")),
+        "liveness_probe": _probe(app.get("liveness_probe")),
+        "volumes": list(app.get("volumes") or []),
+        "resources": _resources(app.get("resources")),
+        "npu_type": app.get("npu_type", ""),
+    }
+
+
+def pod_configs(app: dict[str, Any]) -> dict[str, Any]:
+    """The v3 pod configs of an app spec (PodConfigs)."""
+    configs = app.get("configs") or {}
+    return {
+        "host_network": configs.get("host_network"),
+        "host_pid": configs.get("host_pid", False),
+        "migration": app.get("migration", False),
+        "restart_policy": configs.get("restart_policy"),
+        "toleration_seconds": app.get("toleration_seconds"),
+        "dns_policy": configs.get("dns_policy"),
+    }
+
+
+# --- deployments ----------------------------------------------------------------------------------
+
+
+def ready_replicas(engine: Engine, dep: Deployment) -> int:
+    return sum(1 for i in engine.world.instances_of(dep) if i.state == InstanceState.RUNNING and i.is_ready)
+
+
+def deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
+    return {
+        "id": dep.id,
+        "name": dep.name,
+        "replicas": dep.replicas,
+        "ready_replicas": ready_replicas(engine, dep),
+        "description": dep.description,
+        "group_id": dep.group_id or "",
+        "node_ids": list(dep.node_ids),
+        "tags": list(dep.tags),
+        "api_version": dep.api_version,
+        "source": dep.source or DEFAULT_SOURCE,
+        "project_id": dep.project_id,
+        "created_at": v3_time(engine, dep.created_at),
+        "updated_at": v3_time(engine, dep.updated_at),
+        "template": {
+            "configs": pod_configs(dep.app),
+            "containers": [container(dep.app)],
+            "init_containers": list(dep.init_containers),
+            "affinity": dep.affinity,
+        },
+        "state": dep.state,
+        "source_id": "",
+        "annotations": dict(dep.annotations or {}),
+    }
+
+
+# --- pods -----------------------------------------------------------------------------------------
+
+
+def _container_id(inst: Instance) -> str:
+    """Each start of the container gets a new id, as a container runtime gives."""
+    if inst.attempt == 0:
+        return ""
+    return hashlib.sha256(f"container:{inst.id}:{inst.attempt}".encode()).hexdigest()
+
+
+def pod(engine: Engine, inst: Instance, dep: Deployment) -> dict[str, Any]:
+    state = InstanceState(inst.state).v3()
+    main = container(inst.app)
+    main.update(
+        state=state,
+        restarts=inst.restarts,
+        is_ready="true" if inst.is_ready else "false",
+        reason=inst.reason,
+        message=inst.message,
+        container_id=_container_id(inst),
+    )
+    # init containers run to completion before the main container starts (not simulated further)
+    init_done = inst.attempt > 0
+    init = [
+        {**c, "state": InstanceState.SUCCEEDED.value if init_done else "PENDING", "restarts": 0,
+         "is_ready": "false", "reason": "Completed" if init_done else None, "message": None, "container_id": ""}
+        for c in dep.init_containers
+    ]
+    return {
+        "id": inst.id,
+        "name": pod_name(dep.name, inst.id),
+        "configs": pod_configs(inst.app),
+        "containers": [main],
+        "init_containers": init,
+        "node_id": inst.node_id or "",
+        "deployment_id": dep.id,
+        "project_id": inst.project_id,
+        "reason": inst.reason,
+        "message": inst.message,
+        "created_at": v3_time(engine, inst.created_at),
+        "state": state,
+    }

@@ -1,0 +1,110 @@
+"""Chaos faults and the experiment report under /edgesim/.
+
+    POST   /edgesim/chaos/faults        the fault body (see engine.faults) -> 201 the fault
+    GET    /edgesim/chaos/faults        {"count", "faults": [...]}
+    GET    /edgesim/chaos/faults/{id}   the fault
+    DELETE /edgesim/chaos/faults/{id}   204: ends it now
+    GET    /edgesim/report?from=&to=    the experiment report (engine.report)
+"""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+from edgesim.api.errors import IEFError, json_response
+from edgesim.domain.models import Fault
+from edgesim.engine.engine import Engine
+from edgesim.engine.faults import FaultSpec
+from edgesim.engine.report import build_report
+
+
+def _invalid(message: str) -> IEFError:
+    return IEFError(400, "EDGESIM.0400", message)
+
+
+def fault_body(engine: Engine, fault: Fault) -> dict:
+    return {
+        "id": fault.id,
+        **fault.spec,
+        "start": fault.start,
+        "end": fault.end,
+        "state": fault.state,
+        "created_at": fault.created_at,
+        "started_at": fault.started_at,
+        "ended_at": fault.ended_at,
+        "nodes": fault.nodes,
+        "firings": fault.firings,
+    }
+
+
+def _seconds(request: web.Request, name: str, default: float) -> float:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise _invalid(f"{name} must be simulated seconds >= 0, got {raw!r}")
+    return value
+
+
+def routes(engine: Engine) -> list[web.RouteDef]:
+    chaos = engine.chaos
+
+    def fault_of(request: web.Request) -> Fault:
+        fault = chaos.faults.get(request.match_info["fault_id"])
+        if fault is None or fault.state == "deleted":
+            raise IEFError(404, "EDGESIM.0404", f"fault {request.match_info['fault_id']} not found")
+        return fault
+
+    async def add(request: web.Request) -> web.Response:
+        try:
+            body = orjson.loads(await request.read() or b"null")
+            spec = FaultSpec.model_validate(body)
+        except orjson.JSONDecodeError as exc:
+            raise _invalid(f"the request body is not valid JSON: {exc}") from None
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"]) or "body"
+            raise _invalid(f"invalid {where}: {error['msg'].removeprefix('Value error, ')}") from None
+        fault = await chaos.add(spec)
+        return json_response(fault_body(engine, fault), status=201)
+
+    async def list_(request: web.Request) -> web.Response:
+        faults = [fault_body(engine, f) for f in chaos.visible()]
+        return json_response({"count": len(faults), "faults": faults})
+
+    async def get(request: web.Request) -> web.Response:
+        return json_response(fault_body(engine, fault_of(request)))
+
+    async def delete(request: web.Request) -> web.Response:
+        await chaos.delete(fault_of(request).id)
+        return web.Response(status=204)
+
+    async def report(request: web.Request) -> web.Response:
+        start = _seconds(request, "from", 0.0)
+        end = _seconds(request, "to", engine.clock.now())
+        if end < start:
+            raise _invalid("to must not be before from")
+        world = engine.world
+        body = build_report(
+            engine.events.events, start, end,
+            replicas={d.id: d.replicas for d in world.deployments.values()},
+            names={d.id: d.name for d in world.deployments.values()},
+            node_names={n.id: n.name for n in world.nodes.values()},
+        )
+        return json_response(body)
+
+    return [
+        web.post("/edgesim/chaos/faults", add),
+        web.get("/edgesim/chaos/faults", list_, allow_head=False),
+        web.get("/edgesim/chaos/faults/{fault_id}", get, allow_head=False),
+        web.delete("/edgesim/chaos/faults/{fault_id}", delete),
+        web.get("/edgesim/report", report, allow_head=False),
+    ]

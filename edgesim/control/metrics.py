@@ -1,0 +1,86 @@
+"""Prometheus metrics at GET /edgesim/metrics (prometheus-client, one registry per server).
+
+Gauges (nodes and instances by state, clock lag) are read from the engine when scraped;
+counters (state transitions, migrations, restarts) follow the event log; API requests and their
+latency are counted by a middleware, by method, route template and status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine.clock import RealClock
+from edgesim.engine.engine import Engine
+
+
+class EngineCollector:
+    """Collects the simulation's metrics at scrape time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.transitions: Counter[tuple[str, str]] = Counter()
+        self.kinds: Counter[str] = Counter()
+        engine.events.listeners.append(self._count)
+
+    def _count(self, event: dict) -> None:
+        self.kinds[event["kind"]] += 1
+        if event["kind"] == "instance.state":
+            self.transitions[(event["from"], event["to"])] += 1
+
+    def collect(self):
+        world = self.engine.world
+        nodes = GaugeMetricFamily("edgesim_nodes", "Edge nodes by state", labels=["state"])
+        by_node_state = Counter(n.state for n in world.nodes.values())
+        for state in NodeState:
+            nodes.add_metric([state.value], by_node_state.get(state.value, 0))
+        yield nodes
+        instances = GaugeMetricFamily("edgesim_instances", "Instances by state", labels=["state"])
+        by_state = Counter(i.state for i in world.instances.values())
+        for state in InstanceState:
+            instances.add_metric([state.value], by_state.get(state.value, 0))
+        yield instances
+        transitions = CounterMetricFamily("edgesim_instance_transitions", "Instance state changes", labels=["from", "to"])
+        for (old, new), count in sorted(self.transitions.items()):
+            transitions.add_metric([old, new], count)
+        yield transitions
+        yield CounterMetricFamily("edgesim_migrations", "Instances recreated on another node", value=self.kinds["instance.migrated"])
+        restarts = sum(n for (old, new), n in self.transitions.items() if old == "FAILED" and new == "RUNNING")
+        yield CounterMetricFamily("edgesim_restarts", "Container restarts", value=restarts)
+        yield CounterMetricFamily("edgesim_events", "Events recorded", value=sum(self.kinds.values()))
+        clock = self.engine.clock
+        yield GaugeMetricFamily("edgesim_clock_seconds", "Simulated seconds since the start", value=clock.now())
+        lag = clock.lag() if isinstance(clock, RealClock) else 0.0
+        yield GaugeMetricFamily("edgesim_clock_lag_seconds", "How far the real clock's due timers are behind (wall seconds)", value=lag)
+
+
+class Metrics:
+    def __init__(self, engine: Engine) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(EngineCollector(engine))
+        self.requests = Histogram(
+            "edgesim_api_request_seconds", "API requests by method, route and status, with their latency",
+            ["method", "route", "status"], registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
+        began = time.perf_counter()
+        response = await handler(request)
+        info = request.match_info
+        route = info.route.resource.canonical if info.route.resource is not None else "unmatched"
+        if not route.startswith("/edgesim/events/stream"):
+            self.requests.labels(request.method, route, str(response.status)).observe(time.perf_counter() - began)
+        return response
+
+    def routes(self) -> list[web.RouteDef]:
+        async def scrape(request: web.Request) -> web.Response:
+            return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        return [web.get("/edgesim/metrics", scrape, allow_head=False)]

@@ -1,0 +1,95 @@
+"""GET /edgesim/events/stream: the event log live, as server-sent events.
+
+Takes the filters of GET /edgesim/events (kind, deployment_id, instance_id, node_id,
+group_id). Each event is sent as ``id: <seq>``, ``event: <kind>``, ``data: <json>``. A client
+that reconnects with ``Last-Event-ID`` (or ``?after=<seq>``) first gets what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import orjson
+from aiohttp import web
+
+from edgesim.api.errors import IEFError
+from edgesim.control.routes import EVENT_FILTERS
+from edgesim.engine.engine import Engine
+
+KEEPALIVE_SECONDS = 15.0
+CHECK_SECONDS = 0.5  # how often a quiet stream checks that its client is still there
+QUEUE_LIMIT = 10_000  # a client this far behind is cut off rather than slowing the simulation
+
+
+def _frame(event: dict) -> bytes:
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (event["seq"], event["kind"].encode(), orjson.dumps(event))
+
+
+class EventStreams:
+    """The open streams, so a shutting-down server can end them instead of waiting for them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._queues: set[asyncio.Queue] = set()
+
+    async def close_all(self, app: web.Application) -> None:
+        for queue in list(self._queues):
+            queue.put_nowait(None)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/edgesim/events/stream", self.stream, allow_head=False)]
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        engine = self.engine
+        filters = {k: request.query[k] for k in EVENT_FILTERS if k in request.query}
+        raw_after = request.headers.get("Last-Event-ID") or request.query.get("after") or "0"
+        if not raw_after.isdigit():
+            raise IEFError(400, "EDGESIM.0400", f"after / Last-Event-ID must be an event seq, got {raw_after!r}")
+        after = int(raw_after)
+
+        def wanted(event: dict) -> bool:
+            return event["seq"] > after and all(event.get(k) == v for k, v in filters.items())
+
+        queue: asyncio.Queue[dict | None] = asyncio.Queue(QUEUE_LIMIT + 1)
+
+        def listen(event: dict) -> None:
+            if not wanted(event):
+                return
+            if queue.qsize() >= QUEUE_LIMIT:
+                queue.put_nowait(None)  # too far behind: hang up
+                engine.events.listeners.remove(listen)
+            else:
+                queue.put_nowait(event)
+
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        backlog = [e for e in engine.events.events if wanted(e)]
+        engine.events.listeners.append(listen)
+        self._queues.add(queue)
+        try:
+            for event in backlog:
+                await response.write(_frame(event))
+            quiet = 0.0
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), CHECK_SECONDS)
+                except TimeoutError:
+                    if request.transport is None or request.transport.is_closing():
+                        break  # the client went away
+                    quiet += CHECK_SECONDS
+                    if quiet >= KEEPALIVE_SECONDS:
+                        await response.write(b": keep-alive\n\n")
+                        quiet = 0.0
+                    continue
+                if event is None:
+                    break
+                await response.write(_frame(event))
+                quiet = 0.0
+        except ConnectionResetError:
+            pass  # the client went away
+        finally:
+            self._queues.discard(queue)
+            with contextlib.suppress(ValueError):
+                engine.events.listeners.remove(listen)
+        return response

@@ -1,0 +1,295 @@
+"""Chaos faults on the simulation clock (the catalog is in ``engine.faults``).
+
+A fault is scheduled at its start, active until its end (start + duration) or until deleted,
+and every step of it is a clock timer, so faults replay exactly on a virtual clock. Each kind
+reaches into the simulation where it acts:
+
+- node faults make nodes go silent (``engine.failover``); a crash also stops the containers,
+  which restart when the node comes back;
+- instance crashes and OOM kills end running containers now (and ``every`` seconds);
+- probe failures add failure windows that the probe scanner takes into account;
+- image pull failures and slow starts are consulted when an instance pulls or starts;
+- API faults are consulted by the HTTP middleware for IEF routes (never ``/edgesim/``).
+
+Every random choice (which nodes of a group, whether a target is hit) is drawn from the seed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import TYPE_CHECKING
+
+from edgesim.domain.models import Fault, Instance, Node
+from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine.behaviors import draw
+from edgesim.engine.faults import API_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec
+from edgesim.engine.probes import Window
+from edgesim.store.sqlite import Put
+
+if TYPE_CHECKING:
+    from edgesim.engine.engine import Engine
+
+ACTIVE, SCHEDULED, ENDED, DELETED = "active", "scheduled", "ended", "deleted"
+
+
+class Chaos:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.world = engine.world
+        self.faults: dict[str, Fault] = {}
+        self._specs: dict[str, FaultSpec] = {}
+        self._api_requests = 0  # numbers each IEF request for seeded API fault draws
+
+    def spec(self, fault: Fault) -> FaultSpec:
+        if fault.id not in self._specs:
+            self._specs[fault.id] = FaultSpec.model_validate(fault.spec)
+        return self._specs[fault.id]
+
+    def load(self, fault: Fault) -> None:
+        self.faults[fault.id] = fault
+
+    def visible(self) -> list[Fault]:
+        return [f for f in self.faults.values() if f.state != DELETED]
+
+    # --- commands -------------------------------------------------------------------------------
+
+    async def add(self, spec: FaultSpec) -> Fault:
+        now = self.engine.clock.now()
+        start = now if spec.start is None else max(spec.start, now)
+        fault = Fault(
+            id=self.engine.ids.next(), spec=spec.model_dump(mode="json", exclude_none=True), start=start,
+            end=None if spec.duration is None else start + spec.duration, created_at=now, next_due=start,
+        )
+        self.faults[fault.id] = fault
+        self._specs[fault.id] = spec
+        change = self.engine.change()
+        change.event(self.engine.events.record("fault.added", fault_id=fault.id, fault_kind=spec.kind, start=start, end=fault.end))
+        if spec.kind == "probe_failure":  # running containers must see the new failure window
+            await self._replan_probes(fault, change)
+        if start <= now:  # starts now: in force before this call answers
+            fault.state, fault.started_at = ACTIVE, now
+            await self._activate(fault, change)
+            fault.next_due = self._next_step(fault, now)
+        change.after_commit.append(lambda: self.arm(fault))
+        try:
+            await self.engine.commit(change, extra=[self._put(fault)])
+        except Exception:
+            self.faults.pop(fault.id, None)
+            raise
+        return fault
+
+    async def delete(self, fault_id: str) -> Fault | None:
+        fault = self.faults.get(fault_id)
+        if fault is None or fault.state == DELETED:
+            return None
+        change = self.engine.change()
+        if fault.state == ACTIVE:
+            await self._deactivate(fault, change)
+        fault.state, fault.next_due = DELETED, None
+        fault.ended_at = fault.ended_at or self.engine.clock.now()
+        self.engine.timers.cancel(f"fault:{fault.id}")
+        if self.spec(fault).kind == "probe_failure":
+            await self._replan_probes(fault, change)
+        change.event(self.engine.events.record("fault.deleted", fault_id=fault.id))
+        await self.engine.commit(change, extra=[self._put(fault)])
+        return fault
+
+    def _put(self, fault: Fault) -> Put:
+        return Put("fault", fault.id, fault.to_dict())
+
+    # --- the fault's own timeline -------------------------------------------------------------------
+
+    def arm(self, fault: Fault) -> None:
+        if fault.state in (SCHEDULED, ACTIVE) and fault.next_due is not None:
+            self.engine.timers.set(f"fault:{fault.id}", fault.next_due, self._step, fault.id)
+
+    async def _step(self, fault_id: str) -> None:
+        fault = self.faults.get(fault_id)
+        if fault is None or fault.state not in (SCHEDULED, ACTIVE):
+            return
+        spec, now = self.spec(fault), self.engine.clock.now()
+        change = self.engine.change()
+        if fault.state == SCHEDULED:
+            fault.state, fault.started_at = ACTIVE, now
+            await self._activate(fault, change)
+        elif fault.end is not None and now >= fault.end:
+            await self._deactivate(fault, change)
+            fault.state, fault.ended_at = ENDED, now
+        elif spec.kind == "node_flap":
+            await self._flap(fault, change)
+        elif spec.kind in INSTANT_KINDS:
+            await self._fire_instant(fault, change)
+        fault.next_due = self._next_step(fault, now)
+        self.arm(fault)
+        self.engine.apply(change, extra=[self._put(fault)])
+
+    def _next_step(self, fault: Fault, now: float) -> float | None:
+        if fault.state != ACTIVE:
+            return None
+        spec = self.spec(fault)
+        candidates = [fault.end] if fault.end is not None else []
+        if spec.kind == "node_flap":
+            candidates.append(now + (spec.down if fault.flap_down else spec.up))
+        elif spec.kind in INSTANT_KINDS and spec.every is not None:
+            candidates.append(now + spec.every)
+        return min(candidates, default=None)
+
+    async def _activate(self, fault: Fault, change) -> None:
+        spec = self.spec(fault)
+        if spec.kind in NODE_KINDS:
+            rng = self.engine.draws.rng("fault", fault.id, "nodes")
+            fault.nodes = [n.id for n in self._target_nodes(spec) if rng.random() < spec.probability]
+        change.event(self.engine.events.record("fault.started", fault_id=fault.id, fault_kind=spec.kind, nodes=fault.nodes))
+        if spec.kind in NODE_KINDS:
+            if spec.kind == "node_flap":
+                await self._flap(fault, change)
+            else:
+                for node in self._nodes(fault):
+                    self._silence(node, fault, change, crash=spec.kind == "node_crash")
+        elif spec.kind in INSTANT_KINDS:
+            await self._fire_instant(fault, change)
+
+    async def _deactivate(self, fault: Fault, change) -> None:
+        spec = self.spec(fault)
+        if spec.kind in NODE_KINDS:
+            for node in self._nodes(fault):
+                if node.silent_since is not None:
+                    await self.engine.failover.back(node, change)
+            fault.flap_down = False
+        change.event(self.engine.events.record("fault.ended", fault_id=fault.id, fault_kind=spec.kind))
+
+    async def _flap(self, fault: Fault, change) -> None:
+        fault.flap_down = not fault.flap_down
+        for node in self._nodes(fault):
+            if fault.flap_down:
+                self._silence(node, fault, change, crash=False)
+            elif node.silent_since is not None:
+                await self.engine.failover.back(node, change)
+
+    def _silence(self, node: Node, fault: Fault, change, crash: bool) -> None:
+        if node.state not in (NodeState.RUNNING, NodeState.FAIL):
+            return
+        if crash:
+            change.touch(node)
+            node.crashed = True
+            for inst in self.world.instances_on(node.id):
+                self.engine.instances.disarm(inst)  # the containers are gone; nothing runs on
+        self.engine.failover.go_silent(node, change, reason=f"fault {fault.id} ({self.spec(fault).kind})")
+
+    async def _fire_instant(self, fault: Fault, change) -> None:
+        spec = self.spec(fault)
+        fault.firings += 1
+        rng = self.engine.draws.rng("fault", fault.id, "firing", fault.firings)
+        code, reason = (137, "OOMKilled") if spec.kind == "oom_kill" else (spec.exit_code, "Error" if spec.exit_code else "Completed")
+        for inst in self._target_instances(spec):
+            if inst.state == InstanceState.RUNNING and rng.random() < spec.probability:
+                change.event(self.engine.events.record(
+                    "fault.hit", fault_id=fault.id, fault_kind=spec.kind, instance_id=inst.id, deployment_id=inst.deployment_id,
+                ))
+                await self.engine.instances.containers.kill(inst, change, code=code, reason=reason,
+                                                            message=f"killed by fault {fault.id} ({spec.kind})")
+
+    # --- targets --------------------------------------------------------------------------------
+
+    def _nodes(self, fault: Fault) -> list[Node]:
+        return [self.world.nodes[n] for n in fault.nodes if n in self.world.nodes]
+
+    def _target_nodes(self, spec: FaultSpec) -> list[Node]:
+        t = spec.target
+        if t.node_ids is not None:
+            return [self.world.nodes[n] for n in t.node_ids if n in self.world.nodes]
+        group = self.world.groups.get(t.group_id or "")
+        members = sorted(n for n in group.node_ids if n in self.world.nodes) if group else []
+        if t.count is not None or t.fraction is not None:
+            size = t.count if t.count is not None else max(1, round(len(members) * t.fraction))
+            members = sorted(self.engine.draws.rng("fault-pick", spec.model_dump_json()).sample(members, min(size, len(members))))
+        return [self.world.nodes[n] for n in members]
+
+    def _target_instances(self, spec: FaultSpec) -> list[Instance]:
+        return sorted((i for i in self.world.instances.values() if self._hits(spec, i)), key=lambda i: (i.created_at, i.id))
+
+    def _hits(self, spec: FaultSpec, inst: Instance) -> bool:
+        t = spec.target
+        if t.deployment_id is not None:
+            return inst.deployment_id == t.deployment_id
+        if t.image is not None:
+            return fnmatch.fnmatchcase(inst.app["image_url"], t.image)
+        if t.node_ids is not None:
+            return inst.node_id in t.node_ids
+        if t.group_id is not None:
+            return inst.node_id is not None and inst.node_id in {n.id for n in self._target_nodes(spec)}
+        return False
+
+    def _matching(self, kind: str, inst: Instance, at: float) -> list[tuple[Fault, FaultSpec]]:
+        """Faults of ``kind`` that are in force at ``at`` and hit the instance."""
+        found = []
+        for fault in self.faults.values():
+            spec = self.spec(fault)
+            if spec.kind != kind or fault.state in (DELETED, ENDED) or at < fault.start:
+                continue
+            if (fault.end is not None and at >= fault.end) or not self._hits(spec, inst):
+                continue
+            found.append((fault, spec))
+        return found
+
+    # --- what the simulation asks -------------------------------------------------------------------
+
+    def probe_windows(self, inst: Instance, probe: str) -> list[Window]:
+        """Failure windows (ages of the current container) from probe faults on this instance."""
+        started = inst.started_at or 0.0
+        windows = []
+        for fault in self.faults.values():
+            spec = self.spec(fault)
+            if spec.kind != "probe_failure" or spec.probe != probe or fault.state in (DELETED, ENDED):
+                continue
+            if not self._hits(spec, inst):
+                continue
+            until = None if fault.end is None else fault.end - started
+            if until is not None and until <= 0:
+                continue
+            windows.append(Window(max(0.0, fault.start - started), until, spec.probability))
+        return windows
+
+    def pull_fails(self, inst: Instance) -> str | None:
+        """The id of an image-pull fault that makes this pull fail now, if any."""
+        now = self.engine.clock.now()
+        for fault, spec in self._matching("image_pull_failure", inst, now):
+            if self.engine.draws.rng("fault", fault.id, "pull", inst.id, inst.pull_failures).random() < spec.probability:
+                return fault.id
+        return None
+
+    def extra_start_seconds(self, inst: Instance) -> float:
+        now = self.engine.clock.now()
+        return sum(
+            draw(spec.seconds, self.engine.draws.rng("fault", fault.id, "start", inst.id, inst.attempt))
+            for fault, spec in self._matching("slow_start", inst, now)
+            if self.engine.draws.rng("fault", fault.id, "hit", inst.id, inst.attempt).random() < spec.probability
+        )
+
+    def api_effects(self, method: str, path: str) -> tuple[float, tuple[int, str, str] | None]:
+        """For one IEF request: wall seconds of injected latency, and an injected error or None."""
+        self._api_requests += 1
+        latency, error = 0.0, None
+        for fault in self.faults.values():
+            spec = self.spec(fault)
+            if spec.kind not in API_KINDS or fault.state != ACTIVE:
+                continue
+            t = spec.target
+            if t.method not in (None, "*", method) or (t.path is not None and not fnmatch.fnmatchcase(path, t.path)):
+                continue
+            rng = self.engine.draws.rng("fault", fault.id, "request", self._api_requests)
+            if rng.random() >= spec.probability:
+                continue
+            if spec.kind == "api_latency":
+                latency += draw(spec.seconds, rng)
+            elif error is None:
+                error = (spec.status, spec.error_code, spec.error_msg)
+        return latency, error
+
+    async def _replan_probes(self, fault: Fault, change) -> None:
+        spec = self.spec(fault)
+        for inst in self._target_instances(spec):
+            if inst.state == InstanceState.RUNNING:
+                change.touch(inst)
+                self.engine.instances.containers.replan(inst)
+                change.after_commit.append(lambda inst=inst: self.engine.instances.arm(inst))

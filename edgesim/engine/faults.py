@@ -1,0 +1,92 @@
+"""The chaos fault catalog: what a fault is, as the control API takes it.
+
+    {"kind": "node_partition", "target": {"node_ids": [...]}, "start": 120, "duration": 60,
+     "probability": 1.0, "every": null, ...kind-specific keys}
+
+``start`` is a simulated time (default: now), ``duration`` how long the fault lasts (default:
+until deleted), ``probability`` the chance that each target (or each request, probe or pull)
+is hit, ``every`` repeats instant faults (``instance_crash``, ``oom_kill``) while active.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from edgesim.engine.behaviors import Distribution
+
+NODE_KINDS = ("node_crash", "node_partition", "node_flap")
+INSTANCE_KINDS = ("instance_crash", "probe_failure", "oom_kill", "image_pull_failure", "slow_start")
+API_KINDS = ("api_latency", "api_error")
+INSTANT_KINDS = ("instance_crash", "oom_kill")
+KINDS = NODE_KINDS + INSTANCE_KINDS + API_KINDS
+
+Kind = Literal[
+    "node_crash", "node_partition", "node_flap", "instance_crash", "probe_failure", "oom_kill",
+    "image_pull_failure", "slow_start", "api_latency", "api_error",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Model):
+    """What a fault hits. Node faults: nodes (by id, or a group: all, ``count`` or ``fraction``
+    of its nodes, drawn from the seed). Instance faults: instances of a deployment, of images
+    matching a glob, or on given nodes / a group. API faults: requests by method and path glob."""
+
+    node_ids: list[str] | None = None
+    group_id: str | None = None
+    count: Annotated[int, Field(ge=1)] | None = None
+    fraction: Annotated[float, Field(gt=0, le=1)] | None = None
+    deployment_id: str | None = None
+    image: Annotated[str, Field(min_length=1)] | None = None
+    method: Annotated[str, Field(pattern=r"^(\*|GET|POST|PUT|DELETE|PATCH)$")] | None = None
+    path: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Target:
+        ways = [self.node_ids is not None, self.group_id is not None, self.deployment_id is not None,
+                self.image is not None, self.method is not None or self.path is not None]
+        if sum(ways) != 1:
+            raise ValueError("give exactly one of node_ids, group_id, deployment_id, image, or method/path")
+        if (self.count is not None or self.fraction is not None) and self.group_id is None:
+            raise ValueError("count and fraction pick nodes of a group_id")
+        if self.count is not None and self.fraction is not None:
+            raise ValueError("give count or fraction, not both")
+        return self
+
+
+class FaultSpec(_Model):
+    kind: Kind
+    target: Target
+    start: Annotated[float, Field(ge=0)] | None = None
+    duration: Annotated[float, Field(gt=0)] | None = None
+    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
+    every: Annotated[float, Field(gt=0)] | None = None
+    # kind-specific
+    exit_code: Annotated[int, Field(ge=0, le=255)] = 1  # instance_crash
+    probe: Literal["liveness", "readiness"] = "liveness"  # probe_failure
+    seconds: Distribution | None = None  # api_latency (wall seconds), slow_start (extra simulated seconds)
+    status: Annotated[int, Field(ge=400, le=599)] = 500  # api_error
+    error_code: str = "IEF.120001"
+    error_msg: str = "Injected fault: the service is having a bad day."
+    down: Annotated[float, Field(gt=0)] = 30.0  # node_flap: seconds down, then up, in turn
+    up: Annotated[float, Field(gt=0)] = 30.0
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> FaultSpec:
+        t = self.target
+        if self.kind in NODE_KINDS and t.node_ids is None and t.group_id is None:
+            raise ValueError(f"a {self.kind} fault targets node_ids or a group_id")
+        if self.kind in INSTANCE_KINDS and (t.method is not None or t.path is not None):
+            raise ValueError(f"a {self.kind} fault targets instances (deployment_id, image, node_ids or group_id)")
+        if self.kind in API_KINDS and t.method is None and t.path is None:
+            raise ValueError(f"an {self.kind} fault targets requests by method and/or path")
+        if self.every is not None and self.kind not in INSTANT_KINDS:
+            raise ValueError("every repeats instance_crash and oom_kill faults only")
+        if self.kind in ("api_latency", "slow_start") and self.seconds is None:
+            raise ValueError(f"an {self.kind} fault needs seconds (a number or a distribution)")
+        return self

@@ -1,0 +1,84 @@
+"""Commands on one instance of a deployment (the v3 API's pods): restart it, delete it.
+
+A restart stops the running container and starts it again after the image's start-up time
+(the image is already on the node, so there is no pull); the container's ``restarts`` count
+goes up when it runs again. While it restarts the instance keeps its state, is not ready, and
+shows reason ``Restarting``. A container in CrashLoopBackOff is started at once, skipping the
+rest of its back-off.
+
+A deleted instance terminates like any other and the deployment creates a new one in its place
+(on the same node for a node_ids deployment, placed anew in its group otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from edgesim.domain.errors import NotAllowed, NotFound
+from edgesim.domain.models import Deployment, Instance
+from edgesim.domain.states import DeploymentState, InstanceState
+from edgesim.engine.behaviors import draw
+from edgesim.engine.containers import BACKOFF, RUN, START, set_phase
+
+if TYPE_CHECKING:
+    from edgesim.engine.engine import Engine
+
+RESTART = "restart"  # draw key of a restart's start-up time
+
+
+class Pods:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.world = engine.world
+
+    def instance(self, dep: Deployment, instance_id: str) -> Instance:
+        inst = self.world.instances.get(instance_id)
+        if inst is None or inst.deployment_id != dep.id:
+            raise NotFound(f"pod {instance_id} not found in deployment {dep.id}")
+        return inst
+
+    async def restart(self, project_id: str, deployment_id: str, instance_id: str, *, label: str) -> Instance:
+        """Restart the instance's container. ``label`` names the pod in refusals."""
+        engine = self.engine
+        dep = engine.deployments.get(project_id, deployment_id)
+        inst = self.instance(dep, instance_id)
+        if dep.state == DeploymentState.PENDING_DELETE:
+            raise NotAllowed(f"deployment {deployment_id} is being deleted")
+        if inst.state == InstanceState.PENDING_CREATE and inst.phase not in (RUN, BACKOFF):
+            return inst  # no container yet: it starts soon anyway
+        if inst.phase not in (RUN, BACKOFF) or inst.state in (InstanceState.UNKNOWN, InstanceState.TERMINATING):
+            raise NotAllowed(
+                f"pod {label} has no container to restart (state {inst.state}); delete the pod to have it recreated"
+            )
+        change = engine.change()
+        change.touch(inst)
+        engine.instances.disarm(inst)
+        inst.exit, inst.readiness, inst.is_ready = None, None, False
+        profile = engine.instances.containers.profile(inst)
+        seconds = draw(profile.start.seconds, engine.draws.rng(inst.id, RESTART, inst.attempt))
+        set_phase(inst, START, engine.clock.now() + seconds, "Restarting", "restarting the container on request")
+        change.event(engine.events.record(
+            "instance.restarting", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
+        ))
+        change.after_commit.append(lambda: engine.instances.arm(inst))
+        await engine.commit(change)
+        return inst
+
+    async def delete(self, project_id: str, deployment_id: str, instance_id: str) -> Instance | None:
+        """Terminate the instance; returns the one created in its place (None if none is)."""
+        engine = self.engine
+        dep = engine.deployments.get(project_id, deployment_id)
+        inst = self.instance(dep, instance_id)
+        if inst.state == InstanceState.TERMINATING or dep.state == DeploymentState.PENDING_DELETE:
+            return None  # already on its way out, like a second delete of a deployment
+        change = engine.change()
+        change.event(engine.events.record(
+            "instance.deleted", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
+        ))
+        stale_copy = inst.replaced_by is not None  # its stand-in already runs elsewhere
+        await engine.instances.terminate(inst, change)
+        replacement = None
+        if not stale_copy:
+            replacement = engine.instances.create(dep, inst.node_id if dep.group_id is None else None, change)
+        await engine.commit(change)
+        return replacement

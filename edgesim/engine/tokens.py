@@ -1,0 +1,59 @@
+"""IAM tokens of the simulated cloud: issued at login, valid for 24 simulated hours.
+
+A token is random (it is a secret, so it comes from ``secrets``, not from the seed). The book
+keeps the SHA-256 of each token in memory and in the store, so a restarted server still
+accepts the tokens it issued and the database never holds a usable one. Expiry is measured
+on the simulation clock: advancing a virtual clock by a day expires every token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from edgesim.domain.models import Token
+from edgesim.engine.clock import Clock
+from edgesim.store.sqlite import Delete, Put, Store
+
+TOKEN_LIFETIME = 24 * 3600.0  # IAM's documented validity
+KIND = "token"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenBook:
+    def __init__(self, clock: Clock, store: Store) -> None:
+        self.clock = clock
+        self.store = store
+        self._tokens: dict[str, Token] = {}
+
+    async def load(self) -> None:
+        """Take the stored tokens back; expired ones are dropped from the store too."""
+        now, stale = self.clock.now(), []
+        for body in await self.store.load_documents(KIND):
+            token = Token.from_dict(body)
+            if token.expires_at > now:
+                self._tokens[token.id] = token
+            else:
+                stale.append(Delete(KIND, token.id))
+        if stale:
+            self.store.submit(stale)
+
+    async def issue(self, *, project_id: str, domain: str, user: str) -> tuple[str, Token]:
+        """A new token (returned once, never stored in clear) and its record, once committed."""
+        value = "MII" + secrets.token_urlsafe(96)  # real IAM tokens are long and start with MII
+        now = self.clock.now()
+        record = Token(id=digest(value), project_id=project_id, domain=domain, user=user,
+                       issued_at=now, expires_at=now + TOKEN_LIFETIME)
+        await self.store.commit([Put(KIND, record.id, record.to_dict())])
+        self._tokens[record.id] = record
+        return value, record
+
+    def find(self, value: str) -> Token | None:
+        """The record of a token still valid now, or None (unknown or expired)."""
+        record = self._tokens.get(digest(value))
+        if record is None or record.expires_at <= self.clock.now():
+            return None
+        return record
