@@ -1,8 +1,11 @@
 """The control surface's own lock: when ``[admin] token`` is configured, every /edgesim/ call
 but ``GET /edgesim/health`` must carry ``X-Admin-Token: <token>`` (401 EDGESIM.0401 if not).
 
-Health stays open so process supervisors and readiness checks need no secret. With no token
-configured the surface is open, as a local simulator usually is.
+Health stays open so process supervisors and readiness checks need no secret, and so do the
+dashboard's static files (/edgesim/ui): they hold no data, and a browser cannot add a header
+to the page it navigates to. For the same reason a GET may carry the token as ``?token=``
+instead (EventSource streams, links to report.html). With no token configured the surface is
+open, as a local simulator usually is.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from aiohttp import web
 from edgesim.api.errors import IEFError
 
 CONTROL_PREFIX = "/edgesim/"
-OPEN_PATHS = frozenset({"/edgesim/health"})
+OPEN_PATHS = frozenset({"/edgesim/health", "/edgesim/ui"})
+OPEN_PREFIX = "/edgesim/ui/"  # the dashboard's files
 HEADER = "X-Admin-Token"
+QUERY = "token"
 
 
 def admin_middleware(token: str | None):
@@ -23,10 +28,16 @@ def admin_middleware(token: str | None):
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        if expected is not None and request.path.startswith(CONTROL_PREFIX) and request.path not in OPEN_PATHS:
-            given = request.headers.get(HEADER, "").encode()
+        path = request.path
+        if expected is not None and path.startswith(CONTROL_PREFIX) and not _open(path):
+            given = request.headers.get(HEADER) or (request.query.get(QUERY) if request.method == "GET" else None)
+            given = (given or "").encode()
             if not hmac.compare_digest(given, expected):
                 raise IEFError(401, "EDGESIM.0401", f"this control route needs the admin token in {HEADER}")
         return await handler(request)
 
     return middleware
+
+
+def _open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIX)

@@ -1,0 +1,66 @@
+"""The dashboard and the live timeline under /edgesim/:
+
+    GET /edgesim/ui, /edgesim/ui/{file}   the dashboard's static page, scripts and styles
+    GET /edgesim/report.html?from=&to=     the experiment's timeline as one HTML page
+
+The assets ship inside the package (edgesim/ui/static) and are read once, at start-up: no
+build step, nothing fetched from elsewhere. They hold no data, so the admin guard lets them
+through; every call the page makes for data carries the token.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from aiohttp import web
+
+from edgesim.api.errors import IEFError
+from edgesim.control.chaos import _seconds
+from edgesim.engine.engine import Engine
+from edgesim.ui.timeline import render_page
+
+TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+
+
+def _assets() -> dict[str, tuple[bytes, str]]:
+    folder = resources.files("edgesim.ui") / "static"
+    return {
+        f.name: (f.read_bytes(), TYPES[suffix])
+        for f in folder.iterdir()
+        if f.is_file() and (suffix := "." + f.name.rpartition(".")[2]) in TYPES
+    }
+
+
+def routes(engine: Engine) -> list[web.RouteDef]:
+    assets = _assets()
+
+    def serve(name: str) -> web.Response:
+        if name not in assets:  # a fixed set of names: no path ever reaches the file system
+            raise IEFError(404, "EDGESIM.0404", f"no dashboard file {name!r}")
+        body, content_type = assets[name]
+        # no-cache: an upgraded edgesim must not run yesterday's script against today's API
+        return web.Response(body=body, content_type=content_type, headers={"Cache-Control": "no-cache"})
+
+    async def index(request: web.Request) -> web.Response:
+        return serve("index.html")
+
+    async def asset(request: web.Request) -> web.Response:
+        return serve(request.match_info["name"])
+
+    async def timeline(request: web.Request) -> web.Response:
+        start = _seconds(request, "from", 0.0)
+        end = _seconds(request, "to", engine.clock.now())
+        if end < start:
+            raise IEFError(400, "EDGESIM.0400", "to must not be before from")
+        html = render_page(
+            engine.events.events, title="edgesim experiment timeline", start=start, end=end,
+            node_names={n.id: n.name for n in engine.world.nodes.values()},
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    return [
+        web.get("/edgesim/ui", index, allow_head=False),
+        web.get("/edgesim/ui/", index, allow_head=False),
+        web.get("/edgesim/ui/{name}", asset, allow_head=False),
+        web.get("/edgesim/report.html", timeline, allow_head=False),
+    ]
