@@ -31,14 +31,15 @@ def main() -> None:
 @click.option("--clock", "clock_mode", default="real", show_default=True, type=click.Choice(["real", "virtual"]), help="real: wall time (scaled); virtual: moves only via POST /edgesim/clock/advance.")
 @click.option("--time-scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Simulated seconds per real second (real clock).")
 @click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def serve(host, port, db, config_dir, seed, clock_mode, time_scale, log_level) -> None:
+@click.option("--record", default=None, type=click.Path(dir_okay=False), help="Write every mutating call and every event to this file (for edgesim replay / convert).")
+def serve(host, port, db, config_dir, seed, clock_mode, time_scale, log_level, record) -> None:
     """Serve the IEF API on a simulated fleet until Ctrl-C."""
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(config_dir)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    options = ServerOptions(host=host, port=port, db=db, clock=clock_mode, time_scale=time_scale, seed=seed)
+    options = ServerOptions(host=host, port=port, db=db, clock=clock_mode, time_scale=time_scale, seed=seed, record=record)
     try:
         asyncio.run(_serve(Server(settings, options)))
     except (OSError, StoreError) as exc:

@@ -165,5 +165,7 @@ def report(url, admin_token, start, end, as_json) -> None:
 
 
 def register(main: click.Group) -> None:
-    for command in (fleet, chaos, report):
+    from edgesim.scenario.commands import convert, replay, run
+
+    for command in (fleet, chaos, report, run, replay, convert):
         main.add_command(command)

@@ -14,6 +14,7 @@ from aiohttp import web
 from edgesim.api.app import build_app
 from edgesim.engine.clock import Clock, RealClock, VirtualClock
 from edgesim.engine.engine import Engine
+from edgesim.scenario.recorder import Recorder
 from edgesim.settings import Settings
 from edgesim.store.sqlite import Store
 
@@ -28,6 +29,8 @@ class ServerOptions:
     clock: str = "real"  # real | virtual
     time_scale: float = 1.0
     seed: int | None = None  # None: the stored seed, or 0 on a new store
+    epoch: datetime | None = None  # a new store's clock epoch (default: config, or now on a real clock)
+    record: str | None = None  # write calls and events to this file (see scenario.recorder)
 
 
 class Server:
@@ -39,6 +42,7 @@ class Server:
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         self.seed_note: str | None = None  # set when the store's seed overrides --seed
+        self.recorder: Recorder | None = None
 
     @property
     def url(self) -> str:
@@ -51,8 +55,12 @@ class Server:
         clock = self._clock(meta)
         self.engine = Engine(self.settings, clock, self.store, seed=seed)
         await self.engine.start()
+        app = build_app(self.engine)
+        if self.options.record:
+            self.recorder = Recorder(self.options.record, self.engine, fresh=not meta)
+            app.middlewares.insert(1, self.recorder.middleware)  # inside pin_time: calls dated on arrival
         await clock.start()
-        self._runner = web.AppRunner(build_app(self.engine), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.options.host, self.options.port)
         await site.start()
@@ -64,6 +72,9 @@ class Server:
             self._runner = None
         if self.engine is not None:
             await self.engine.clock.stop()
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
         await self.store.close()
 
     def _seed(self, meta: dict) -> int:
@@ -78,8 +89,7 @@ class Server:
     def _clock(self, meta: dict) -> Clock:
         start = float(meta.get("clock_now", 0.0))
         stored_epoch = meta.get("epoch")
+        epoch = datetime.fromisoformat(stored_epoch) if stored_epoch else self.options.epoch
         if self.options.clock == "virtual":
-            epoch = datetime.fromisoformat(stored_epoch) if stored_epoch else self.settings.simulation.clock.epoch
-            return VirtualClock(start=start, epoch=epoch)
-        epoch = datetime.fromisoformat(stored_epoch) if stored_epoch else None
+            return VirtualClock(start=start, epoch=epoch or self.settings.simulation.clock.epoch)
         return RealClock(scale=self.options.time_scale, start=start, epoch=epoch)

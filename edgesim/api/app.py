@@ -10,15 +10,32 @@ from edgesim.api.chaos_middleware import chaos_middleware
 from edgesim.api.errors import error_middleware, unknown_api
 from edgesim.control import behaviors as control_behaviors
 from edgesim.control import chaos as control_chaos
+from edgesim.control import dashboard as control_dashboard
 from edgesim.control import fleet as control_fleet
 from edgesim.control import nodes as control_nodes
 from edgesim.control import routes as control_routes
+from edgesim.control import state as control_state
 from edgesim.control import stream as control_stream
 from edgesim.control.guard import admin_middleware
 from edgesim.control.metrics import Metrics
 from edgesim.engine.engine import Engine
 
 MAX_BODY = 12 * 1024 * 1024  # the API gateway's limit; larger bodies answer 413 APIGW.0201
+UNPINNED = ("/edgesim/clock", "/edgesim/events/stream")
+
+
+def pin_time(engine: Engine):
+    """Date everything a request does at the simulated time it arrived (a real clock moves on
+    while a request is handled; a recording replays calls at their arrival time)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        if request.path.startswith(UNPINNED):  # these read or move the clock itself
+            return await handler(request)
+        with engine.clock.pinned():
+            return await handler(request)
+
+    return middleware
 
 
 def build_app(engine: Engine) -> web.Application:
@@ -27,6 +44,7 @@ def build_app(engine: Engine) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY,
         middlewares=[
+            pin_time(engine),
             metrics.middleware,
             error_middleware,
             admin_middleware(engine.settings.admin.token),
@@ -46,6 +64,8 @@ def build_app(engine: Engine) -> web.Application:
     app.add_routes(control_behaviors.routes(engine))
     app.add_routes(control_nodes.routes(engine))
     app.add_routes(control_chaos.routes(engine))
+    app.add_routes(control_state.routes(engine))
+    app.add_routes(control_dashboard.routes(engine))
     streams = control_stream.EventStreams(engine)
     app.add_routes(streams.routes())
     app.on_shutdown.append(streams.close_all)

@@ -16,18 +16,24 @@ another, so a callback never overlaps another callback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import inspect
 import itertools
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+# The time a request arrived, while it is being handled (see ``Clock.pinned``).
+_PINNED: ContextVar[float | None] = ContextVar("edgesim_pinned_time", default=None)
 
 
 class ClockError(Exception):
@@ -69,9 +75,33 @@ class Clock(ABC):
     def scale(self) -> float:
         """Simulated seconds per wall second (``0`` for a virtual clock: it does not run)."""
 
-    @abstractmethod
     def now(self) -> float:
-        """Simulated seconds since the simulation started."""
+        """Simulated seconds since the simulation started (a request's arrival time while it is
+        handled, see ``pinned``)."""
+        pinned = _PINNED.get()
+        return self._current() if pinned is None else pinned
+
+    @abstractmethod
+    def _current(self) -> float:
+        """The clock's own time."""
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Within this block (one request's task), ``now()`` stays at the time it was entered,
+        so everything a request does is dated when it arrived, however long it takes."""
+        token = _PINNED.set(self.now())
+        try:
+            yield
+        finally:
+            _PINNED.reset(token)
+
+    @contextlib.contextmanager
+    def unpinned(self) -> Iterator[None]:
+        token = _PINNED.set(None)
+        try:
+            yield
+        finally:
+            _PINNED.reset(token)
 
     def timestamp(self, sim_seconds: float | None = None) -> datetime:
         """The UTC wall-clock time of a simulated moment (default: now)."""
@@ -140,7 +170,7 @@ class VirtualClock(Clock):
     def scale(self) -> float:
         return 0.0
 
-    def now(self) -> float:
+    def _current(self) -> float:
         return self._now
 
     async def advance(self, seconds: float) -> int:
@@ -154,10 +184,11 @@ class VirtualClock(Clock):
         async with self._lock:
             target = self._now + seconds
             ran = 0
-            while (timer := self._pop_due(target)) is not None:
-                self._now = max(self._now, timer.when)
-                await self._run(timer)
-                ran += 1
+            with self.unpinned():  # timers see their own time, not the advancing request's
+                while (timer := self._pop_due(target)) is not None:
+                    self._now = max(self._now, timer.when)
+                    await self._run(timer)
+                    ran += 1
             self._now = target
             return ran
 
@@ -183,12 +214,15 @@ class RealClock(Clock):
         self._origin: float | None = None  # loop.time() when the clock started
         self._wake = asyncio.Event()
         self._runner: asyncio.Task | None = None
+        self._running_at: float | None = None  # the due time of the timer running now
 
     @property
     def scale(self) -> float:
         return self._scale
 
-    def now(self) -> float:
+    def _current(self) -> float:
+        if self._running_at is not None:
+            return self._running_at
         if self._origin is None:
             return self._start
         return self._start + (asyncio.get_running_loop().time() - self._origin) * self._scale
@@ -232,4 +266,10 @@ class RealClock(Clock):
                     pass
                 continue
             while (timer := self._pop_due(self.now())) is not None:
-                await self._run(timer)
+                # While a timer runs, time is its due time, as on a virtual clock: what it does
+                # is dated exactly, however late the loop got to it (lag() still shows that).
+                self._running_at = timer.when
+                try:
+                    await self._run(timer)
+                finally:
+                    self._running_at = None

@@ -1,0 +1,96 @@
+"""``edgesim run``: run scenario files on the virtual clock and report."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from edgesim.scenario.model import ScenarioError, load
+from edgesim.scenario.output import print_report, write_events, write_junit
+from edgesim.scenario.runner import run_scenario
+from edgesim.settings import ConfigError, load_settings
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--events", "events_path", default=None, help="Write the event log here (JSON lines).")
+@click.option("--junit", "junit_path", default=None, help="Write a JUnit XML report here.")
+@click.option("--html", "html_path", default=None, help="Write the timelines as one HTML page here.")
+@click.option("--config", "config_dir", default=None, type=click.Path(file_okay=False), help="Config directory.")
+def run(files, events_path, junit_path, html_path, config_dir) -> None:
+    """Run scenario files on a virtual clock; exit 1 if any expectation fails."""
+    try:
+        settings = load_settings(config_dir)
+        scenarios = [load(f) for f in files]
+    except (ScenarioError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    results = [asyncio.run(run_scenario(s, settings)) for s in scenarios]
+    print_report(results, Console(highlight=False, soft_wrap=True))
+    if events_path:
+        write_events(results, events_path)
+    if junit_path:
+        write_junit(results, junit_path)
+    if html_path:
+        write_html(results, html_path)
+    if any(r.failed for r in results):
+        sys.exit(1)
+
+
+def write_html(results, path: str) -> None:
+    from edgesim.ui.timeline import render_timeline  # the dashboard's renderer
+
+    pages = []
+    for r in results:
+        expectations = [{"time": o.time, "description": o.description, "passed": o.passed} for o in r.outcomes]
+        pages.append(render_timeline(r.events, title=r.scenario.name, expectations=expectations, start=0.0, end=r.sim_seconds))
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(pages[0] if len(pages) == 1 else "\n".join(pages))
+
+
+@click.command()
+@click.argument("recording", type=click.Path(dir_okay=False))
+@click.option("--time-scale", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Replay on a real clock this many times faster (default: a virtual clock).")
+@click.option("--config", "config_dir", default=None, type=click.Path(file_okay=False), help="Config directory.")
+def replay(recording, time_scale, config_dir) -> None:
+    """Replay a recording (edgesim serve --record) and check the event log matches."""
+    from edgesim.scenario.replay import read
+    from edgesim.scenario.replay import replay as play
+
+    try:
+        settings = load_settings(config_dir)
+        recorded = read(recording)
+    except (ScenarioError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if not recorded.header.get("fresh_store", True):
+        click.echo("note: the recording started on a store that was not empty; the replay starts empty", err=True)
+    result = asyncio.run(play(recorded, settings, time_scale))
+    for line in result.status_mismatches:
+        click.echo(f"status differs: {line}")
+    if result.first_difference:
+        click.echo(f"event logs differ: {result.first_difference}")
+        sys.exit(1)
+    if result.status_mismatches:
+        sys.exit(1)
+    click.echo(f"replay matches: {result.compared} events identical, {len(recorded.steps)} calls, "
+               f"{recorded.end:g} simulated seconds")
+
+
+@click.command()
+@click.argument("recording", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, help="The scenario file to write.")
+@click.option("--name", default=None, help="The scenario's name (default: the recording's file name).")
+def convert(recording, output, name) -> None:
+    """Turn a recording into a scenario file."""
+    from edgesim.scenario.replay import read, to_scenario
+
+    try:
+        text = to_scenario(read(recording), name or Path(recording).stem)
+    except ScenarioError as exc:
+        raise click.ClickException(str(exc)) from None
+    Path(output).write_text(text)
+    click.echo(f"wrote {output}")
