@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edgesim.api import iam, v2_deployments, v2_groups, v2_nodes, v2_quotas, v3_deployments, v3_pods
+from edgesim.api import iam, openapi, v2_deployments, v2_groups, v2_nodes, v2_quotas, v3_deployments, v3_pods
 from edgesim.api.auth import Auth
 from edgesim.api.chaos_middleware import chaos_middleware
 from edgesim.api.errors import error_middleware, unknown_api
@@ -70,6 +70,7 @@ def build_app(engine: Engine) -> web.Application:
     app.add_routes(streams.routes())
     app.on_shutdown.append(streams.close_all)
     app.add_routes(metrics.routes())
+    app.add_routes(openapi.routes([a.project_id for a in engine.settings.accounts]))
 
     async def unknown(request: web.Request) -> web.Response:
         raise unknown_api(f"{request.method} {request.path}")

@@ -100,10 +100,12 @@ Amount = BeforeValidator(_number_string)
 class Amounts(RequestModel):
     """The v2 ranges (cpu cores, memory MB, gpu MB, npu count) over string values."""
 
-    cpu: Annotated[float | None, Amount, Field(ge=0.01, le=1000)] = None
-    memory: Annotated[float | None, Amount, Field(ge=0.01, le=1024000)] = None
-    gpu: Annotated[float | None, Amount, Field(ge=0)] = None
-    npu: Annotated[float | None, Amount, Field(ge=0)] = None
+    # The string is turned into a number first, then the number is range-checked (a null
+    # skips both): constraints on the whole "float | None" would be applied to null too.
+    cpu: Annotated[Annotated[float, Field(ge=0.01, le=1000)] | None, Amount] = None
+    memory: Annotated[Annotated[float, Field(ge=0.01, le=1024000)] | None, Amount] = None
+    gpu: Annotated[Annotated[float, Field(ge=0)] | None, Amount] = None
+    npu: Annotated[Annotated[float, Field(ge=0)] | None, Amount] = None
 
 
 class V3Resources(Resources):

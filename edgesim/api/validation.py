@@ -12,7 +12,7 @@ from typing import TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from edgesim.api.errors import IEFError, bad_request
+from edgesim.api.errors import IEFError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,20 +59,29 @@ def _message(error: dict) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def parse(model: type[M], raw: bytes) -> M:
-    """Parse a JSON request body into ``model`` or raise the IEF error for its first fault."""
+CONTROL_CODE = "EDGESIM.0400"  # every bad body on the /edgesim/ control routes
+
+
+def parse(model: type[M], raw: bytes, code: str | None = None) -> M:
+    """Parse a JSON request body into ``model`` or raise the IEF error for its first fault.
+
+    ``code`` replaces the IEF codes (the control routes answer ``EDGESIM.0400``)."""
+
+    def refuse(error_code: str, message: str) -> IEFError:
+        return IEFError(400, code or error_code, message)
+
     if not raw.strip():
-        raise bad_request("the request body is empty; a JSON object is required")
+        raise refuse("IEF.100002", "the request body is empty; a JSON object is required")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise bad_request(f"the request body is not valid JSON: {exc}") from None
+        raise refuse("IEF.100002", f"the request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise bad_request("the request body must be a JSON object")
+        raise refuse("IEF.100002", "the request body must be a JSON object")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = field_path(error["loc"]) or "body"
-        raise IEFError(400, _code_for(error["loc"], error["type"]), f"invalid {field}: {_message(error)}") from None
+        raise refuse(_code_for(error["loc"], error["type"]), f"invalid {field}: {_message(error)}") from None
 

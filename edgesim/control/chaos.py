@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import math
 
-import orjson
 from aiohttp import web
-from pydantic import ValidationError
 
 from edgesim.api.errors import IEFError, json_response
+from edgesim.api.validation import CONTROL_CODE, parse
 from edgesim.domain.models import Fault
 from edgesim.engine.engine import Engine
 from edgesim.engine.faults import FaultSpec
@@ -64,15 +63,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return fault
 
     async def add(request: web.Request) -> web.Response:
-        try:
-            body = orjson.loads(await request.read() or b"null")
-            spec = FaultSpec.model_validate(body)
-        except orjson.JSONDecodeError as exc:
-            raise _invalid(f"the request body is not valid JSON: {exc}") from None
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(str(p) for p in error["loc"]) or "body"
-            raise _invalid(f"invalid {where}: {error['msg'].removeprefix('Value error, ')}") from None
+        spec = parse(FaultSpec, await request.read(), code=CONTROL_CODE)
         fault = await chaos.add(spec)
         return json_response(fault_body(engine, fault), status=201)
 

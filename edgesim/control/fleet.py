@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from edgesim.api.errors import IEFError, json_response
 from edgesim.api.rules import RESOURCE_NAME_PATTERN, RequestModel
-from edgesim.api.validation import parse
+from edgesim.api.validation import CONTROL_CODE, parse
 from edgesim.engine.engine import Engine
 from edgesim.settings import FleetProfile
 
@@ -32,10 +32,7 @@ class FleetRequest(RequestModel):
 
 def routes(engine: Engine) -> list[web.RouteDef]:
     async def create_fleet(request: web.Request) -> web.Response:
-        try:
-            body = parse(FleetRequest, await request.read())
-        except IEFError as exc:
-            raise IEFError(400, "EDGESIM.0400", exc.message) from None
+        body = parse(FleetRequest, await request.read(), code=CONTROL_CODE)
         project_id = body.project_id or engine.settings.fleet.project_id
         if engine.settings.account(project_id) is None:
             raise IEFError(400, "EDGESIM.0400", f"invalid project_id: {project_id} is not a configured project")

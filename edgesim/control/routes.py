@@ -7,18 +7,30 @@ docs/api.md, so clients parse one shape everywhere.
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
-import orjson
 from aiohttp import web
+from pydantic import Field
 
 from edgesim import __version__
 from edgesim.api.errors import IEFError, json_response
-from edgesim.engine.clock import VirtualClock
+from edgesim.api.rules import RequestModel
+from edgesim.api.validation import CONTROL_CODE, parse
+from edgesim.engine.clock import ClockError, VirtualClock
 from edgesim.engine.engine import Engine
 
 
 def _invalid(message: str) -> IEFError:
     return IEFError(400, "EDGESIM.0400", message)
+
+
+MAX_ADVANCE = 10 * 365 * 86400.0  # ten simulated years per call
+
+
+class AdvanceBody(RequestModel):
+    """POST /edgesim/clock/advance: run everything due in the next ``seconds`` simulated seconds."""
+
+    seconds: Annotated[float, Field(ge=0, le=MAX_ADVANCE, allow_inf_nan=False)]
 
 
 EVENT_FILTERS = ("kind", "deployment_id", "instance_id", "node_id", "group_id")
@@ -59,14 +71,11 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         clock = engine.clock
         if not isinstance(clock, VirtualClock):
             raise IEFError(409, "EDGESIM.0409", "the clock is real; only a virtual clock can be advanced (start with --clock virtual)")
+        body = parse(AdvanceBody, await request.read(), code=CONTROL_CODE)
         try:
-            body = orjson.loads(await request.read() or b"null")
-        except orjson.JSONDecodeError as exc:
-            raise _invalid(f"the request body is not valid JSON: {exc}") from None
-        seconds = body.get("seconds") if isinstance(body, dict) else None
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
-            raise _invalid('body must be {"seconds": N} with N a number >= 0')
-        ran = await clock.advance(float(seconds))
+            ran = await clock.advance(body.seconds)
+        except ClockError as exc:
+            raise _invalid(str(exc)) from None
         await engine.checkpoint()  # a restart resumes at the advanced time
         return json_response({**clock_body(engine), "timers_run": ran})
 

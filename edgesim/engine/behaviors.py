@@ -23,19 +23,24 @@ import math
 import random
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Numbers are numbers: "3" or true is refused, not coerced (a number may still be an integer).
+Number = Annotated[float, Strict()]
+Integer = Annotated[int, Strict()]
+
+
 class Fixed(_Model):
-    fixed: Annotated[float, Field(ge=0)]
+    fixed: Annotated[Number, Field(ge=0)]
 
 
 class Uniform(_Model):
-    uniform: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]]
+    uniform: tuple[Annotated[Number, Field(ge=0)], Annotated[Number, Field(ge=0)]]
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -45,14 +50,14 @@ class Uniform(_Model):
 
 
 class Normal(_Model):
-    normal: tuple[float, Annotated[float, Field(ge=0)]]
+    normal: tuple[Number, Annotated[Number, Field(ge=0)]]
 
 
 class LogNormal(_Model):
-    lognormal: tuple[float, Annotated[float, Field(ge=0)]]
+    lognormal: tuple[Number, Annotated[Number, Field(ge=0)]]
 
 
-Distribution = Annotated[float, Field(ge=0)] | Fixed | Uniform | Normal | LogNormal
+Distribution = Annotated[Number, Field(ge=0)] | Fixed | Uniform | Normal | LogNormal
 
 
 def draw(value: Distribution, rng: random.Random) -> float:
@@ -83,7 +88,7 @@ def mean_of(value: Distribution) -> float:
 class Pull(_Model):
     seconds: Distribution = Uniform(uniform=(2.0, 6.0))
     result: Literal["ok", "not_found", "flaky"] = "ok"
-    flaky_failures: Annotated[int, Field(ge=1, le=100)] = 2  # failed pulls before a flaky one works
+    flaky_failures: Annotated[Integer, Field(ge=1, le=100)] = 2  # failed pulls before a flaky one works
 
 
 class Start(_Model):
@@ -92,16 +97,16 @@ class Start(_Model):
 
 class Exit(_Model):
     after: Distribution
-    code: Annotated[int, Field(ge=0, le=255)] = 1
+    code: Annotated[Integer, Field(ge=0, le=255)] = 1
 
 
 class ProbeBehavior(_Model):
     """Probes fail while the container's age is in [fail_from, fail_until), each with
     ``probability``; outside that window they succeed."""
 
-    fail_from: Annotated[float, Field(ge=0)] | None = None
-    fail_until: Annotated[float, Field(ge=0)] | None = None
-    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
+    fail_from: Annotated[Number, Field(ge=0)] | None = None
+    fail_until: Annotated[Number, Field(ge=0)] | None = None
+    probability: Annotated[Number, Field(ge=0, le=1)] = 1.0
 
     @model_validator(mode="after")
     def _window(self) -> ProbeBehavior:
@@ -115,8 +120,8 @@ class ProbeBehavior(_Model):
 
 
 class Memory(_Model):
-    mb: Annotated[float, Field(ge=0)] = 64.0
-    grow_mb_per_min: Annotated[float, Field(ge=0)] = 0.0
+    mb: Annotated[Number, Field(ge=0)] = 64.0
+    grow_mb_per_min: Annotated[Number, Field(ge=0)] = 0.0
 
     def oom_after(self, limit_mb: float | None) -> float | None:
         """Seconds after start at which usage reaches the limit, or None if it never does."""
@@ -150,9 +155,15 @@ class BehaviorBook:
 
     def __init__(self, profiles: list[Profile] | None = None) -> None:
         self.profiles: list[Profile] = list(profiles or [])
+        self._by_image: dict[str, Profile] = {}  # globs are slow and a fleet runs few images
 
     def for_image(self, image_url: str) -> Profile:
-        return next((p for p in self.profiles if p.matches(image_url)), HEALTHY)
+        profile = self._by_image.get(image_url)
+        if profile is None:
+            profile = next((p for p in self.profiles if p.matches(image_url)), HEALTHY)
+            if len(self._by_image) < 10_000:
+                self._by_image[image_url] = profile
+        return profile
 
     def dump(self) -> list[dict]:
         return [p.model_dump(mode="json", exclude_defaults=False) for p in self.profiles]

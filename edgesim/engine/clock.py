@@ -30,6 +30,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+MAX_SECONDS = 1000 * 365 * 86400.0  # a thousand simulated years: timestamps stay representable
 
 
 # The time a request arrived, while it is being handled (see ``Clock.pinned``).
@@ -181,6 +182,8 @@ class VirtualClock(Clock):
         """
         if seconds < 0:
             raise ClockError("cannot advance by a negative amount")
+        if self._now + seconds > MAX_SECONDS:
+            raise ClockError(f"the simulation cannot run past {MAX_SECONDS:g} simulated seconds")
         async with self._lock:
             target = self._now + seconds
             ran = 0

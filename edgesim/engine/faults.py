@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edgesim.engine.behaviors import Distribution
+from edgesim.engine.behaviors import Distribution, Integer, Number
 
 NODE_KINDS = ("node_crash", "node_partition", "node_flap")
 INSTANCE_KINDS = ("instance_crash", "probe_failure", "oom_kill", "image_pull_failure", "slow_start")
@@ -39,8 +39,8 @@ class Target(_Model):
 
     node_ids: list[str] | None = None
     group_id: str | None = None
-    count: Annotated[int, Field(ge=1)] | None = None
-    fraction: Annotated[float, Field(gt=0, le=1)] | None = None
+    count: Annotated[Integer, Field(ge=1)] | None = None
+    fraction: Annotated[Number, Field(gt=0, le=1)] | None = None
     deployment_id: str | None = None
     image: Annotated[str, Field(min_length=1)] | None = None
     method: Annotated[str, Field(pattern=r"^(\*|GET|POST|PUT|DELETE|PATCH)$")] | None = None
@@ -62,19 +62,19 @@ class Target(_Model):
 class FaultSpec(_Model):
     kind: Kind
     target: Target
-    start: Annotated[float, Field(ge=0)] | None = None
-    duration: Annotated[float, Field(gt=0)] | None = None
-    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
-    every: Annotated[float, Field(gt=0)] | None = None
+    start: Annotated[Number, Field(ge=0)] | None = None
+    duration: Annotated[Number, Field(gt=0)] | None = None
+    probability: Annotated[Number, Field(ge=0, le=1)] = 1.0
+    every: Annotated[Number, Field(gt=0)] | None = None
     # kind-specific
-    exit_code: Annotated[int, Field(ge=0, le=255)] = 1  # instance_crash
+    exit_code: Annotated[Integer, Field(ge=0, le=255)] = 1  # instance_crash
     probe: Literal["liveness", "readiness"] = "liveness"  # probe_failure
     seconds: Distribution | None = None  # api_latency (wall seconds), slow_start (extra simulated seconds)
-    status: Annotated[int, Field(ge=400, le=599)] = 500  # api_error
+    status: Annotated[Integer, Field(ge=400, le=599)] = 500  # api_error
     error_code: str = "IEF.120001"
     error_msg: str = "Injected fault: the service is having a bad day."
-    down: Annotated[float, Field(gt=0)] = 30.0  # node_flap: seconds down, then up, in turn
-    up: Annotated[float, Field(gt=0)] = 30.0
+    down: Annotated[Number, Field(gt=0)] = 30.0  # node_flap: seconds down, then up, in turn
+    up: Annotated[Number, Field(gt=0)] = 30.0
 
     @model_validator(mode="after")
     def _fits_kind(self) -> FaultSpec:
