@@ -98,3 +98,29 @@ async def api(tmp_path):
     client = await start_api(tmp_path / "edgesim.db")
     yield client
     await stop_api(client)
+
+
+# --- helpers shared by the timeline tests (fixed pull 2 s and start 1 s, uniform nodes) -------
+
+FAST = [{"match": "*", "pull": {"seconds": 2}, "start": {"seconds": 1}}]
+UNIFORM = {"cpu": [4, 4], "memory_mb": [8192, 8192]}
+
+
+async def site_group(api: Api, nodes: int = 2) -> tuple[str, list[str]]:
+    """FAST behaviours and a group "site" of uniform nodes; returns its id and node ids, sorted."""
+    assert (await api.put("/edgesim/behaviors", FAST, token=None)).status == 200
+    reply = await api.post("/edgesim/fleet", {"nodes": nodes, "groups": {"site": nodes}, "profile": UNIFORM, "name_prefix": "site"}, token=None)
+    group = reply.body["groups"][0]
+    return group["id"], sorted(group["node_ids"])
+
+
+async def advance_to(api: Api, t: float) -> None:
+    await api.advance(t - api.engine.clock.now())
+
+
+async def instances(api: Api, dep_id: str) -> list[dict]:
+    return (await api.get(api.v2(f"deployments/{dep_id}"))).body["deployment"]["instances"]
+
+
+async def node_state(api: Api, node_id: str) -> str:
+    return (await api.get(api.v2(f"nodes/{node_id}"))).body["node"]["state"]

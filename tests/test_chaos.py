@@ -9,17 +9,7 @@ import time
 
 import pytest
 
-from conftest import Api, start_api, stop_api
-
-FAST = [{"match": "*", "pull": {"seconds": 2}, "start": {"seconds": 1}}]
-UNIFORM = {"cpu": [4, 4], "memory_mb": [8192, 8192]}
-
-
-async def setup(api: Api, nodes: int = 2) -> tuple[str, list[str]]:
-    assert (await api.put("/edgesim/behaviors", FAST, token=None)).status == 200
-    reply = await api.post("/edgesim/fleet", {"nodes": nodes, "groups": {"site": nodes}, "profile": UNIFORM, "name_prefix": "site"}, token=None)
-    group = reply.body["groups"][0]
-    return group["id"], sorted(group["node_ids"])
+from conftest import Api, advance_to, instances, node_state, site_group, start_api, stop_api
 
 
 async def fault(api: Api, **body) -> dict:
@@ -28,24 +18,12 @@ async def fault(api: Api, **body) -> dict:
     return reply.body
 
 
-async def advance_to(api: Api, t: float) -> None:
-    await api.advance(t - api.engine.clock.now())
-
-
-async def instances(api: Api, dep_id: str) -> list[dict]:
-    return (await api.get(api.v2(f"deployments/{dep_id}"))).body["deployment"]["instances"]
-
-
-async def node_state(api: Api, node_id: str) -> str:
-    return (await api.get(api.v2(f"nodes/{node_id}"))).body["node"]["state"]
-
-
 def states(api: Api, dep_id: str) -> list[tuple[float, str]]:
     return [(e["time"], e["to"]) for e in api.engine.events.query(kind="instance.state", deployment_id=dep_id)]
 
 
 async def test_fault_lifecycle_in_the_api(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     f = await fault(api, kind="node_partition", target={"node_ids": [n1]}, start=50, duration=30)
     assert (f["state"], f["start"], f["end"], f["kind"]) == ("scheduled", 50, 80, "node_partition")
     listed = (await api.get("/edgesim/chaos/faults", token=None)).body
@@ -83,7 +61,7 @@ async def test_bad_faults_are_refused(api, body, where):
 
 
 async def test_node_partition_keeps_containers_running_then_heals(api):
-    group_id, (n1, _) = await setup(api)
+    group_id, (n1, _) = await site_group(api)
     dep = (await api.create("pinned", node_id=n1)).body["deployment"]["id"]
     await fault(api, kind="node_partition", target={"node_ids": [n1]}, start=100, duration=200)
     await advance_to(api, 140)
@@ -96,7 +74,7 @@ async def test_node_partition_keeps_containers_running_then_heals(api):
 
 
 async def test_node_crash_restarts_the_containers_when_the_node_returns(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     dep = (await api.create("pinned", node_id=n1)).body["deployment"]["id"]
     await fault(api, kind="node_crash", target={"node_ids": [n1]}, start=100, duration=100)
     await advance_to(api, 140)
@@ -110,7 +88,7 @@ async def test_node_crash_restarts_the_containers_when_the_node_returns(api):
 
 
 async def test_node_crash_of_a_fraction_of_a_group_migrates_and_heals(api):
-    group_id, nodes = await setup(api, nodes=4)
+    group_id, nodes = await site_group(api, nodes=4)
     body = {"deployment": {"name": "svc", "group_id": group_id, "app": {"name": "svc", "image_url": "nginx", "migration": True, "toleration_seconds": 30}}}
     dep = (await api.post(api.v2("deployments"), body)).body["deployment"]["id"]
     [inst] = await instances(api, dep)
@@ -127,7 +105,7 @@ async def test_node_crash_of_a_fraction_of_a_group_migrates_and_heals(api):
 
 
 async def test_node_flap_goes_down_and_up_in_turn(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     await fault(api, kind="node_flap", target={"node_ids": [n1]}, start=0, duration=400, down=60, up=100)
     await advance_to(api, 500)
     changes = [(e["time"], e["to"]) for e in api.engine.events.query(kind="node.state", node_id=n1)]
@@ -138,7 +116,7 @@ async def test_node_flap_goes_down_and_up_in_turn(api):
 
 
 async def test_instance_crash_with_exit_code_and_repeats(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     dep = (await api.create("web", node_id=n1)).body["deployment"]["id"]
     other = (await api.create("other", node_id=n1)).body["deployment"]["id"]
     await fault(api, kind="instance_crash", target={"deployment_id": dep}, start=100, duration=250, every=100, exit_code=3)
@@ -151,7 +129,7 @@ async def test_instance_crash_with_exit_code_and_repeats(api):
 
 
 async def test_oom_kill(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     dep = (await api.create("web", node_id=n1, image_url="shop/cart:1")).body["deployment"]["id"]
     await fault(api, kind="oom_kill", target={"image": "shop/*"}, start=50)
     await advance_to(api, 51)
@@ -162,7 +140,7 @@ async def test_oom_kill(api):
 
 
 async def test_liveness_probe_failure_for_a_while(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     dep = (await api.create("web", node_id=n1, liveness_probe={"exec_command": "ok"})).body["deployment"]["id"]
     await advance_to(api, 20)
     await fault(api, kind="probe_failure", target={"deployment_id": dep}, probe="liveness", start=100, duration=25)
@@ -173,7 +151,7 @@ async def test_liveness_probe_failure_for_a_while(api):
 
 
 async def test_readiness_probe_failure_until_the_fault_is_deleted(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     dep = (await api.create("web", node_id=n1, readiness_probe={"exec_command": "ok"})).body["deployment"]["id"]
     await advance_to(api, 20)
     f = await fault(api, kind="probe_failure", target={"deployment_id": dep}, probe="readiness", start=30)
@@ -189,7 +167,7 @@ async def test_readiness_probe_failure_until_the_fault_is_deleted(api):
 
 
 async def test_image_pull_failure_backs_off_until_the_fault_ends(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     await fault(api, kind="image_pull_failure", target={"image": "registry.bad/*"}, start=0, duration=30)
     dep = (await api.create("web", node_id=n1, image_url="registry.bad/app:1")).body["deployment"]["id"]
     fine = (await api.create("fine", node_id=n1, image_url="nginx")).body["deployment"]["id"]
@@ -203,7 +181,7 @@ async def test_image_pull_failure_backs_off_until_the_fault_ends(api):
 
 
 async def test_slow_start_adds_start_up_time(api):
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     await fault(api, kind="slow_start", target={"node_ids": [n1]}, start=0, duration=100, seconds=40)
     slow = (await api.create("slow", node_id=n1)).body["deployment"]["id"]
     await advance_to(api, 200)
@@ -250,7 +228,7 @@ async def test_api_latency_is_real_wall_time(api):
 
 
 async def run_experiment(client: Api) -> list[tuple]:
-    group_id, nodes = await setup(client, nodes=3)
+    group_id, nodes = await site_group(client, nodes=3)
     body = {"deployment": {"name": "svc", "group_id": group_id, "app": {"name": "svc", "image_url": "nginx", "migration": True, "toleration_seconds": 60}}}
     await client.post(client.v2("deployments"), body)
     await fault(client, kind="node_crash", target={"group_id": group_id, "count": 1}, start=100, duration=300)
@@ -269,7 +247,7 @@ async def test_same_seed_same_faults_identical_event_log(api, tmp_path):
 
 
 async def test_experiment_report(api):
-    group_id, (n1, n2) = await setup(api)
+    group_id, (n1, n2) = await site_group(api)
     body = {"deployment": {"name": "svc", "group_id": group_id, "app": {"name": "svc", "image_url": "nginx", "migration": True, "toleration_seconds": 60}}}
     dep = (await api.post(api.v2("deployments"), body)).body["deployment"]["id"]
     await fault(api, kind="node_partition", target={"node_ids": [n1]}, start=100, duration=400)
@@ -291,7 +269,7 @@ async def test_experiment_report(api):
 async def test_faults_survive_a_restart(tmp_path):
     db = tmp_path / "r.db"
     api = await start_api(db)
-    _, (n1, _) = await setup(api)
+    _, (n1, _) = await site_group(api)
     await fault(api, kind="node_partition", target={"node_ids": [n1]}, start=100, duration=100)
     await advance_to(api, 50)
     await stop_api(api)

@@ -7,17 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from conftest import Api, start_api, stop_api
-
-FAST = [{"match": "*", "pull": {"seconds": 2}, "start": {"seconds": 1}}]
-UNIFORM = {"cpu": [4, 4], "memory_mb": [8192, 8192]}
-
-
-async def setup_group(api: Api, nodes: int = 2) -> tuple[str, list[str]]:
-    assert (await api.put("/edgesim/behaviors", FAST, token=None)).status == 200
-    reply = await api.post("/edgesim/fleet", {"nodes": nodes, "groups": {"site": nodes}, "profile": UNIFORM, "name_prefix": "site"}, token=None)
-    group = reply.body["groups"][0]
-    return group["id"], sorted(group["node_ids"])
+from conftest import FAST, Api, advance_to, instances, node_state, site_group, start_api, stop_api
 
 
 async def group_deploy(api: Api, group_id: str, name: str = "app", migration: bool = True, toleration: int = 300, cpu: float = 1):
@@ -27,18 +17,6 @@ async def group_deploy(api: Api, group_id: str, name: str = "app", migration: bo
     reply = await api.post(api.v2("deployments"), body)
     assert reply.status == 201, reply.body
     return reply.body["deployment"]["id"]
-
-
-async def advance_to(api: Api, t: float) -> None:
-    await api.advance(t - api.engine.clock.now())
-
-
-async def instances(api: Api, dep_id: str) -> list[dict]:
-    return (await api.get(api.v2(f"deployments/{dep_id}"))).body["deployment"]["instances"]
-
-
-async def node_state(api: Api, node_id: str) -> str:
-    return (await api.get(api.v2(f"nodes/{node_id}"))).body["node"]["state"]
 
 
 def assert_never_lost_or_doubled(api: Api) -> None:
@@ -73,7 +51,7 @@ def assert_never_lost_or_doubled(api: Api) -> None:
 
 
 async def test_exact_timeline_silent_fail_migrate_return(api):
-    group_id, (n1, n2) = await setup_group(api)
+    group_id, (n1, n2) = await site_group(api)
     dep = await group_deploy(api, group_id)
     [inst] = await instances(api, dep)
     assert inst["node_id"] == n1
@@ -114,7 +92,7 @@ async def test_exact_timeline_silent_fail_migrate_return(api):
 
 
 async def test_toleration_zero_migrates_when_the_node_is_marked_failed(api):
-    group_id, (n1, n2) = await setup_group(api)
+    group_id, (n1, n2) = await site_group(api)
     dep = await group_deploy(api, group_id, toleration=0)
     await advance_to(api, 10)
     await api.post(f"/edgesim/nodes/{n1}/disconnect", token=None)
@@ -127,7 +105,7 @@ async def test_toleration_zero_migrates_when_the_node_is_marked_failed(api):
 
 
 async def test_without_migration_the_instance_waits_for_its_node(api):
-    group_id, (n1, _) = await setup_group(api)
+    group_id, (n1, _) = await site_group(api)
     dep = await group_deploy(api, group_id, migration=False)
     await advance_to(api, 10)
     await api.post(f"/edgesim/nodes/{n1}/disconnect", token=None)
@@ -139,7 +117,7 @@ async def test_without_migration_the_instance_waits_for_its_node(api):
 
 
 async def test_node_ids_deployments_wait_for_their_node(api):
-    _, (n1, _) = await setup_group(api)
+    _, (n1, _) = await site_group(api)
     dep = (await api.create("pinned", node_id=n1)).body["deployment"]["id"]
     await advance_to(api, 10)
     await api.post(f"/edgesim/nodes/{n1}/disconnect", token=None)
@@ -150,7 +128,7 @@ async def test_node_ids_deployments_wait_for_their_node(api):
 
 
 async def test_returning_before_toleration_ends_means_no_migration(api):
-    group_id, (n1, _) = await setup_group(api)
+    group_id, (n1, _) = await site_group(api)
     dep = await group_deploy(api, group_id)
     [inst] = await instances(api, dep)
     await advance_to(api, 100)
@@ -164,7 +142,7 @@ async def test_returning_before_toleration_ends_means_no_migration(api):
 
 
 async def test_a_short_silence_within_the_grace_period_changes_nothing(api):
-    group_id, (n1, _) = await setup_group(api)
+    group_id, (n1, _) = await site_group(api)
     dep = await group_deploy(api, group_id)
     await advance_to(api, 100)
     await api.post(f"/edgesim/nodes/{n1}/disconnect", token=None)
@@ -176,7 +154,7 @@ async def test_a_short_silence_within_the_grace_period_changes_nothing(api):
 
 
 async def test_no_room_in_the_group_waits_then_moves_when_room_appears(api):
-    group_id, (n1, n2) = await setup_group(api)
+    group_id, (n1, n2) = await site_group(api)
     dep = await group_deploy(api, group_id, cpu=3)
     blocker = (await api.create("blocker", node_id=n2, resources={"requests": {"cpu": 3}})).body["deployment"]["id"]
     await advance_to(api, 100)
@@ -194,7 +172,7 @@ async def test_no_room_in_the_group_waits_then_moves_when_room_appears(api):
 
 
 async def test_whole_group_down_waits_and_the_first_node_back_takes_it(api):
-    group_id, (n1, n2) = await setup_group(api)
+    group_id, (n1, n2) = await site_group(api)
     dep = await group_deploy(api, group_id)
     [inst] = await instances(api, dep)
     await advance_to(api, 100)
@@ -213,7 +191,7 @@ async def test_whole_group_down_waits_and_the_first_node_back_takes_it(api):
 
 
 async def test_whole_group_down_another_node_back_first_takes_the_copy(api):
-    group_id, (n1, n2) = await setup_group(api)
+    group_id, (n1, n2) = await site_group(api)
     dep = await group_deploy(api, group_id)
     await advance_to(api, 100)
     for node in (n1, n2):
@@ -228,7 +206,7 @@ async def test_whole_group_down_another_node_back_first_takes_the_copy(api):
 
 
 async def test_stop_is_an_administrative_silence(api):
-    group_id, (n1, n2) = await setup_group(api)
+    group_id, (n1, n2) = await site_group(api)
     dep = await group_deploy(api, group_id, toleration=60)
     await advance_to(api, 100)
     await api.post(api.v2(f"nodes/{n1}/action"), {"node": {"action": "stop"}})
@@ -245,7 +223,7 @@ async def test_stop_is_an_administrative_silence(api):
 
 
 async def test_timers_pause_while_the_node_is_lost(api):
-    group_id, (n1, _) = await setup_group(api)
+    group_id, (n1, _) = await site_group(api)
     await api.put("/edgesim/behaviors", [{**FAST[0], "exit": {"after": 300, "code": 1}}], token=None)
     dep = await group_deploy(api, group_id, migration=False)
     await advance_to(api, 100)
@@ -260,7 +238,7 @@ async def test_timers_pause_while_the_node_is_lost(api):
 async def test_a_lost_node_and_its_pending_migration_survive_a_restart(tmp_path):
     db = tmp_path / "f.db"
     api = await start_api(db)
-    group_id, (n1, n2) = await setup_group(api)
+    group_id, (n1, n2) = await site_group(api)
     dep = await group_deploy(api, group_id)
     await advance_to(api, 100)
     await api.post(f"/edgesim/nodes/{n1}/disconnect", token=None)
@@ -285,7 +263,7 @@ async def test_disconnect_and_connect_refuse_what_makes_no_sense(api):
 
 
 async def test_a_dead_node_whose_instances_moved_can_be_deleted(api):
-    group_id, (n1, n2) = await setup_group(api)
+    group_id, (n1, n2) = await site_group(api)
     dep = await group_deploy(api, group_id, toleration=0)
     await advance_to(api, 10)
     await api.post(f"/edgesim/nodes/{n1}/disconnect", token=None)

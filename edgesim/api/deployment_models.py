@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from edgesim.api.rules import Description, RequestModel, check_description
+from edgesim.api.rules import Description, RequestModel, check_description, check_target
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$"
 VERSION_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,63}$"
@@ -188,13 +188,7 @@ class DeploymentCreate(RequestModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> DeploymentCreate:
-        if self.group_id is not None and self.node_ids:
-            raise ValueError("give either node_ids or group_id, not both")
-        if self.group_id is None:
-            if not self.node_ids:
-                raise ValueError("node_ids is required (one edge node id) unless group_id is given")
-            if len(self.node_ids) != 1:
-                raise ValueError("node_ids must hold exactly one edge node id")
+        check_target(self.node_ids, self.group_id)
         return self
 
 

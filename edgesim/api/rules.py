@@ -31,3 +31,14 @@ def check_description(value: str | None) -> str | None:
     if bad:
         raise ValueError(f"must not contain {' '.join(bad)}")
     return value
+
+
+def check_target(node_ids: list[str] | None, group_id: str | None) -> None:
+    """A deployment goes to exactly one node (``node_ids``) or to a node group, not both."""
+    if group_id is not None and node_ids:
+        raise ValueError("give either node_ids or group_id, not both")
+    if group_id is None:
+        if not node_ids:
+            raise ValueError("node_ids is required (one edge node id) unless group_id is given")
+        if len(node_ids) != 1:
+            raise ValueError("node_ids must hold exactly one edge node id")

@@ -29,7 +29,7 @@ from edgesim.api.deployment_models import (
     _unique_volume_names,
 )
 from edgesim.api.node_models import Tag, _unique_keys
-from edgesim.api.rules import Description, RequestModel, check_description
+from edgesim.api.rules import Description, RequestModel, check_description, check_target
 
 # v3 names: the v2 charset, at most 32 characters
 NAME32_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
@@ -210,13 +210,8 @@ class CreateBody(RequestModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> CreateBody:
-        if self.group_id is not None and self.node_ids:
-            raise ValueError("give either node_ids or group_id, not both")
+        check_target(self.node_ids, self.group_id)
         if self.group_id is None:
-            if not self.node_ids:
-                raise ValueError("node_ids is required (one edge node id) unless group_id is given")
-            if len(self.node_ids) != 1:
-                raise ValueError("node_ids must hold exactly one edge node id")
             if self.deployment.replicas != 1:
                 raise ValueError("a deployment to node_ids runs one instance; deployment.replicas must be 1")
         return self
