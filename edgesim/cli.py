@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from edgesim import __version__
+from edgesim import __version__, gc_policy
 from edgesim.server import Server, ServerOptions
 from edgesim.settings import ConfigError, load_settings
 from edgesim.store.sqlite import StoreError
@@ -51,7 +51,9 @@ async def _serve(server: Server) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    gc_policy.tune()
     await server.start()
+    gc_policy.settle()  # the loaded world stays: keep the collector off it
     try:
         _print_banner(server)
         await stop.wait()

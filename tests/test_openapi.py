@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from edgesim.api.openapi import ROUTES
+
 from processes import ServeProcess
 
 

@@ -6,8 +6,10 @@ Each record converts to and from a JSON-ready dict so the store can keep it as o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Self
+
+import orjson
 
 from edgesim.domain.states import InstanceState, NodeState
 
@@ -18,7 +20,9 @@ class Document:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # orjson walks a dataclass in C: an order of magnitude cheaper than dataclasses.asdict,
+        # and the result is exactly what the store would read back.
+        return orjson.loads(orjson.dumps(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:

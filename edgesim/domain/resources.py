@@ -18,17 +18,23 @@ class Amounts:
     gpu: float = 0.0
     npu: float = 0.0
 
+    # spelled out: these run for every placement decision
     def __add__(self, other: Amounts) -> Amounts:
-        return Amounts(*(getattr(self, k) + getattr(other, k) for k in KINDS))
+        return Amounts(self.cpu + other.cpu, self.memory + other.memory, self.gpu + other.gpu, self.npu + other.npu)
 
     def __sub__(self, other: Amounts) -> Amounts:
-        return Amounts(*(getattr(self, k) - getattr(other, k) for k in KINDS))
+        return Amounts(self.cpu - other.cpu, self.memory - other.memory, self.gpu - other.gpu, self.npu - other.npu)
 
     def lacking(self, free: Amounts) -> str | None:
         """The first resource of which ``free`` has less than this asks for, or None if it fits."""
-        for kind in KINDS:
-            if getattr(self, kind) > getattr(free, kind) + 1e-9:
-                return kind
+        if self.cpu > free.cpu + 1e-9:
+            return "cpu"
+        if self.memory > free.memory + 1e-9:
+            return "memory"
+        if self.gpu > free.gpu + 1e-9:
+            return "gpu"
+        if self.npu > free.npu + 1e-9:
+            return "npu"
         return None
 
 

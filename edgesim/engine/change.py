@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import orjson
+
 from edgesim.domain.models import Deployment, Document, Group, Instance, Node
 from edgesim.engine.world import World
 from edgesim.store.sqlite import AppendEvent, Delete, Op, Put
@@ -24,7 +26,8 @@ def kind_of(record: Document) -> str:
 class Change:
     def __init__(self, world: World) -> None:
         self.world = world
-        self._touched: dict[tuple[str, str], tuple[Document, dict | None]] = {}
+        # record -> its JSON before the change (None: it is new); bytes, the cheapest snapshot
+        self._touched: dict[tuple[str, str], tuple[Document, bytes | None]] = {}
         self.events: list[AppendEvent] = []
         self.after_commit: list[Callable[[], None]] = []
 
@@ -32,7 +35,7 @@ class Change:
         key = (kind_of(record), record.id)
         if key not in self._touched:
             exists = self.world.get(key[0], record.id) is record
-            self._touched[key] = (record, record.to_dict() if exists else None)
+            self._touched[key] = (record, orjson.dumps(record) if exists else None)
 
     def event(self, op: AppendEvent) -> None:
         self.events.append(op)
@@ -41,7 +44,7 @@ class Change:
         out: list[Op] = []
         for (kind, record_id), (record, _) in self._touched.items():
             if self.world.get(kind, record_id) is record:
-                out.append(Put(kind, record_id, record.to_dict()))
+                out.append(Put(kind, record_id, orjson.dumps(record)))  # encoded now: later changes must not leak in
             else:
                 out.append(Delete(kind, record_id))
         out.extend(self.events)
@@ -55,7 +58,7 @@ class Change:
             if current is not None:
                 self.world.discard(current)
             if before is not None:
-                again = type(record).from_dict(before)
+                again = type(record).from_dict(orjson.loads(before))
                 self.world.put(again)
                 restored.append(again)
         return restored

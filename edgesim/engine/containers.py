@@ -47,7 +47,7 @@ class Containers:
     def begin_pull(self, inst: Instance) -> None:
         profile = self.profile(inst)
         seconds = draw(profile.pull.seconds, self.engine.draws.rng(inst.id, PULL, inst.pull_failures))
-        set_phase(inst, PULL, self._now() + seconds, "ContainerCreating", f"pulling image {inst.app['image_url']}")
+        self.engine.world.set_phase(inst, PULL, self._now() + seconds, "ContainerCreating", f"pulling image {inst.app['image_url']}")
 
     async def pulled(self, inst: Instance, change: Change) -> None:
         pull = self.profile(inst).pull
@@ -56,7 +56,7 @@ class Containers:
             self._pull_back_off(inst, change, f"fault {fault}")
             return
         if pull.result == "not_found":
-            set_phase(inst, DONE, None, "ErrImagePull", f"image {inst.app['image_url']} not found")
+            self.engine.world.set_phase(inst, DONE, None, "ErrImagePull", f"image {inst.app['image_url']} not found")
             await self._fire(inst, "pull_failed", change)
             return
         if pull.result == "flaky" and inst.pull_failures < pull.flaky_failures:
@@ -64,13 +64,13 @@ class Containers:
             return
         seconds = draw(self.profile(inst).start.seconds, self.engine.draws.rng(inst.id, START))
         seconds += self.engine.chaos.extra_start_seconds(inst)
-        set_phase(inst, START, self._now() + seconds, "ContainerCreating", "starting container")
+        self.engine.world.set_phase(inst, START, self._now() + seconds, "ContainerCreating", "starting container")
         change.event(self.engine.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
 
     def _pull_back_off(self, inst: Instance, change: Change, cause: str) -> None:
         inst.pull_failures += 1
         backoff = min(BACKOFF_START * 2 ** (inst.pull_failures - 1), BACKOFF_MAX)
-        set_phase(inst, PULL_BACKOFF, self._now() + backoff, "ImagePullBackOff",
+        self.engine.world.set_phase(inst, PULL_BACKOFF, self._now() + backoff, "ImagePullBackOff",
                   f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
         change.event(self.engine.events.record(
             "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
@@ -85,7 +85,7 @@ class Containers:
         inst.started_at = self._now()
         profile = self.profile(inst)
         inst.exit = self._plan_end(inst, profile)
-        set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], None, None)
+        self.engine.world.set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], None, None)
         has_readiness = bool(inst.app.get("readiness_probe"))
         inst.is_ready = None if has_readiness else True
         await self._fire(inst, "started", change)
@@ -135,7 +135,7 @@ class Containers:
         profile, age = self.profile(inst), self._now() - (inst.started_at or self._now())
         times = ProbeTimes.of(inst.app.get("liveness_probe"))
         inst.exit = self._plan_end(inst, profile, from_index=times.first_index_at(age) if times else 0)
-        set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], inst.reason, inst.message)
+        self.engine.world.set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], inst.reason, inst.message)
         self.engine.timers.cancel(f"ready:{inst.id}")
         times = ProbeTimes.of(inst.app.get("readiness_probe"))
         self._plan_readiness(inst, profile, from_index=times.first_index_at(age) if times else 0)
@@ -145,7 +145,7 @@ class Containers:
         plan = inst.exit or {}
         if plan.get("look_again"):  # the liveness scan reached its horizon: scan further
             inst.exit = self._plan_end(inst, self.profile(inst), from_index=plan["index"])
-            set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], None, None)
+            self.engine.world.set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], None, None)
             return
         code, ran_for = plan["code"], self._now() - (inst.started_at or self._now())
         self.engine.timers.cancel(f"ready:{inst.id}")
@@ -162,14 +162,14 @@ class Containers:
                 inst.next_backoff = BACKOFF_START
             backoff = inst.next_backoff
             inst.next_backoff = min(backoff * 2, BACKOFF_MAX)
-            set_phase(inst, BACKOFF, self._now() + backoff, "CrashLoopBackOff",
+            self.engine.world.set_phase(inst, BACKOFF, self._now() + backoff, "CrashLoopBackOff",
                       f"back-off {backoff:g}s restarting failed container ({plan['reason']}, exit code {code})")
             await self._fire(inst, "crashed", change)
         elif code == 0:
-            set_phase(inst, DONE, None, "Completed", plan["message"])
+            self.engine.world.set_phase(inst, DONE, None, "Completed", plan["message"])
             await self._fire(inst, "completed", change)
         else:
-            set_phase(inst, DONE, None, plan["reason"], plan["message"])
+            self.engine.world.set_phase(inst, DONE, None, plan["reason"], plan["message"])
             await self._fire(inst, "crashed", change)
         inst.exit = None
 
@@ -223,6 +223,3 @@ def state_event(engine: Engine, inst: Instance, old_state: str):
         reason=inst.reason, message=inst.message, ready=inst.is_ready, **{"from": old_state, "to": inst.state},
     )
 
-
-def set_phase(inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:
-    inst.phase, inst.due, inst.reason, inst.message = phase, due, reason, message

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
-from edgesim.engine.containers import set_phase, state_event
+from edgesim.engine.containers import state_event
 from edgesim.engine.lifecycle import fire
 from edgesim.engine.world import DONE, WAIT
 
@@ -141,7 +141,7 @@ class Failover:
         if lost is not None and inst.state == InstanceState.UNKNOWN:
             old = inst.state
             await fire(inst, f"recover_{lost['state'].lower()}")
-            set_phase(inst, lost["phase"], lost["due"], lost["reason"], lost["message"])
+            self.world.set_phase(inst, lost["phase"], lost["due"], lost["reason"], lost["message"])
             change.event(state_event(self.engine, inst, old))
         change.after_commit.append(lambda: self.engine.instances.arm(inst))
 
@@ -164,7 +164,7 @@ class Failover:
         inst.replaced_by = replacement.id
         # a stale copy holds nothing; ``lost`` keeps what it was, should its node come back
         # before the copy made elsewhere finds a node
-        set_phase(inst, DONE, None, "Migrated", f"recreated as {replacement.id}; removed when its node returns")
+        self.world.set_phase(inst, DONE, None, "Migrated", f"recreated as {replacement.id}; removed when its node returns")
         change.event(self.engine.events.record(
             "instance.migrated", deployment_id=dep.id, instance_id=inst.id, new_instance_id=replacement.id,
             from_node=from_node, to_node=replacement.node_id, reason="NodeLost",

@@ -18,7 +18,7 @@ from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
-from edgesim.engine.containers import BACKOFF, PULL, PULL_BACKOFF, RUN, START, Containers, set_phase, state_event
+from edgesim.engine.containers import BACKOFF, PULL, PULL_BACKOFF, RUN, START, Containers, state_event
 from edgesim.engine.lifecycle import fire
 from edgesim.engine.world import HOLDS_NOTHING, WAIT
 
@@ -66,7 +66,7 @@ class Instances:
             reason, message = self.engine.placement.why_waiting(inst)
             if inst.phase != WAIT or (inst.reason, inst.message) != (reason, message):
                 change.touch(inst)
-                set_phase(inst, WAIT, None, reason, message)
+                self.world.set_phase(inst, WAIT, None, reason, message)
                 self.world.enqueue(inst)
             return False
         change.touch(inst)
@@ -112,7 +112,7 @@ class Instances:
         self.world.dequeue(inst)
         await fire(inst, "terminate")
         seconds = self.engine.draws.seconds(self.engine.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
-        set_phase(inst, TERMINATE, self.engine.clock.now() + seconds, None, None)
+        self.world.set_phase(inst, TERMINATE, self.engine.clock.now() + seconds, None, None)
         inst.is_ready = False
         change.after_commit.append(lambda: self.arm(inst))
         change.event(state_event(self.engine, inst, old_state))

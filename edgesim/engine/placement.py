@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from edgesim.domain.models import Instance, Node
-from edgesim.domain.resources import Amounts, capacity_of, requests_of
+from edgesim.domain.resources import Amounts, requests_of
 from edgesim.domain.states import NodeState
 
 if TYPE_CHECKING:
@@ -33,14 +33,13 @@ class Placement:
             free = self.world.free_on(node)
             if need.lacking(free) is not None:
                 continue
-            key = (-self._room_after(node, free - need), node.id)
+            key = (-self._room_after(self.world.capacity(node), free - need), node.id)
             if best is None or key < best:
                 best = key
         return self.world.nodes[best[1]] if best else None
 
     @staticmethod
-    def _room_after(node: Node, left: Amounts) -> float:
-        capacity = capacity_of(node.hardware)
+    def _room_after(capacity: Amounts, left: Amounts) -> float:
         shares = [left.cpu / capacity.cpu if capacity.cpu else 0.0, left.memory / capacity.memory if capacity.memory else 0.0]
         return sum(shares) / len(shares)
 

@@ -18,7 +18,7 @@ from edgesim.domain.errors import NotAllowed, NotFound
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.states import DeploymentState, InstanceState
 from edgesim.engine.behaviors import draw
-from edgesim.engine.containers import BACKOFF, RUN, START, set_phase
+from edgesim.engine.containers import BACKOFF, RUN, START
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
@@ -56,7 +56,7 @@ class Pods:
         inst.exit, inst.readiness, inst.is_ready = None, None, False
         profile = engine.instances.containers.profile(inst)
         seconds = draw(profile.start.seconds, engine.draws.rng(inst.id, RESTART, inst.attempt))
-        set_phase(inst, START, engine.clock.now() + seconds, "Restarting", "restarting the container on request")
+        engine.world.set_phase(inst, START, engine.clock.now() + seconds, "Restarting", "restarting the container on request")
         change.event(engine.events.record(
             "instance.restarting", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
         ))

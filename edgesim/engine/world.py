@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from edgesim.domain.models import Deployment, Document, Group, Instance, Node
-from edgesim.domain.resources import Amounts, capacity_of, requests_of
+from edgesim.domain.resources import KINDS, Amounts, capacity_of, requests_of
 
 WAIT = "wait"  # instance phase: waiting for room on a node; it holds no resources
 DONE = "done"  # instance phase: finished for good (Succeeded, or Failed and not restarted)
 HOLDS_NOTHING = (WAIT, DONE)
+UNITS = 1_000_000  # reservations are summed in millionths: exact, whatever the order
 
 
 class World:
@@ -33,6 +34,12 @@ class World:
         # Instances waiting for room, first come first served: ("node", id) for instances bound
         # to one node, ("group", id) for group instances that may take any node of the group.
         self._waiting: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+        # What each node has reserved, kept in step by every change of an instance's node or
+        # phase, so placement need not sum the node's instances: node id -> sums per resource,
+        # and instance id -> (node id, what it holds there).
+        self._reserved: dict[str, list[int]] = {}
+        self._holds: dict[str, tuple[str, tuple[int, ...]]] = {}
+        self._capacity: dict[str, Amounts] = {}  # node id -> capacity (its hardware never changes)
 
     # --- any record -----------------------------------------------------------------------------
 
@@ -54,12 +61,15 @@ class World:
 
     def add_node(self, node: Node) -> None:
         self.nodes[node.id] = node
+        self._capacity[node.id] = capacity_of(node.hardware)
         self._node_names[(node.project_id, node.name)] = node.id
 
     def remove_node(self, node: Node) -> None:
         self.nodes.pop(node.id, None)
         self._node_names.pop((node.project_id, node.name), None)
         self._on_node.pop(node.id, None)
+        self._reserved.pop(node.id, None)
+        self._capacity.pop(node.id, None)
         self._groups_of_node.pop(node.id, None)
 
     def node_named(self, project_id: str, name: str) -> Node | None:
@@ -76,14 +86,21 @@ class World:
         return len({i.deployment_id for i in self.instances_on(node_id)})
 
     def allocated_on(self, node_id: str) -> Amounts:
-        total = Amounts()
-        for inst in self.instances_on(node_id):
-            if inst.phase not in HOLDS_NOTHING:
-                total += requests_of(inst.app)
-        return total
+        """What the node's placed instances reserve (those waiting or finished hold nothing)."""
+        sums = self._reserved.get(node_id)
+        return Amounts(*(v / UNITS for v in sums)) if sums else Amounts()
+
+    def capacity(self, node: Node) -> Amounts:
+        cap = self._capacity.get(node.id)
+        return cap if cap is not None else capacity_of(node.hardware)
 
     def free_on(self, node: Node) -> Amounts:
-        return capacity_of(node.hardware) - self.allocated_on(node.id)
+        cap, sums = self.capacity(node), self._reserved.get(node.id)
+        if not sums:
+            return cap
+        # capacity - allocated_on(node), spelled out: placement asks this of every group member
+        return Amounts(cap.cpu - sums[0] / UNITS, cap.memory - sums[1] / UNITS,
+                       cap.gpu - sums[2] / UNITS, cap.npu - sums[3] / UNITS)
 
     # --- groups -------------------------------------------------------------------------------
 
@@ -139,12 +156,42 @@ class World:
             self._on_node[inst.node_id].add(inst.id)
         if inst.phase == WAIT:
             self.enqueue(inst)
+        self._reserve(inst)
 
     def remove_instance(self, inst: Instance) -> None:
         self.instances.pop(inst.id, None)
         if inst.node_id is not None:
             self._on_node[inst.node_id].discard(inst.id)
         self.dequeue(inst)
+        self._release(inst.id)
+
+    def set_phase(self, inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:
+        """Move an instance to another phase (what it waits for), keeping its node's reservations."""
+        inst.phase, inst.due, inst.reason, inst.message = phase, due, reason, message
+        self._reserve(inst)
+
+    # --- reservations ---------------------------------------------------------------------------
+
+    def _reserve(self, inst: Instance) -> None:
+        """Make the index hold what the instance reserves now (nothing unless placed and live)."""
+        held = inst.node_id is not None and inst.phase not in HOLDS_NOTHING and inst.id in self.instances
+        was = self._holds.get(inst.id)
+        if held and was is not None and was[0] == inst.node_id:
+            return  # still on the same node (an instance's requests never change)
+        self._release(inst.id)
+        if held:
+            need = requests_of(inst.app)
+            units = tuple(round(getattr(need, k) * UNITS) for k in KINDS)
+            self._holds[inst.id] = (inst.node_id, units)
+            sums = self._reserved.setdefault(inst.node_id, [0] * len(KINDS))
+            for i, v in enumerate(units):
+                sums[i] += v
+
+    def _release(self, instance_id: str) -> None:
+        was = self._holds.pop(instance_id, None)
+        if was is not None and (sums := self._reserved.get(was[0])) is not None:
+            for i, v in enumerate(was[1]):
+                sums[i] -= v
 
     # --- waiting for room -------------------------------------------------------------------------
 
@@ -172,6 +219,7 @@ class World:
         inst.node_id = node_id
         if node_id is not None:
             self._on_node[node_id].add(inst.id)
+        self._reserve(inst)
 
     def instances_of(self, dep: Deployment) -> list[Instance]:
         return [self.instances[i] for i in dep.instance_ids if i in self.instances]

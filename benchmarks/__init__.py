@@ -1,0 +1,1 @@
+"""edgesim benchmarks: ``python -m benchmarks [name ...]`` (see benchmarks/README.md)."""
