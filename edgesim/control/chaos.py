@@ -40,17 +40,25 @@ def fault_body(engine: Engine, fault: Fault) -> dict:
     }
 
 
-def _seconds(request: web.Request, name: str, default: float) -> float:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise _invalid(f"{name} must be simulated seconds >= 0, got {raw!r}")
-    return value
+def report_window(request: web.Request, engine: Engine) -> tuple[float, float]:
+    """``from`` and ``to`` of a report (simulated seconds; default the whole run so far)."""
+
+    def seconds(name: str, default: float) -> float:
+        raw = request.query.get(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            raise _invalid(f"{name} must be simulated seconds >= 0, got {raw!r}")
+        return value
+
+    start, end = seconds("from", 0.0), seconds("to", engine.clock.now())
+    if end < start:
+        raise _invalid("to must not be before from")
+    return start, end
 
 
 def routes(engine: Engine) -> list[web.RouteDef]:
@@ -79,10 +87,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return web.Response(status=204)
 
     async def report(request: web.Request) -> web.Response:
-        start = _seconds(request, "from", 0.0)
-        end = _seconds(request, "to", engine.clock.now())
-        if end < start:
-            raise _invalid("to must not be before from")
+        start, end = report_window(request, engine)
         world = engine.world
         body = build_report(
             engine.events.events, start, end,

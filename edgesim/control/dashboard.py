@@ -15,7 +15,7 @@ from importlib import resources
 from aiohttp import web
 
 from edgesim.api.errors import IEFError
-from edgesim.control.chaos import _seconds
+from edgesim.control.chaos import report_window
 from edgesim.engine.engine import Engine
 from edgesim.ui.timeline import render_page
 
@@ -48,10 +48,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return serve(request.match_info["name"])
 
     async def timeline(request: web.Request) -> web.Response:
-        start = _seconds(request, "from", 0.0)
-        end = _seconds(request, "to", engine.clock.now())
-        if end < start:
-            raise IEFError(400, "EDGESIM.0400", "to must not be before from")
+        start, end = report_window(request, engine)
         html = render_page(
             engine.events.events, title="edgesim experiment timeline", start=start, end=end,
             node_names={n.id: n.name for n in engine.world.nodes.values()},
