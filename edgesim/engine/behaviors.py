@@ -19,7 +19,6 @@ started. Wherever a number of seconds is expected, a distribution may stand inst
 from __future__ import annotations
 
 import fnmatch
-import math
 import random
 from typing import Annotated, Literal
 
@@ -71,18 +70,6 @@ def draw(value: Distribution, rng: random.Random) -> float:
     if isinstance(value, Normal):
         return max(0.0, rng.gauss(*value.normal))
     return max(0.0, rng.lognormvariate(*value.lognormal))
-
-
-def mean_of(value: Distribution) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, Fixed):
-        return value.fixed
-    if isinstance(value, Uniform):
-        return sum(value.uniform) / 2
-    if isinstance(value, Normal):
-        return max(0.0, value.normal[0])
-    return math.exp(value.lognormal[0] + value.lognormal[1] ** 2 / 2)
 
 
 class Pull(_Model):

@@ -116,11 +116,6 @@ class World:
         for node_id in group.node_ids:
             self._groups_of_node[node_id].discard(group.id)
 
-    def rename_group(self, group: Group, name: str) -> None:
-        self._group_names.pop((group.project_id, group.name), None)
-        group.name = name
-        self._group_names[(group.project_id, name)] = group.id
-
     def bind(self, group: Group, node_id: str) -> None:
         group.node_ids.append(node_id)
         self._groups_of_node[node_id].add(group.id)
