@@ -112,3 +112,17 @@ def test_run_command_reports_and_writes_events_and_junit(tmp_path):
     malformed.write_text("name: m\nsteps:\n  - at: later\n    call: GET /x\n")
     result = subprocess.run([sys.executable, "-m", "edgesim", "run", str(malformed)], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "m.yaml:3" in result.stderr
+
+
+@pytest.mark.slow
+def test_html_timelines_name_nodes_and_bundle_several_scenarios(tmp_path):
+    one, two = tmp_path / "one.html", tmp_path / "two.html"
+    zone = next(p for p in SHIPPED if p.stem == "zone-outage")
+    assert subprocess.run([sys.executable, "-m", "edgesim", "run", str(zone), "--html", str(one)],
+                          capture_output=True, timeout=120).returncode == 0
+    page = one.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "zone-a-001" in page and "<script src" not in page
+    assert subprocess.run([sys.executable, "-m", "edgesim", "run", str(zone), str(SHIPPED[0]), "--html", str(two)],
+                          capture_output=True, timeout=120).returncode == 0
+    bundle = two.read_text()
+    assert bundle.count("<iframe srcdoc=") == 2 and "a zone outage takes half a group down" in bundle

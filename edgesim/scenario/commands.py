@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import sys
 from pathlib import Path
 
@@ -41,14 +42,28 @@ def run(files, events_path, junit_path, html_path, config_dir) -> None:
 
 
 def write_html(results, path: str) -> None:
-    from edgesim.ui.timeline import render_timeline  # the dashboard's renderer
+    from edgesim.ui.timeline import render_page  # the dashboard's renderer
 
     pages = []
     for r in results:
         expectations = [{"time": o.time, "description": o.description, "passed": o.passed} for o in r.outcomes]
-        pages.append(render_timeline(r.events, title=r.scenario.name, expectations=expectations, start=0.0, end=r.sim_seconds))
+        pages.append(render_page(r.events, title=r.scenario.name, expectations=expectations, start=0.0,
+                                 end=r.sim_seconds, node_names=r.node_names))
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(pages[0] if len(pages) == 1 else "\n".join(pages))
+        fh.write(pages[0] if len(pages) == 1 else _bundle([r.scenario.name for r in results], pages))
+
+
+def _bundle(titles: list[str], pages: list[str]) -> str:
+    """Several timeline pages in one self-contained file: each in its own inline frame."""
+    frames = "\n".join(
+        f"<h2>{html.escape(title)}</h2>\n<iframe srcdoc=\"{html.escape(page, quote=True)}\"></iframe>"
+        for title, page in zip(titles, pages, strict=True)
+    )
+    return (
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>edgesim scenarios</title>"
+        "<style>body{font-family:sans-serif;margin:1em}iframe{width:100%;height:80vh;border:1px solid #ccc}</style>"
+        f"</head><body><h1>edgesim scenarios</h1>\n{frames}\n</body></html>\n"
+    )
 
 
 @click.command()

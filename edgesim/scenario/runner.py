@@ -37,6 +37,7 @@ class ScenarioResult:
     scenario: Scenario
     outcomes: list[Outcome] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    node_names: dict[str, str] = field(default_factory=dict)  # for pictures of the run
     sim_seconds: float = 0.0
     wall_seconds: float = 0.0
 
@@ -91,6 +92,7 @@ class Run:
         finally:
             engine = self.server.engine
             self.result.events = list(engine.events.events)
+            self.result.node_names = {n.id: n.name for n in engine.world.nodes.values()}
             self.result.sim_seconds = engine.clock.now()
             await self.session.close()
             await self.server.stop()
