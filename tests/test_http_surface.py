@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import start_api, stop_api
+
 OTHER_PROJECT = "f" * 32
 
 
@@ -124,3 +126,31 @@ async def test_events_can_be_filtered(api):
     assert reply.body["events"][0]["to"] == "RUNNING"
     bad = await api.get("/edgesim/events?since=soon", token=None)
     assert bad.status == 400
+
+
+async def test_reset_gives_a_fresh_world_on_the_same_server(api, tmp_path):
+    first_nodes = await api.node_ids()
+    dep = (await api.create("web")).body["deployment"]
+    await api.put("/edgesim/behaviors", [{"match": "only"}], token=None)
+    await api.post("/edgesim/chaos/faults", {"kind": "api_latency", "target": {"path": "/none"}, "seconds": 1}, token=None)
+    await api.advance(500)
+    reply = await api.post("/edgesim/reset", token=None)
+    assert reply.status == 200 and reply.body["now"] == 0
+    assert (await api.get(api.v2(f"deployments/{dep['id']}"))).status == 404
+    assert await api.node_ids() == first_nodes  # the configured fleet, as on an empty store
+    assert (await api.get("/edgesim/chaos/faults", token=None)).body["count"] == 0
+    assert (await api.get("/edgesim/behaviors", token=None)).body["profiles"][-1]["match"] == "*"
+    assert [e["kind"] for e in api.engine.events.events][:1] == ["fleet.created"]
+    again = (await api.create("web")).body["deployment"]
+    assert again["id"] == dep["id"]  # ids start over: same seed, same world
+    await api.advance(10)
+    assert (await api.get(api.v2(f"deployments/{again['id']}"))).body["deployment"]["instances"][0]["state"] == "RUNNING"
+    # and the store was reset too: a restart sees the new world only
+    await stop_api(api)
+    reopened = await start_api(tmp_path / "edgesim.db")
+    try:
+        listed = (await reopened.get(reopened.v2("deployments"))).body
+        assert [d["id"] for d in listed["deployments"]] == [again["id"]]
+        assert (await reopened.get("/edgesim/clock", token=None)).body["now"] == 10
+    finally:
+        await stop_api(reopened)

@@ -21,7 +21,7 @@ from edgesim.control.metrics import Metrics
 from edgesim.engine.engine import Engine
 
 MAX_BODY = 12 * 1024 * 1024  # the API gateway's limit; larger bodies answer 413 APIGW.0201
-UNPINNED = ("/edgesim/clock", "/edgesim/events/stream")
+UNPINNED = ("/edgesim/clock", "/edgesim/events/stream", "/edgesim/reset")
 
 
 def pin_time(engine: Engine):

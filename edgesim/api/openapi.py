@@ -91,6 +91,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/edgesim/health", "Health", CONTROL),
     Route("GET", "/edgesim/clock", "The simulation clock", CONTROL),
     Route("POST", "/edgesim/clock/advance", "Advance a virtual clock", CONTROL, AdvanceBody),
+    Route("POST", "/edgesim/reset", "A fresh world on the same server", CONTROL),
     Route("GET", "/edgesim/events", "The event log, oldest first", CONTROL,
           query=EVENT_FILTERS + (Query("since", "number"), Query("limit", "integer", minimum=1), Query("offset", "integer", minimum=0))),
     Route("GET", "/edgesim/events/stream", "The event log live (server-sent events)", CONTROL,

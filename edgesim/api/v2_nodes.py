@@ -15,7 +15,6 @@ BASE = "/v2/{project_id}/edgemgr/nodes"
 
 
 def routes(engine: Engine) -> list[web.RouteDef]:
-    world = engine.world
 
     async def register(request: web.Request) -> web.Response:
         body = parse(RegisterNodeBody, await request.read()).node
@@ -41,6 +40,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         group_id = request.query.get("group_id")
         tags = tag_filter(request)
         project_id = request.match_info["project_id"]
+        world = engine.world
         matches = [
             n
             for n in world.nodes.values()

@@ -62,28 +62,26 @@ def report_window(request: web.Request, engine: Engine) -> tuple[float, float]:
 
 
 def routes(engine: Engine) -> list[web.RouteDef]:
-    chaos = engine.chaos
-
     def fault_of(request: web.Request) -> Fault:
-        fault = chaos.faults.get(request.match_info["fault_id"])
+        fault = engine.chaos.faults.get(request.match_info["fault_id"])
         if fault is None or fault.state == "deleted":
             raise IEFError(404, "EDGESIM.0404", f"fault {request.match_info['fault_id']} not found")
         return fault
 
     async def add(request: web.Request) -> web.Response:
         spec = parse(FaultSpec, await request.read(), code=CONTROL_CODE)
-        fault = await chaos.add(spec)
+        fault = await engine.chaos.add(spec)
         return json_response(fault_body(engine, fault), status=201)
 
     async def list_(request: web.Request) -> web.Response:
-        faults = [fault_body(engine, f) for f in chaos.visible()]
+        faults = [fault_body(engine, f) for f in engine.chaos.visible()]
         return json_response({"count": len(faults), "faults": faults})
 
     async def get(request: web.Request) -> web.Response:
         return json_response(fault_body(engine, fault_of(request)))
 
     async def delete(request: web.Request) -> web.Response:
-        await chaos.delete(fault_of(request).id)
+        await engine.chaos.delete(fault_of(request).id)
         return web.Response(status=204)
 
     async def report(request: web.Request) -> web.Response:

@@ -79,6 +79,10 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         await engine.checkpoint()  # a restart resumes at the advanced time
         return json_response({**clock_body(engine), "timers_run": ran})
 
+    async def reset(request: web.Request) -> web.Response:
+        await engine.reset()
+        return json_response(clock_body(engine))
+
     async def events(request: web.Request) -> web.Response:
         query = request.query
         filters = {k: query[k] for k in EVENT_FILTERS if k in query}
@@ -92,5 +96,6 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         web.get("/edgesim/health", health, allow_head=False),
         web.get("/edgesim/clock", get_clock, allow_head=False),
         web.post("/edgesim/clock/advance", advance),
+        web.post("/edgesim/reset", reset),
         web.get("/edgesim/events", events, allow_head=False),
     ]

@@ -127,6 +127,11 @@ class Clock(ABC):
         self._drop_cancelled()
         return self._heap[0].when if self._heap else None
 
+    def reset(self) -> None:
+        """Drop every timer and start the simulated time again at 0 (a fresh world)."""
+        self._heap.clear()
+        self._start = 0.0
+
     async def start(self) -> None:
         """Begin running timers (a no-op for clocks that only move when advanced)."""
 
@@ -173,6 +178,10 @@ class VirtualClock(Clock):
 
     def _current(self) -> float:
         return self._now
+
+    def reset(self) -> None:
+        super().reset()
+        self._now = 0.0
 
     async def advance(self, seconds: float) -> int:
         """Run every timer due within ``seconds`` from now, in (time, sequence) order.
@@ -245,6 +254,12 @@ class RealClock(Clock):
             except asyncio.CancelledError:
                 pass
             self._runner = None
+
+    def reset(self) -> None:
+        super().reset()
+        if self._origin is not None:
+            self._origin = asyncio.get_running_loop().time()
+        self._wake.set()
 
     def lag(self) -> float:
         """How far behind (in wall seconds) the earliest due timer is; 0 when on time."""

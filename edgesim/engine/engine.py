@@ -34,7 +34,7 @@ from edgesim.engine.timers import TimerTable
 from edgesim.engine.tokens import TokenBook
 from edgesim.engine.world import World
 from edgesim.settings import Settings
-from edgesim.store.sqlite import Put, Store, StoreError
+from edgesim.store.sqlite import Put, Store, StoreError, Wipe
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,10 @@ class Engine:
             "deployment_seq": self._deployment_seq,
         }
 
-    async def start(self) -> None:
-        """Load the store's world (or create the configured fleet on an empty store)."""
-        meta = await self.store.load_meta()
+    async def start(self, fresh: bool = False) -> None:
+        """Load the store's world (or create the configured fleet on an empty store, or when
+        ``fresh``: right after a reset wiped it)."""
+        meta = {} if fresh else await self.store.load_meta()
         self.ids.seq = meta.get("id_seq", 0)
         self.events.seq = meta.get("event_seq", 0)
         self._deployment_seq = meta.get("deployment_seq", 0)
@@ -111,6 +112,19 @@ class Engine:
             await self.nodes.create_fleet(
                 fleet.project_id, count=fleet.nodes, groups={}, profile=fleet.profile, name_prefix=fleet.name_prefix
             )
+
+    async def reset(self) -> None:
+        """A fresh world on the same server, as if it had started on an empty store: every
+        record, timer, fault, event, IAM token and behaviour change goes; the configured fleet
+        comes back. Whoever listens to the event log (metrics, live streams) keeps listening;
+        the token book stays the same object because the auth middleware holds it."""
+        await self.store.commit([Wipe()])
+        self.clock.reset()
+        listeners, tokens = self.events.listeners, self.tokens
+        tokens.forget_all()
+        self.__init__(self.settings, self.clock, self.store, seed=self.seed)
+        self.events.listeners, self.tokens = listeners, tokens
+        await self.start(fresh=True)
 
     async def checkpoint(self) -> None:
         """Commit the current meta (simulated time above all), e.g. after the clock advanced."""

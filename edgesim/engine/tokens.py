@@ -41,6 +41,10 @@ class TokenBook:
         if stale:
             self.store.submit(stale)
 
+    def forget_all(self) -> None:
+        """Drop every token (a reset: clients log in again; the store was wiped already)."""
+        self._tokens.clear()
+
     async def issue(self, *, project_id: str, domain: str, user: str) -> tuple[str, Token]:
         """A new token (returned once, never stored in clear) and its record, once committed."""
         value = "MII" + secrets.token_urlsafe(96)  # real IAM tokens are long and start with MII

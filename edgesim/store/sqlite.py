@@ -65,7 +65,12 @@ class AppendEvent:
     body: dict[str, Any]
 
 
-Op = Put | Delete | AppendEvent
+@dataclass(frozen=True, slots=True)
+class Wipe:
+    """Forget everything written before this op (a reset to a fresh world)."""
+
+
+Op = Put | Delete | AppendEvent | Wipe
 
 UPSERT_DOCUMENT = (
     "INSERT INTO documents(kind, id, body) VALUES (?, ?, ?) ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body"
@@ -161,9 +166,14 @@ class Store:
         # The last op on a document wins; order between different documents does not matter.
         latest: dict[tuple[str, str], Op] = {}
         events: list[AppendEvent] = []
+        wipe = False
         for op in ops:
             if isinstance(op, AppendEvent):
                 events.append(op)
+            elif isinstance(op, Wipe):  # what came before it in the batch goes too
+                wipe = True
+                latest.clear()
+                events.clear()
             else:
                 latest[(op.kind, op.id)] = op
         puts = [(o.kind, o.id, _json(o.body)) for o in latest.values() if isinstance(o, Put)]
@@ -171,6 +181,9 @@ class Store:
         rows = [(e.seq, orjson.dumps(e.body).decode()) for e in events]
         meta = [(k, orjson.dumps(v).decode()) for k, v in self.meta_provider().items()]  # read here: it reads the clock
         db = self._db
+        if wipe:
+            for table in ("documents", "events", "meta"):
+                await db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         if puts:
             await db.executemany(UPSERT_DOCUMENT, puts)
         if deletes:
