@@ -79,3 +79,20 @@ def test_broken_config_names_the_file_and_field(tmp_path):
     result = subprocess.run([sys.executable, "-m", "edgesim", "serve", "--config", str(tmp_path)], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "fleet.nodes" in result.stderr
+
+
+def test_a_real_clock_can_be_sped_up_at_run_time():
+    server = ServeProcess("--db", ":memory:")
+    try:
+        status, body = _request(server.url + "/edgesim/clock/scale", "POST", {"scale": 600})
+        assert (status, body["scale"], body["mode"]) == (200, 600, "real")
+        status, body = _request(server.url + "/edgesim/clock/scale", "POST", {"scale": 0})
+        assert (status, body["error_code"]) == (400, "EDGESIM.0400")
+    finally:
+        server.kill()
+    virtual = ServeProcess("--db", ":memory:", "--clock", "virtual")
+    try:
+        status, body = _request(virtual.url + "/edgesim/clock/scale", "POST", {"scale": 2})
+        assert (status, body["error_code"]) == (409, "EDGESIM.0409")
+    finally:
+        virtual.kill()

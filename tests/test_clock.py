@@ -87,3 +87,20 @@ async def test_real_clock_runs_scaled_time():
 def test_real_clock_needs_a_positive_scale():
     with pytest.raises(ClockError):
         RealClock(scale=0)
+
+
+async def test_real_clock_scale_can_change_and_keeps_time_so_far():
+    clock = RealClock(scale=1)
+    await clock.start()
+    try:
+        fired = asyncio.Event()
+        clock.call_later(30, fired.set)  # 30 s at x1 would take 30 s of wall time
+        await asyncio.sleep(0.02)
+        before = clock.now()
+        clock.set_scale(3000)  # ... at x3000, 10 ms
+        assert clock.now() >= before
+        await asyncio.wait_for(fired.wait(), 2)
+        with pytest.raises(ClockError):
+            clock.set_scale(0)
+    finally:
+        await clock.stop()

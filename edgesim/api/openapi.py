@@ -21,7 +21,7 @@ from edgesim.api import node_models as nodes
 from edgesim.api import v3_models as v3
 from edgesim.api.errors import json_response
 from edgesim.control.fleet import FleetRequest
-from edgesim.control.routes import AdvanceBody
+from edgesim.control.routes import AdvanceBody, ScaleBody
 from edgesim.engine.behaviors import Profile
 from edgesim.engine.faults import FaultSpec
 
@@ -91,6 +91,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/edgesim/health", "Health", CONTROL),
     Route("GET", "/edgesim/clock", "The simulation clock", CONTROL),
     Route("POST", "/edgesim/clock/advance", "Advance a virtual clock", CONTROL, AdvanceBody),
+    Route("POST", "/edgesim/clock/scale", "Change a real clock's speed", CONTROL, ScaleBody),
     Route("POST", "/edgesim/reset", "A fresh world on the same server", CONTROL),
     Route("GET", "/edgesim/events", "The event log, oldest first", CONTROL,
           query=EVENT_FILTERS + (Query("since", "number"), Query("limit", "integer", minimum=1), Query("offset", "integer", minimum=0))),
@@ -177,7 +178,7 @@ def build(project_ids: list[str]) -> dict[str, Any]:
             op["security"] = [{"token": []}, {"aksk": []}]
         paths.setdefault(route.path, {})[route.method.lower()] = op
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",  # pydantic writes JSON Schema 2020-12, which is what 3.1 speaks
         "info": {"title": "edgesim: the Huawei Cloud IEF API, simulated", "version": __version__,
                  "description": "IEF routes as the real service serves them, and edgesim's own control routes under /edgesim/."},
         "paths": paths,

@@ -16,7 +16,7 @@ from edgesim import __version__
 from edgesim.api.errors import IEFError, json_response
 from edgesim.api.rules import RequestModel
 from edgesim.api.validation import CONTROL_CODE, parse
-from edgesim.engine.clock import ClockError, VirtualClock
+from edgesim.engine.clock import ClockError, RealClock, VirtualClock
 from edgesim.engine.engine import Engine
 
 
@@ -25,6 +25,12 @@ def _invalid(message: str) -> IEFError:
 
 
 MAX_ADVANCE = 10 * 365 * 86400.0  # ten simulated years per call
+
+
+class ScaleBody(RequestModel):
+    """POST /edgesim/clock/scale: simulated seconds per real second from now on (real clock)."""
+
+    scale: Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)]
 
 
 class AdvanceBody(RequestModel):
@@ -79,6 +85,13 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         await engine.checkpoint()  # a restart resumes at the advanced time
         return json_response({**clock_body(engine), "timers_run": ran})
 
+    async def scale(request: web.Request) -> web.Response:
+        clock = engine.clock
+        if not isinstance(clock, RealClock):
+            raise IEFError(409, "EDGESIM.0409", "the clock is virtual: it moves only when advanced")
+        clock.set_scale(parse(ScaleBody, await request.read(), code=CONTROL_CODE).scale)
+        return json_response(clock_body(engine))
+
     async def reset(request: web.Request) -> web.Response:
         await engine.reset()
         return json_response(clock_body(engine))
@@ -96,6 +109,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         web.get("/edgesim/health", health, allow_head=False),
         web.get("/edgesim/clock", get_clock, allow_head=False),
         web.post("/edgesim/clock/advance", advance),
+        web.post("/edgesim/clock/scale", scale),
         web.post("/edgesim/reset", reset),
         web.get("/edgesim/events", events, allow_head=False),
     ]

@@ -255,6 +255,15 @@ class RealClock(Clock):
                 pass
             self._runner = None
 
+    def set_scale(self, scale: float) -> None:
+        """Run faster or slower from now on; simulated time so far is kept."""
+        if scale <= 0:
+            raise ClockError("time scale must be positive")
+        if self._origin is not None:
+            self._start, self._origin = self._current(), asyncio.get_running_loop().time()
+        self._scale = float(scale)
+        self._wake.set()  # the runner's sleep was computed at the old scale
+
     def reset(self) -> None:
         super().reset()
         if self._origin is not None:
