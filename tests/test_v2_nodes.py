@@ -8,7 +8,8 @@ NODE_KEYS = {
     "id", "name", "description", "created_at", "updated_at", "project_id", "state", "cpu", "memory", "os_name",
     "os_version", "os_type", "arch", "host_name", "host_ips", "nics", "deployment_num", "enable_gpu", "gpu_num",
     "gpu_info", "enable_npu", "npu_num", "npu_info", "npu_type", "edged_version", "ief_node_version", "group_ids",
-    "attributes", "tags", "log_configs", "error_reason", "docker_enable",
+    "attributes", "tags", "log_configs", "error_reason", "docker_enable", "mqtt_internal", "pause_docker_image",
+    "cert_remaining_valid_time", "state_details", "ntp_configs", "upgrade_history", "container_runtime_version",
 }
 
 
@@ -30,6 +31,8 @@ async def test_register_answers_201_unconnected_then_the_agent_connects(api):
     assert node["state"] == "UNCONNECTED"
     assert node["attributes"] == [{"key": "site", "value": "berlin"}]
     assert node["cpu"] >= 4 and node["memory"] >= 8192 and node["host_ips"]
+    assert node["mqtt_internal"] == f"tls://{node['host_ips'][0]}:8883"
+    assert node["cert_remaining_valid_time"] == 365 * 86400
     await api.advance(4.9)
     assert await node_state(api, node["id"]) == "UNCONNECTED"
     await api.advance(10.2)  # connect delay is drawn from [5, 15] s

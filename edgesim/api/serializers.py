@@ -10,6 +10,8 @@ from edgesim.engine.engine import Engine
 from edgesim.engine.groups import BindingResult
 
 V2_TIME = "%Y-%m-%dT%H:%M:%S.%f"
+PAUSE_IMAGE = "swr.cn-north-4.myhuaweicloud.com/ief-ci/pause:3.9"
+CERT_LIFETIME = 365 * 86400
 
 # App-spec keys every v2 instance carries (the container it runs).
 INSTANCE_APP_KEYS = (
@@ -117,6 +119,12 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         "device_num": 0,
         "node_type": "",
         "mqtt_mode": "internal",
+        "mqtt_internal": f"tls://{ip}:8883" if (ip := (hw.get("host_ips") or [""])[0]) else "",
+        "mqtt_external": "",
+        "pause_docker_image": PAUSE_IMAGE,
+        # Registered nodes have their certificates for a year from registration.
+        "cert_remaining_valid_time": max(0, int(CERT_LIFETIME - (engine.clock.now() - n.created_at))),
+        "state_details": {"register_stat": "REGISTERED", "purchase_stat": "", "purchase_error": ""},
         "upgrade_flag": False,
         "upgrade_history": [],
         "relation": "",
