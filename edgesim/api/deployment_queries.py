@@ -1,4 +1,4 @@
-"""Query parameters both deployment APIs (v2 and v3) read the same way."""
+"""What both deployment APIs (v2 and v3) do the same way: list queries and delete."""
 
 from __future__ import annotations
 
@@ -39,3 +39,11 @@ def force_delete(request: web.Request) -> bool:
     if raw not in ("true", "false"):
         raise bad_request(f"invalid force_delete: {raw!r}; use true or false")
     return raw == "true"
+
+
+async def delete_deployment(engine: Engine, request: web.Request) -> web.Response:
+    """DELETE .../deployments/{deployment_id}[?force_delete=true]: 204, in both versions."""
+    await engine.deployments.delete(
+        request.match_info["project_id"], request.match_info["deployment_id"], force=force_delete(request)
+    )
+    return web.Response(status=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from edgesim.api.deployment_models import CreateBody, UpdateBody, app_changes, app_spec
-from edgesim.api.deployment_queries import force_delete, listed_deployments
+from edgesim.api.deployment_queries import delete_deployment, listed_deployments
 from edgesim.api.errors import json_response
 from edgesim.api.serializers import v2_deployment
 from edgesim.api.validation import parse
@@ -50,10 +50,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return json_response({"deployment": v2_deployment(engine, dep), "upgrade_ret": "success", "reason": None})
 
     async def delete(request: web.Request) -> web.Response:
-        await engine.deployments.delete(
-            request.match_info["project_id"], request.match_info["deployment_id"], force=force_delete(request)
-        )
-        return web.Response(status=204)
+        return await delete_deployment(engine, request)
 
     return [
         web.post(BASE, create),

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from edgesim.api import v3_models as models
 from edgesim.api import v3_serializers as shapes
-from edgesim.api.deployment_queries import force_delete, listed_deployments
+from edgesim.api.deployment_queries import delete_deployment, listed_deployments
 from edgesim.api.errors import json_response
 from edgesim.api.validation import parse
 from edgesim.engine.engine import Engine
@@ -63,10 +63,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         return json_response(shapes.deployment(engine, dep))
 
     async def delete(request: web.Request) -> web.Response:
-        await engine.deployments.delete(
-            request.match_info["project_id"], request.match_info["deployment_id"], force=force_delete(request)
-        )
-        return web.Response(status=204)
+        return await delete_deployment(engine, request)
 
     return [
         web.post(BASE, create),
