@@ -2,7 +2,7 @@
 
 A directory may hold any of ``accounts.toml``, ``fleet.toml``, ``simulation.toml`` and
 ``behaviors.toml``; a file
-it lacks is taken from the packaged defaults (``edgesim/config/``), so a user can override one
+it lacks is taken from the packaged defaults (``config/`` at the top of the repository, installed as ``edgesim.config``), so a user can override one
 part without copying the rest.
 """
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -13,24 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from processes import fresh_checkout
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
 def readme_commands() -> list[str]:
     return re.findall(r"```sh\n(.+?)\n```", (ROOT / "README.md").read_text())[:2]
-
-
-def fresh_checkout(dest: Path) -> Path:
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()
-    for name in files:
-        if (ROOT / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, dest / name)
-    return dest
 
 
 def test_readme_opens_with_serve_and_test_commands_and_ci_runs_the_second():

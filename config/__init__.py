@@ -1,0 +1,1 @@
+"""The default settings (TOML), installed as the package ``edgesim.config`` so every install ships them."""
