@@ -49,7 +49,10 @@ class Engine:
         self.seed = seed
         self.ids = IdFactory(seed)
         self.draws = Draws(seed)
-        self.events = EventLog(clock.now, lambda t: clock.timestamp(t).isoformat().replace("+00:00", "Z"))
+        self.events = EventLog(
+            clock.now, lambda t: clock.timestamp(t).isoformat().replace("+00:00", "Z"), store,
+            window=settings.simulation.events.memory_window,
+        )
         self.timers = TimerTable(clock)
         self.world = World()
         self.behaviors = BehaviorBook(settings.behaviors)
@@ -91,7 +94,7 @@ class Engine:
                 records.sort(key=lambda i: (i.created_at, i.id))
             for record in records:
                 self.world.put(record)
-        self.events.restore(await self.store.load_events())
+        await self.events.restore()
         await self.tokens.load()
         for body in await self.store.load_documents("fault"):
             self.chaos.load(Fault.from_dict(body))
@@ -127,8 +130,10 @@ class Engine:
         await self.start(fresh=True)
 
     async def checkpoint(self) -> None:
-        """Commit the current meta (simulated time above all), e.g. after the clock advanced."""
+        """Commit the current meta (simulated time above all), e.g. after the clock advanced;
+        the events it made durable may then leave memory."""
         await self.store.commit([])
+        self.events.trim()
 
     async def set_behaviors(self, profiles: list[Profile]) -> None:
         """Replace the behaviour profiles; containers started from now on follow them."""
