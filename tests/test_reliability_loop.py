@@ -176,3 +176,37 @@ async def test_a_version_1_store_gets_the_event_indexes_and_keeps_its_events(tmp
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
         indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"events_by_kind", "events_by_time"} <= indexes
+
+
+# --- reports on a long log -------------------------------------------------------------------
+
+
+async def test_the_report_on_a_long_log_does_not_stall_the_loop_and_matches_a_fresh_replay(tmp_path):
+    api = await start_api(tmp_path / "r.db")
+    try:
+        await crash_looping_world(api, 40)
+        await api.advance(24 * 3600)
+        with LoopLag() as lag:
+            started = time.perf_counter()
+            report = asyncio.create_task(api.get("/edgesim/report", token=None))
+            answered = 0
+            while not report.done():
+                assert (await api.get("/edgesim/health", token=None)).status == 200
+                answered += 1
+            took = time.perf_counter() - started
+        events = (await api.get("/edgesim/events?limit=1", token=None)).body["count"]
+        print(f"report of {events} events: {answered} health answers, longest stall {lag.longest:.3f}s of {took:.3f}s")
+        assert events > 20_000
+        assert answered >= 3  # before: 1, after the whole report
+        assert lag.longest < max(took / 3, 0.05)
+        await api.advance(3600)  # the kept report catches up on what happened since
+        kept = (await api.get("/edgesim/report", token=None)).body
+        async with api.session.get(api.url + "/edgesim/report.html") as page:
+            assert page.status == 200 and "crash-0" in await page.text()
+    finally:
+        await stop_api(api)
+    api = await start_api(tmp_path / "r.db")
+    try:
+        assert (await api.get("/edgesim/report", token=None)).body == kept  # replayed from the store
+    finally:
+        await stop_api(api)

@@ -30,6 +30,7 @@ from edgesim.engine.nodes import Nodes
 from edgesim.engine.placement import Placement
 from edgesim.engine.pods import Pods
 from edgesim.engine.quotas import Quotas
+from edgesim.engine.report import LiveReport
 from edgesim.engine.timers import TimerTable
 from edgesim.engine.tokens import TokenBook
 from edgesim.engine.world import World
@@ -53,6 +54,7 @@ class Engine:
             clock.now, lambda t: clock.timestamp(t).isoformat().replace("+00:00", "Z"), store,
             window=settings.simulation.events.memory_window,
         )
+        self.report = LiveReport(self.events)
         self.timers = TimerTable(clock)
         self.world = World()
         self.behaviors = BehaviorBook(settings.behaviors)
