@@ -134,10 +134,17 @@ class ClockSettings(_Strict):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+class EventSettings(_Strict):
+    # The most recent events kept in memory; older ones are answered from the store, so a long
+    # run does not grow the heap.
+    memory_window: Annotated[int, Field(ge=1)] = 100_000
+
+
 class Simulation(_Strict):
     clock: ClockSettings = ClockSettings()
     instance: InstanceTimings = InstanceTimings()
     node: NodeTimings = NodeTimings()
+    events: EventSettings = EventSettings()
 
 
 class Settings(_Strict):

@@ -24,12 +24,21 @@ MAX_BODY = 12 * 1024 * 1024  # the API gateway's limit; larger bodies answer 413
 UNPINNED = ("/edgesim/clock", "/edgesim/events/stream", "/edgesim/reset")
 
 
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def pin_time(engine: Engine):
     """Date everything a request does at the simulated time it arrived (a real clock moves on
-    while a request is handled; a recording replays calls at their arrival time)."""
+    while a request is handled; a recording replays calls at their arrival time).
+
+    A write that arrives while the virtual clock advances waits until the advance is over and
+    so arrives at the advanced time: an advance yields to the loop between timers so that
+    reads answer meanwhile, and a write must not land part-way through it."""
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        if request.method not in READ_METHODS:
+            await engine.clock.idle()
         if request.path.startswith(UNPINNED):  # these read or move the clock itself
             return await handler(request)
         with engine.clock.pinned():

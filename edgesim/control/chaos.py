@@ -18,7 +18,6 @@ from edgesim.api.validation import CONTROL_CODE, parse
 from edgesim.domain.models import Fault
 from edgesim.engine.engine import Engine
 from edgesim.engine.faults import FaultSpec
-from edgesim.engine.report import build_report
 
 
 def _invalid(message: str) -> IEFError:
@@ -87,8 +86,8 @@ def routes(engine: Engine) -> list[web.RouteDef]:
     async def report(request: web.Request) -> web.Response:
         start, end = report_window(request, engine)
         world = engine.world
-        body = build_report(
-            engine.events.events, start, end,
+        body = await engine.report.report(
+            start, end,
             replicas={d.id: d.replicas for d in world.deployments.values()},
             names={d.id: d.name for d in world.deployments.values()},
             node_names={n.id: n.name for n in world.nodes.values()},

@@ -10,6 +10,7 @@ through; every call the page makes for data carries the token.
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 
 from aiohttp import web
@@ -49,8 +50,10 @@ def routes(engine: Engine) -> list[web.RouteDef]:
 
     async def timeline(request: web.Request) -> web.Response:
         start, end = report_window(request, engine)
-        html = render_page(
-            engine.events.events, title="edgesim experiment timeline", start=start, end=end,
+        events = [e async for batch in engine.events.after(0) for e in batch if e["time"] <= end]
+        # Drawing a long log takes seconds: a worker thread does it, so the loop keeps serving.
+        html = await asyncio.to_thread(
+            render_page, events, title="edgesim experiment timeline", start=start, end=end,
             node_names={n.id: n.name for n in engine.world.nodes.values()},
         )
         return web.Response(text=html, content_type="text/html")

@@ -18,6 +18,7 @@ from edgesim.api.rules import RequestModel
 from edgesim.api.validation import CONTROL_CODE, parse
 from edgesim.engine.clock import ClockError, RealClock, VirtualClock
 from edgesim.engine.engine import Engine
+from edgesim.store.sqlite import EVENT_FILTERS
 
 
 def _invalid(message: str) -> IEFError:
@@ -38,8 +39,6 @@ class AdvanceBody(RequestModel):
 
     seconds: Annotated[float, Field(ge=0, le=MAX_ADVANCE, allow_inf_nan=False)]
 
-
-EVENT_FILTERS = ("kind", "deployment_id", "instance_id", "node_id", "group_id")
 
 
 def _number(query, name: str, *, minimum: float, default: float | None = None, integer: bool = False) -> float | None:
@@ -102,8 +101,8 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         since = _number(query, "since", minimum=float("-inf"))
         limit = int(_number(query, "limit", minimum=1, default=1000, integer=True))
         offset = int(_number(query, "offset", minimum=0, default=0, integer=True))
-        found = engine.events.query(since=since, **filters)
-        return json_response({"count": len(found), "events": found[offset : offset + limit]})
+        count, page = await engine.events.find(since=since, offset=offset, limit=limit, **filters)
+        return json_response({"count": count, "events": page})
 
     return [
         web.get("/edgesim/health", health, allow_head=False),

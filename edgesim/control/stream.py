@@ -64,12 +64,13 @@ class EventStreams:
 
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
-        backlog = [e for e in engine.events.events if wanted(e)]
-        engine.events.listeners.append(listen)
-        self._queues.add(queue)
         try:
-            for event in backlog:
-                await response.write(_frame(event))
+            async for batch in engine.events.after(after):  # the backlog, older ones from the store
+                for event in batch:
+                    if wanted(event):
+                        await response.write(_frame(event))
+            engine.events.listeners.append(listen)  # no turn since the backlog's end: nothing missed
+            self._queues.add(queue)
             quiet = 0.0
             while True:
                 try:

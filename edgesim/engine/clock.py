@@ -21,6 +21,7 @@ import heapq
 import inspect
 import itertools
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_SECONDS = 1000 * 365 * 86400.0  # a thousand simulated years: timestamps stay representable
+# Timers run back to back for at most this many wall seconds before the clock lets the event
+# loop serve others (requests, the store writer): a long advance must not stall the server.
+SLICE_SECONDS = 0.01
 
 
 # The time a request arrived, while it is being handled (see ``Clock.pinned``).
@@ -70,6 +74,7 @@ class Clock(ABC):
         self.epoch = epoch
         self._heap: list[Timer] = []
         self._seq = itertools.count()
+        self._slice_started = time.perf_counter()
 
     @property
     @abstractmethod
@@ -138,6 +143,9 @@ class Clock(ABC):
     async def stop(self) -> None:
         """Stop running timers; pending ones stay in the heap."""
 
+    async def idle(self) -> None:
+        """Return once no ``advance`` is running (at once on clocks that are never advanced)."""
+
     def _on_schedule(self, timer: Timer) -> None:
         """Hook: a timer was added."""
 
@@ -151,6 +159,12 @@ class Clock(ABC):
         if self._heap and self._heap[0].when <= until:
             return heapq.heappop(self._heap)
         return None
+
+    async def _yield_after_slice(self) -> None:
+        """Between two timers: give the event loop a turn once timers have run for a slice."""
+        if time.perf_counter() - self._slice_started >= SLICE_SECONDS:
+            await asyncio.sleep(0)
+            self._slice_started = time.perf_counter()
 
     @staticmethod
     async def _run(timer: Timer) -> None:
@@ -171,6 +185,8 @@ class VirtualClock(Clock):
         super().__init__(start, epoch)
         self._now = self._start
         self._lock = asyncio.Lock()
+        self._idle = asyncio.Event()  # set while no advance runs
+        self._idle.set()
 
     @property
     def scale(self) -> float:
@@ -187,22 +203,36 @@ class VirtualClock(Clock):
         """Run every timer due within ``seconds`` from now, in (time, sequence) order.
 
         Timers scheduled by callbacks run too when they fall inside the window. Returns the
-        number of timers that ran. Concurrent calls are serialised.
+        number of timers that ran. Concurrent calls are serialised. Between timers the loop gets
+        a turn every ``SLICE_SECONDS``, so others see the world part-way (``now()`` is the time
+        of the last timer run); writers wait for ``idle()`` first.
         """
         if seconds < 0:
             raise ClockError("cannot advance by a negative amount")
         if self._now + seconds > MAX_SECONDS:
             raise ClockError(f"the simulation cannot run past {MAX_SECONDS:g} simulated seconds")
         async with self._lock:
-            target = self._now + seconds
-            ran = 0
-            with self.unpinned():  # timers see their own time, not the advancing request's
-                while (timer := self._pop_due(target)) is not None:
-                    self._now = max(self._now, timer.when)
-                    await self._run(timer)
-                    ran += 1
-            self._now = target
-            return ran
+            self._idle.clear()
+            try:
+                return await self._advance_to(self._now + seconds)
+            finally:
+                self._idle.set()
+
+    async def _advance_to(self, target: float) -> int:
+        ran = 0
+        self._slice_started = time.perf_counter()
+        with self.unpinned():  # timers see their own time, not the advancing request's
+            while (timer := self._pop_due(target)) is not None:
+                self._now = max(self._now, timer.when)
+                await self._run(timer)
+                ran += 1
+                await self._yield_after_slice()
+        self._now = target
+        return ran
+
+    async def idle(self) -> None:
+        while not self._idle.is_set():
+            await self._idle.wait()
 
     async def run_until_idle(self, limit: float = 10 * 365 * 86400.0) -> float:
         """Advance to the last pending timer (bounded by ``limit`` seconds); returns the time."""
@@ -292,6 +322,7 @@ class RealClock(Clock):
                 except TimeoutError:
                     pass
                 continue
+            self._slice_started = time.perf_counter()
             while (timer := self._pop_due(self.now())) is not None:
                 # While a timer runs, time is its due time, as on a virtual clock: what it does
                 # is dated exactly, however late the loop got to it (lag() still shows that).
@@ -300,3 +331,4 @@ class RealClock(Clock):
                     await self._run(timer)
                 finally:
                     self._running_at = None
+                await self._yield_after_slice()

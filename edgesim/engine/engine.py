@@ -30,6 +30,7 @@ from edgesim.engine.nodes import Nodes
 from edgesim.engine.placement import Placement
 from edgesim.engine.pods import Pods
 from edgesim.engine.quotas import Quotas
+from edgesim.engine.report import LiveReport
 from edgesim.engine.timers import TimerTable
 from edgesim.engine.tokens import TokenBook
 from edgesim.engine.world import World
@@ -49,7 +50,11 @@ class Engine:
         self.seed = seed
         self.ids = IdFactory(seed)
         self.draws = Draws(seed)
-        self.events = EventLog(clock.now, lambda t: clock.timestamp(t).isoformat().replace("+00:00", "Z"))
+        self.events = EventLog(
+            clock.now, lambda t: clock.timestamp(t).isoformat().replace("+00:00", "Z"), store,
+            window=settings.simulation.events.memory_window,
+        )
+        self.report = LiveReport(self.events)
         self.timers = TimerTable(clock)
         self.world = World()
         self.behaviors = BehaviorBook(settings.behaviors)
@@ -91,7 +96,7 @@ class Engine:
                 records.sort(key=lambda i: (i.created_at, i.id))
             for record in records:
                 self.world.put(record)
-        self.events.restore(await self.store.load_events())
+        await self.events.restore()
         await self.tokens.load()
         for body in await self.store.load_documents("fault"):
             self.chaos.load(Fault.from_dict(body))
@@ -127,8 +132,10 @@ class Engine:
         await self.start(fresh=True)
 
     async def checkpoint(self) -> None:
-        """Commit the current meta (simulated time above all), e.g. after the clock advanced."""
+        """Commit the current meta (simulated time above all), e.g. after the clock advanced;
+        the events it made durable may then leave memory."""
         await self.store.commit([])
+        self.events.trim()
 
     async def set_behaviors(self, profiles: list[Profile]) -> None:
         """Replace the behaviour profiles; containers started from now on follow them."""

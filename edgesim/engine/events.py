@@ -1,26 +1,46 @@
 """The event log: every state change the simulation makes, in order, with its simulated time.
 
 Same seed and same inputs give the same log, so tests and replays compare logs directly.
+
+Memory holds a window of the most recent events (``memory_window`` in simulation.toml); older
+ones are read back from the store, so a long run does not grow the heap. An event leaves memory
+only once the store has committed it, and ``find`` answers from both as if the whole log were
+in memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from edgesim.store.sqlite import AppendEvent
+from edgesim.store.sqlite import AppendEvent, Store
+
+# Events matched (or replayed) in one go before a long read gives the event loop a turn.
+SLICE_EVENTS = 5000
 
 
 class EventLog:
-    def __init__(self, now: Callable[[], float], timestamp: Callable[[float], str], seq: int = 0) -> None:
+    def __init__(
+        self,
+        now: Callable[[], float],
+        timestamp: Callable[[float], str],
+        store: Store,
+        window: int = 100_000,
+        seq: int = 0,
+    ) -> None:
         self._now = now
         self._timestamp = timestamp
+        self._store = store
+        self.window = window
         self.seq = seq
-        self.events: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []  # the most recent events, oldest first
+        self._older_in_store = False  # some events before ``events[0]`` are only in the store
         # Called with each new event as it is recorded (metrics, live streams). A listener must
         # be quick and must not raise: it runs inside the simulation step.
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.discards = 0  # how many times recorded events were taken back (see ``discard``)
 
     def record(self, kind: str, **fields: Any) -> AppendEvent:
         """Add an event; returns the store op that persists it."""
@@ -28,25 +48,95 @@ class EventLog:
         now = round(self._now(), 6)
         event = {"seq": self.seq, "time": now, "timestamp": self._timestamp(now), "kind": kind, **fields}
         self.events.append(event)
+        if len(self.events) > self.window:
+            self.trim()
         for listener in self.listeners:
             listener(event)
         return AppendEvent(self.seq, event)
+
+    def trim(self) -> None:
+        """Let the oldest committed events go until memory holds at most 90% of the window (a
+        tenth at a time, so the list is not shifted on every event)."""
+        excess = len(self.events) - self.window * 9 // 10
+        if excess <= 0:
+            return
+        cut = bisect.bisect_right(self.events, self._store.events_written, hi=excess, key=lambda e: e["seq"])
+        if cut:
+            del self.events[:cut]
+            self._older_in_store = True
 
     def discard(self, seqs: set[int]) -> None:
         """Forget events of a change that was not committed (their numbers are not reused)."""
         if seqs:
             self.events = [e for e in self.events if e["seq"] not in seqs]
+            self.discards += 1
 
-    def restore(self, events: list[dict[str, Any]]) -> None:
-        self.events = events
-        if events:
-            self.seq = max(self.seq, events[-1]["seq"])
+    async def restore(self) -> None:
+        """Load the most recent window of the store's events (start-up)."""
+        self.events = await self._store.load_recent_events(self.window)
+        self._older_in_store = len(self.events) == self.window
+        if self.events:
+            self.seq = max(self.seq, self.events[-1]["seq"])
 
     def query(self, since: float | None = None, **filters: Any) -> list[dict[str, Any]]:
-        """Events, oldest first, whose fields equal every filter and whose time is >= ``since``."""
-        events = self.events
-        if since is not None:
-            events = events[bisect.bisect_left(events, since, key=lambda e: e["time"]) :]
-        if not filters:
-            return list(events)
-        return [e for e in events if all(e.get(k) == v for k, v in filters.items())]
+        """Events in memory, oldest first, whose fields equal every filter and whose time is >=
+        ``since`` (the recent window; ``find`` reads the whole log)."""
+        return [e for e in _since(self.events, since) if _matches(e, filters)]
+
+    async def find(
+        self, since: float | None = None, offset: int = 0, limit: int | None = None, **filters: str
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """How many events of the whole log match (as ``query``) and ``limit`` of them from
+        ``offset``: older ones from the store, the window from memory, matched in slices."""
+        window = list(self.events)  # a snapshot: trimming must not shift it
+        boundary = window[0]["seq"] if window else self.seq + 1
+        older_count, page = 0, []
+        if self._older_in_store and (since is None or not window or since <= window[0]["time"]):
+            older_count = await self._store.count_events(boundary, since, filters)
+            if offset < older_count:
+                wanted = older_count - offset if limit is None else min(limit, older_count - offset)
+                page = await self._store.find_events(boundary, since, filters, offset, wanted)
+        matched = await _matching(_since(window, since), filters)
+        start = max(0, offset - older_count)
+        room = None if limit is None else limit - len(page)
+        page += matched[start:] if room is None else matched[start : start + room]
+        return older_count + len(matched), page
+
+    async def after(self, seq: int) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every event numbered above ``seq``, oldest first, in slices (from the store while they
+        are older than memory); the loop gets a turn between slices. No turn follows the check
+        that found nothing more, so a caller that then starts listening misses nothing."""
+        while True:
+            first = self.events[0]["seq"] if self.events else self.seq + 1
+            batch = []
+            if self._older_in_store and seq < first - 1:
+                batch = [e for e in await self._store.events_after(seq, SLICE_EVENTS) if e["seq"] < first]
+            if not batch:
+                start = bisect.bisect_right(self.events, seq, key=lambda e: e["seq"])
+                batch = self.events[start : start + SLICE_EVENTS]
+            if not batch:
+                return
+            yield batch
+            seq = batch[-1]["seq"]
+            await asyncio.sleep(0)
+
+
+def _since(events: list[dict[str, Any]], since: float | None) -> list[dict[str, Any]]:
+    if since is None:
+        return events
+    return events[bisect.bisect_left(events, since, key=lambda e: e["time"]) :]
+
+
+def _matches(event: dict[str, Any], filters: dict[str, Any]) -> bool:
+    return all(event.get(k) == v for k, v in filters.items())
+
+
+async def _matching(events: list[dict[str, Any]], filters: dict[str, Any]) -> list[dict[str, Any]]:
+    """``events`` that match every filter, a slice at a time with a turn for the loop between."""
+    if not filters:
+        return events
+    found = []
+    for start in range(0, len(events), SLICE_EVENTS):
+        found += [e for e in events[start : start + SLICE_EVENTS] if _matches(e, filters)]
+        await asyncio.sleep(0)
+    return found

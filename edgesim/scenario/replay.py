@@ -123,7 +123,7 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
                     if resp.status != call["status"]:
                         mismatches.append(f"t={call['t']:g} {call['method']} {call['path']}: recorded {call['status']}, replayed {resp.status}")
             await reach(recording.end)
-        events = list(engine.events.events)
+        events = (await engine.events.find())[1]
     finally:
         await server.stop()
     tolerance = 0.0 if header.get("clock") == "virtual" and time_scale is None else 0.05

@@ -91,7 +91,7 @@ class Run:
                     self._outcome(step, self._describe(step), False, str(exc))
         finally:
             engine = self.server.engine
-            self.result.events = list(engine.events.events)
+            self.result.events = (await engine.events.find())[1]
             self.result.node_names = {n.id: n.name for n in engine.world.nodes.values()}
             self.result.sim_seconds = engine.clock.now()
             await self.session.close()

@@ -28,7 +28,7 @@ import orjson
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: indexes for event queries by kind and time (added to version 1 files on open)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,7 +39,12 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (kind, id)
 );
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_kind ON events(json_extract(body, '$.kind'), seq);
+CREATE INDEX IF NOT EXISTS events_by_time ON events(json_extract(body, '$.time'));
 """
+
+# Event fields an event query may filter on (each a JSON path of the event's body).
+EVENT_FILTERS = ("kind", "deployment_id", "instance_id", "node_id", "group_id")
 
 
 class StoreError(Exception):
@@ -86,6 +91,7 @@ class Store:
         self._queue: asyncio.Queue[tuple[list[Op], asyncio.Future | None]] = asyncio.Queue()
         self._writer: asyncio.Task | None = None
         self.commits = 0  # number of transactions written, for tests and metrics
+        self.events_written = 0  # the highest event seq committed: older ones may leave memory
 
     async def open(self) -> None:
         try:
@@ -97,7 +103,7 @@ class Store:
             await self._db.executescript(SCHEMA)
             async with self._db.execute("PRAGMA user_version") as cur:
                 (version,) = await cur.fetchone()
-            if version == 0:
+            if version < SCHEMA_VERSION:
                 await self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             elif version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} was written by a newer edgesim (schema {version} > {SCHEMA_VERSION})")
@@ -194,8 +200,12 @@ class Store:
             await db.executemany(UPSERT_META, meta)
         await db.commit()
         self.commits += 1
+        if wipe:
+            self.events_written = 0
+        if events:
+            self.events_written = max(self.events_written, max(e.seq for e in events))
 
-    # --- reading (start-up only) ------------------------------------------------------------
+    # --- reading ------------------------------------------------------------------------------
 
     async def load_meta(self) -> dict[str, Any]:
         rows = await self._db.execute_fetchall("SELECT key, value FROM meta")
@@ -205,9 +215,52 @@ class Store:
         rows = await self._db.execute_fetchall("SELECT body FROM documents WHERE kind = ?", (kind,))
         return [orjson.loads(body) for (body,) in rows]
 
-    async def load_events(self) -> list[dict[str, Any]]:
-        rows = await self._db.execute_fetchall("SELECT body FROM events ORDER BY seq")
+    async def load_recent_events(self, count: int) -> list[dict[str, Any]]:
+        """The last ``count`` events, oldest first."""
+        rows = await self._db.execute_fetchall(
+            "SELECT body FROM (SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq", (count,)
+        )
         return [orjson.loads(body) for (body,) in rows]
+
+    async def events_after(self, seq: int, count: int) -> list[dict[str, Any]]:
+        """Up to ``count`` events numbered above ``seq``, oldest first: a log read in slices."""
+        rows = await self._db.execute_fetchall(
+            "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, count)
+        )
+        return [orjson.loads(body) for (body,) in rows]
+
+    async def count_events(self, before: int, since: float | None, filters: dict[str, str]) -> int:
+        """How many events numbered below ``before`` match (see ``find_events``)."""
+        where, params = _event_match(before, since, filters)
+        rows = await self._db.execute_fetchall(f"SELECT COUNT(*) FROM events WHERE {where}", params)  # noqa: S608 - built from fixed clauses
+        return rows[0][0]
+
+    async def find_events(
+        self, before: int, since: float | None, filters: dict[str, str], offset: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Events numbered below ``before``, oldest first, whose time is >= ``since`` and whose
+        fields equal every filter (names from ``EVENT_FILTERS``); ``limit`` of them from ``offset``."""
+        where, params = _event_match(before, since, filters)
+        rows = await self._db.execute_fetchall(
+            f"SELECT body FROM events WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608 - fixed clauses
+            (*params, limit, offset),
+        )
+        return [orjson.loads(body) for (body,) in rows]
+
+
+def _event_match(before: int, since: float | None, filters: dict[str, str]) -> tuple[str, list[Any]]:
+    """The WHERE clause of an event query and its parameters. Kind and time are written as the
+    indexes are, so SQLite uses them; values only ever travel as parameters."""
+    clauses, params = ["seq < ?"], [before]
+    if since is not None:
+        clauses.append("json_extract(body, '$.time') >= ?")
+        params.append(since)
+    for name, value in filters.items():
+        if name not in EVENT_FILTERS:
+            raise ValueError(f"events cannot be filtered on {name!r}")
+        clauses.append("json_extract(body, '$.kind') = ?" if name == "kind" else "json_extract(body, ?) = ?")
+        params.extend([value] if name == "kind" else [f"$.{name}", value])
+    return " AND ".join(clauses), params
 
 
 def _json(body: dict[str, Any] | bytes) -> str:
