@@ -12,8 +12,10 @@ import pytest
 
 from edgesim.scenario.model import ScenarioError, parse, seconds
 from edgesim.scenario.runner import run_scenario
+from edgesim.settings import load_settings
 
-SHIPPED = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 
 
 def test_there_are_at_least_six_stories():
@@ -126,3 +128,15 @@ def test_html_timelines_name_nodes_and_bundle_several_scenarios(tmp_path):
                           capture_output=True, timeout=120).returncode == 0
     bundle = two.read_text()
     assert bundle.count("<iframe srcdoc=") == 2 and "a zone outage takes half a group down" in bundle
+
+
+async def test_event_expectations_count_events_that_left_memory():
+    """An event expectation counts the whole log, not only the recent window kept in memory."""
+    from edgesim.scenario.model import load
+
+    settings = load_settings()
+    events = settings.simulation.events.model_copy(update={"memory_window": 5})
+    settings = settings.model_copy(update={"simulation": settings.simulation.model_copy(update={"events": events})})
+    result = await run_scenario(load(SCENARIOS / "crash-loop-recovery.yaml"), settings)
+    assert [o.message for o in result.outcomes if not o.passed] == []
+    assert len(result.events) > 5 * 2  # the log did outgrow the window
