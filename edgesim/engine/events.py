@@ -9,6 +9,7 @@ import bisect
 from collections.abc import Callable
 from typing import Any
 
+from edgesim.engine import undo
 from edgesim.store.sqlite import AppendEvent
 
 
@@ -28,14 +29,23 @@ class EventLog:
         now = round(self._now(), 6)
         event = {"seq": self.seq, "time": now, "timestamp": self._timestamp(now), "kind": kind, **fields}
         self.events.append(event)
-        for listener in self.listeners:
-            listener(event)
+        undo.on_undo(lambda: self._take_back(event))
+        undo.on_commit(lambda: self._notify(event))  # listeners never see an uncommitted event
         return AppendEvent(self.seq, event)
 
-    def discard(self, seqs: set[int]) -> None:
-        """Forget events of a change that was not committed (their numbers are not reused)."""
-        if seqs:
-            self.events = [e for e in self.events if e["seq"] not in seqs]
+    def _notify(self, event: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def _take_back(self, event: dict[str, Any]) -> None:
+        """Forget an event of a command that failed; its number is reused unless a later event
+        was recorded meanwhile (by another request)."""
+        for i in range(len(self.events) - 1, -1, -1):  # it is one of the last
+            if self.events[i] is event:
+                del self.events[i]
+                break
+        if self.seq == event["seq"]:
+            self.seq -= 1
 
     def restore(self, events: list[dict[str, Any]]) -> None:
         self.events = events
