@@ -19,11 +19,12 @@ from __future__ import annotations
 import fnmatch
 from typing import TYPE_CHECKING
 
+from edgesim.domain.errors import ReferenceNotFound
 from edgesim.domain.models import Fault, Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine import undo
 from edgesim.engine.behaviors import draw
-from edgesim.engine.faults import API_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec
+from edgesim.engine.faults import API_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec, Target
 from edgesim.engine.probes import Window
 from edgesim.store.sqlite import Put
 
@@ -55,6 +56,7 @@ class Chaos:
     # --- commands -------------------------------------------------------------------------------
 
     async def add(self, spec: FaultSpec) -> Fault:
+        self._check_targets(spec.target)
         now = self.engine.clock.now()
         start = now if spec.start is None else max(spec.start, now)
         async with self.engine.command() as change:
@@ -92,6 +94,16 @@ class Chaos:
             change.event(self.engine.events.record("fault.deleted", fault_id=fault.id))
             change.extra.append(self._put(fault))
         return fault
+
+    def _check_targets(self, target: Target) -> None:
+        """A fault's nodes, group and deployment must exist: one aimed at nothing is a mistake."""
+        for i, node_id in enumerate(target.node_ids or []):
+            if node_id not in self.world.nodes:
+                raise ReferenceNotFound(f"edge node {node_id} not found", field=f"target.node_ids[{i}]")
+        if target.group_id is not None and target.group_id not in self.world.groups:
+            raise ReferenceNotFound(f"node group {target.group_id} not found", field="target.group_id")
+        if target.deployment_id is not None and target.deployment_id not in self.world.deployments:
+            raise ReferenceNotFound(f"deployment {target.deployment_id} not found", field="target.deployment_id")
 
     def _touch(self, fault: Fault) -> None:
         """Call before changing a fault: a failed command puts it back as it is now."""
