@@ -72,8 +72,8 @@ class Volume(RequestModel):
 class ResourceAmounts(RequestModel):
     cpu: Annotated[float | None, Field(ge=0.01, le=1000)] = None
     memory: Annotated[float | None, Field(ge=0.01, le=1024000)] = None
-    gpu: Annotated[float | None, Field(ge=0)] = None
-    npu: Annotated[float | None, Field(ge=0)] = None
+    gpu: Annotated[float | None, Field(ge=0, le=1024000)] = None  # MB, bounded like memory
+    npu: Annotated[float | None, Field(ge=0, le=1000)] = None  # a count, bounded like cpu
 
 
 class Resources(RequestModel):

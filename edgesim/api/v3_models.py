@@ -104,8 +104,8 @@ class Amounts(RequestModel):
     # skips both): constraints on the whole "float | None" would be applied to null too.
     cpu: Annotated[Annotated[float, Field(ge=0.01, le=1000)] | None, Amount] = None
     memory: Annotated[Annotated[float, Field(ge=0.01, le=1024000)] | None, Amount] = None
-    gpu: Annotated[Annotated[float, Field(ge=0)] | None, Amount] = None
-    npu: Annotated[Annotated[float, Field(ge=0)] | None, Amount] = None
+    gpu: Annotated[Annotated[float, Field(ge=0, le=1024000)] | None, Amount] = None
+    npu: Annotated[Annotated[float, Field(ge=0, le=1000)] | None, Amount] = None
 
 
 class V3Resources(Resources):

@@ -47,9 +47,14 @@ def _code_for(loc: tuple, error_type: str) -> str:
 
 
 def field_path(loc: tuple) -> str:
-    """('deployment', 'app', 'envs', 0, 'name') -> 'deployment.app.envs[0].name'."""
+    """('deployment', 'app', 'envs', 0, 'name') -> 'deployment.app.envs[0].name'.
+
+    A part repeating the one before is a union's tag (a distribution's form), not a field: it
+    is left out, so ('seconds', 'uniform', 'uniform', 0) names 'seconds.uniform[0]'."""
     path = ""
-    for part in loc:
+    for i, part in enumerate(loc):
+        if i and part == loc[i - 1]:
+            continue
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
 

@@ -7,6 +7,7 @@ from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
 from edgesim.api.errors import IEFError, json_response
+from edgesim.api.validation import field_path
 from edgesim.engine.behaviors import Profile
 from edgesim.engine.engine import Engine
 
@@ -34,8 +35,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
             profiles = PROFILES.validate_python(body)
         except ValidationError as exc:
             error = exc.errors()[0]
-            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
-            raise _invalid(f"invalid profile {where}: {error['msg']}") from None
+            raise _invalid(f"invalid profile {field_path(error['loc'])}: {error['msg']}") from None
         await engine.set_behaviors(profiles)
         return json_response({"profiles": engine.behaviors.dump()})
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from edgesim.api.errors import IEFError, json_response
 from edgesim.api.validation import CONTROL_CODE, parse
+from edgesim.domain.errors import ReferenceNotFound
 from edgesim.domain.models import Fault
 from edgesim.engine.engine import Engine
 from edgesim.engine.faults import FaultSpec
@@ -69,7 +70,10 @@ def routes(engine: Engine) -> list[web.RouteDef]:
 
     async def add(request: web.Request) -> web.Response:
         spec = parse(FaultSpec, await request.read(), code=CONTROL_CODE)
-        fault = await engine.chaos.add(spec)
+        try:
+            fault = await engine.chaos.add(spec)
+        except ReferenceNotFound as exc:
+            raise _invalid(f"invalid {exc.field}: {exc.message}") from None
         return json_response(fault_body(engine, fault), status=201)
 
     async def list_(request: web.Request) -> web.Response:

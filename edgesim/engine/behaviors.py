@@ -7,6 +7,11 @@ started. Wherever a number of seconds is expected, a distribution may stand inst
 ``{"fixed": 3}``, ``{"uniform": [1, 5]}``, ``{"normal": [mean, stddev]}`` or
 ``{"lognormal": [mu, sigma]}`` (draws are never negative).
 
+Every value must be one the simulation can run: seconds at most ``MAX_SECONDS`` (the clock's
+range), a lognormal's ``mu`` at most ln(MAX_SECONDS) and ``sigma`` at most 10, memory at most
+``MAX_MB``; a draw from a distribution's tail is clamped to [0, MAX_SECONDS], so it never
+overflows. docs/behaviors.md lists these limits.
+
     {"match": "registry/app:*",
      "pull": {"seconds": 3, "result": "ok" | "not_found" | "flaky", "flaky_failures": 2},
      "start": {"seconds": 2},
@@ -19,10 +24,13 @@ started. Wherever a number of seconds is expected, a distribution may stand inst
 from __future__ import annotations
 
 import fnmatch
+import math
 import random
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, model_validator
+
+from edgesim.engine.clock import MAX_SECONDS
 
 
 class _Model(BaseModel):
@@ -32,14 +40,20 @@ class _Model(BaseModel):
 # Numbers are numbers: "3" or true is refused, not coerced (a number may still be an integer).
 Number = Annotated[float, Strict()]
 Integer = Annotated[int, Strict()]
+# Simulated seconds the clock can run (a duration, a delay, a time since start).
+Seconds = Annotated[Number, Field(ge=0, le=MAX_SECONDS)]
+LOG_MAX_SECONDS = math.log(MAX_SECONDS)
+MAX_SIGMA = 10.0
+MAX_MB = 1_024_000.0  # the largest memory amount IEF takes (MB)
+MegaBytes = Annotated[Number, Field(ge=0, le=MAX_MB)]
 
 
 class Fixed(_Model):
-    fixed: Annotated[Number, Field(ge=0)]
+    fixed: Seconds
 
 
 class Uniform(_Model):
-    uniform: tuple[Annotated[Number, Field(ge=0)], Annotated[Number, Field(ge=0)]]
+    uniform: tuple[Seconds, Seconds]
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -49,18 +63,36 @@ class Uniform(_Model):
 
 
 class Normal(_Model):
-    normal: tuple[Number, Annotated[Number, Field(ge=0)]]
+    normal: tuple[Annotated[Number, Field(ge=-MAX_SECONDS, le=MAX_SECONDS)], Seconds]
 
 
 class LogNormal(_Model):
-    lognormal: tuple[Number, Annotated[Number, Field(ge=0)]]
+    """exp of a normal draw: ``mu`` and ``sigma`` are those of the normal, in log-seconds."""
+
+    lognormal: tuple[Annotated[Number, Field(ge=-LOG_MAX_SECONDS, le=LOG_MAX_SECONDS)], Annotated[Number, Field(ge=0, le=MAX_SIGMA)]]
 
 
-Distribution = Annotated[Number, Field(ge=0)] | Fixed | Uniform | Normal | LogNormal
+def _shape(value: object) -> str | None:
+    """Which form of a distribution ``value`` is, so that a refusal names only that form."""
+    if isinstance(value, dict):
+        return next(iter(value), None) if len(value) == 1 and next(iter(value)) in _FORMS else None
+    if isinstance(value, BaseModel):
+        return next(iter(type(value).model_fields))
+    return "seconds"
+
+
+_FORMS = ("fixed", "uniform", "normal", "lognormal")
+Distribution = Annotated[
+    Annotated[Seconds, Tag("seconds")] | Annotated[Fixed, Tag("fixed")] | Annotated[Uniform, Tag("uniform")]
+    | Annotated[Normal, Tag("normal")] | Annotated[LogNormal, Tag("lognormal")],
+    Discriminator(_shape, custom_error_type="distribution",
+                  custom_error_message='a number of seconds, or one of {"fixed": s}, {"uniform": [low, high]}, '
+                                       '{"normal": [mean, stddev]}, {"lognormal": [mu, sigma]}'),
+]
 
 
 def draw(value: Distribution, rng: random.Random) -> float:
-    """One non-negative sample of ``value`` (a number is itself)."""
+    """One sample of ``value`` (a number is itself), within [0, MAX_SECONDS]."""
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, Fixed):
@@ -68,8 +100,9 @@ def draw(value: Distribution, rng: random.Random) -> float:
     if isinstance(value, Uniform):
         return rng.uniform(*value.uniform)
     if isinstance(value, Normal):
-        return max(0.0, rng.gauss(*value.normal))
-    return max(0.0, rng.lognormvariate(*value.lognormal))
+        return min(max(0.0, rng.gauss(*value.normal)), MAX_SECONDS)
+    # what rng.lognormvariate does, with the exponent clamped: a far tail would overflow exp()
+    return min(math.exp(min(rng.normalvariate(*value.lognormal), LOG_MAX_SECONDS)), MAX_SECONDS)
 
 
 class Pull(_Model):
@@ -91,8 +124,8 @@ class ProbeBehavior(_Model):
     """Probes fail while the container's age is in [fail_from, fail_until), each with
     ``probability``; outside that window they succeed."""
 
-    fail_from: Annotated[Number, Field(ge=0)] | None = None
-    fail_until: Annotated[Number, Field(ge=0)] | None = None
+    fail_from: Seconds | None = None
+    fail_until: Seconds | None = None
     probability: Annotated[Number, Field(ge=0, le=1)] = 1.0
 
     @model_validator(mode="after")
@@ -107,8 +140,8 @@ class ProbeBehavior(_Model):
 
 
 class Memory(_Model):
-    mb: Annotated[Number, Field(ge=0)] = 64.0
-    grow_mb_per_min: Annotated[Number, Field(ge=0)] = 0.0
+    mb: MegaBytes = 64.0
+    grow_mb_per_min: MegaBytes = 0.0
 
     def oom_after(self, limit_mb: float | None) -> float | None:
         """Seconds after start at which usage reaches the limit, or None if it never does."""

@@ -2,8 +2,9 @@
 
 Call ``touch(record)`` *before* changing or removing a record and ``touch(new_record)`` when
 adding one. At commit time the change writes the current state of every touched record (or
-deletes it, if it left the world). If the commit fails, ``rollback`` puts every touched record
-back as it was, so a failed request changes nothing.
+deletes it, if it left the world), its events and its ``extra`` ops. If the command fails,
+``rollback`` puts every touched record back as it was (``Engine.command`` does that, and
+undoes the rest through ``engine.undo``), so a failed request changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Change:
         # record -> its JSON before the change (None: it is new); bytes, the cheapest snapshot
         self._touched: dict[tuple[str, str], tuple[Document, bytes | None]] = {}
         self.events: list[AppendEvent] = []
+        self.extra: list[Op] = []  # other store ops of the change (a fault, the behaviours)
         self.after_commit: list[Callable[[], None]] = []
 
     def touch(self, record: Document) -> None:
@@ -48,17 +50,14 @@ class Change:
             else:
                 out.append(Delete(kind, record_id))
         out.extend(self.events)
+        out.extend(self.extra)
         return out
 
-    def rollback(self) -> list[Document]:
-        """Restore every touched record; returns the restored records (to re-arm their timers)."""
-        restored: list[Document] = []
+    def rollback(self) -> None:
+        """Restore every touched record as it was before the change."""
         for (kind, record_id), (record, before) in reversed(self._touched.items()):
             current = self.world.get(kind, record_id)
             if current is not None:
                 self.world.discard(current)
             if before is not None:
-                again = type(record).from_dict(orjson.loads(before))
-                self.world.put(again)
-                restored.append(again)
-        return restored
+                self.world.put(type(record).from_dict(orjson.loads(before)))

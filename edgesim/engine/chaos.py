@@ -19,10 +19,12 @@ from __future__ import annotations
 import fnmatch
 from typing import TYPE_CHECKING
 
+from edgesim.domain.errors import ReferenceNotFound
 from edgesim.domain.models import Fault, Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine import undo
 from edgesim.engine.behaviors import draw
-from edgesim.engine.faults import API_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec
+from edgesim.engine.faults import API_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec, Target
 from edgesim.engine.probes import Window
 from edgesim.store.sqlite import Put
 
@@ -54,45 +56,63 @@ class Chaos:
     # --- commands -------------------------------------------------------------------------------
 
     async def add(self, spec: FaultSpec) -> Fault:
+        self._check_targets(spec.target)
         now = self.engine.clock.now()
         start = now if spec.start is None else max(spec.start, now)
-        fault = Fault(
-            id=self.engine.ids.next(), spec=spec.model_dump(mode="json", exclude_none=True), start=start,
-            end=None if spec.duration is None else start + spec.duration, created_at=now, next_due=start,
-        )
-        self.faults[fault.id] = fault
-        self._specs[fault.id] = spec
-        change = self.engine.change()
-        change.event(self.engine.events.record("fault.added", fault_id=fault.id, fault_kind=spec.kind, start=start, end=fault.end))
-        if spec.kind == "probe_failure":  # running containers must see the new failure window
-            await self._replan_probes(fault, change)
-        if start <= now:  # starts now: in force before this call answers
-            fault.state, fault.started_at = ACTIVE, now
-            await self._activate(fault, change)
-            fault.next_due = self._next_step(fault, now)
-        change.after_commit.append(lambda: self.arm(fault))
-        try:
-            await self.engine.commit(change, extra=[self._put(fault)])
-        except Exception:
-            self.faults.pop(fault.id, None)
-            raise
+        async with self.engine.command() as change:
+            fault = Fault(
+                id=self.engine.ids.next(), spec=spec.model_dump(mode="json", exclude_none=True), start=start,
+                end=None if spec.duration is None else start + spec.duration, created_at=now, next_due=start,
+            )
+            self.faults[fault.id] = fault
+            self._specs[fault.id] = spec
+            undo.on_undo(lambda: self._forget(fault.id))
+            change.event(self.engine.events.record("fault.added", fault_id=fault.id, fault_kind=spec.kind, start=start, end=fault.end))
+            if spec.kind == "probe_failure":  # running containers must see the new failure window
+                await self._replan_probes(fault, change)
+            if start <= now:  # starts now: in force before this call answers
+                fault.state, fault.started_at = ACTIVE, now
+                await self._activate(fault, change)
+                fault.next_due = self._next_step(fault, now)
+            change.after_commit.append(lambda: self.arm(fault))
+            change.extra.append(self._put(fault))
         return fault
 
     async def delete(self, fault_id: str) -> Fault | None:
         fault = self.faults.get(fault_id)
         if fault is None or fault.state == DELETED:
             return None
-        change = self.engine.change()
-        if fault.state == ACTIVE:
-            await self._deactivate(fault, change)
-        fault.state, fault.next_due = DELETED, None
-        fault.ended_at = fault.ended_at or self.engine.clock.now()
-        self.engine.timers.cancel(f"fault:{fault.id}")
-        if self.spec(fault).kind == "probe_failure":
-            await self._replan_probes(fault, change)
-        change.event(self.engine.events.record("fault.deleted", fault_id=fault.id))
-        await self.engine.commit(change, extra=[self._put(fault)])
+        async with self.engine.command() as change:
+            self._touch(fault)
+            if fault.state == ACTIVE:
+                await self._deactivate(fault, change)
+            fault.state, fault.next_due = DELETED, None
+            fault.ended_at = fault.ended_at or self.engine.clock.now()
+            self.engine.timers.cancel(f"fault:{fault.id}")
+            if self.spec(fault).kind == "probe_failure":
+                await self._replan_probes(fault, change)
+            change.event(self.engine.events.record("fault.deleted", fault_id=fault.id))
+            change.extra.append(self._put(fault))
         return fault
+
+    def _check_targets(self, target: Target) -> None:
+        """A fault's nodes, group and deployment must exist: one aimed at nothing is a mistake."""
+        for i, node_id in enumerate(target.node_ids or []):
+            if node_id not in self.world.nodes:
+                raise ReferenceNotFound(f"edge node {node_id} not found", field=f"target.node_ids[{i}]")
+        if target.group_id is not None and target.group_id not in self.world.groups:
+            raise ReferenceNotFound(f"node group {target.group_id} not found", field="target.group_id")
+        if target.deployment_id is not None and target.deployment_id not in self.world.deployments:
+            raise ReferenceNotFound(f"deployment {target.deployment_id} not found", field="target.deployment_id")
+
+    def _touch(self, fault: Fault) -> None:
+        """Call before changing a fault: a failed command puts it back as it is now."""
+        before = fault.to_dict()
+        undo.on_undo(lambda: self.faults.__setitem__(fault.id, Fault.from_dict(before)))
+
+    def _forget(self, fault_id: str) -> None:
+        self.faults.pop(fault_id, None)
+        self._specs.pop(fault_id, None)
 
     def _put(self, fault: Fault) -> Put:
         return Put("fault", fault.id, fault.to_dict())
@@ -108,20 +128,21 @@ class Chaos:
         if fault is None or fault.state not in (SCHEDULED, ACTIVE):
             return
         spec, now = self.spec(fault), self.engine.clock.now()
-        change = self.engine.change()
-        if fault.state == SCHEDULED:
-            fault.state, fault.started_at = ACTIVE, now
-            await self._activate(fault, change)
-        elif fault.end is not None and now >= fault.end:
-            await self._deactivate(fault, change)
-            fault.state, fault.ended_at = ENDED, now
-        elif spec.kind == "node_flap":
-            await self._flap(fault, change)
-        elif spec.kind in INSTANT_KINDS:
-            await self._fire_instant(fault, change)
-        fault.next_due = self._next_step(fault, now)
-        self.arm(fault)
-        self.engine.apply(change, extra=[self._put(fault)])
+        with self.engine.step() as change:
+            self._touch(fault)
+            if fault.state == SCHEDULED:
+                fault.state, fault.started_at = ACTIVE, now
+                await self._activate(fault, change)
+            elif fault.end is not None and now >= fault.end:
+                await self._deactivate(fault, change)
+                fault.state, fault.ended_at = ENDED, now
+            elif spec.kind == "node_flap":
+                await self._flap(fault, change)
+            elif spec.kind in INSTANT_KINDS:
+                await self._fire_instant(fault, change)
+            fault.next_due = self._next_step(fault, now)
+            self.arm(fault)
+            change.extra.append(self._put(fault))
 
     def _next_step(self, fault: Fault, now: float) -> float | None:
         if fault.state != ACTIVE:

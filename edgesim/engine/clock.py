@@ -123,6 +123,14 @@ class Clock(ABC):
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> Timer:
         return self.call_at(self.now() + max(0.0, float(delay)), callback, *args)
 
+    def reinstate(self, timer: Timer) -> Timer:
+        """A cancelled timer pending again in its old place in the order (same time and
+        sequence); a failed command puts back the timers it cancelled this way."""
+        again = Timer(timer.when, timer.seq, timer.callback, timer.args)
+        heapq.heappush(self._heap, again)
+        self._on_schedule(again)
+        return again
+
     @property
     def pending(self) -> int:
         """Timers not yet run or cancelled (cancelled ones still in the heap are not counted)."""

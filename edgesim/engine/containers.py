@@ -202,18 +202,17 @@ class Containers:
         inst = self.engine.world.instances.get(instance_id)
         if inst is None or inst.readiness is None or inst.state != InstanceState.RUNNING:
             return
-        change = self.engine.change()
-        change.touch(inst)
-        planned = inst.readiness
-        if not planned["look_again"]:
-            inst.is_ready = planned["value"]
-            change.event(self.engine.events.record(
-                "instance.ready", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
-                ready=inst.is_ready,
-            ))
-        next_index = planned["index"] + (0 if planned["look_again"] else 1)
-        self._plan_readiness(inst, self.profile(inst), from_index=next_index)
-        self.engine.apply(change)
+        with self.engine.step() as change:
+            change.touch(inst)
+            planned = inst.readiness
+            if not planned["look_again"]:
+                inst.is_ready = planned["value"]
+                change.event(self.engine.events.record(
+                    "instance.ready", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+                    ready=inst.is_ready,
+                ))
+            next_index = planned["index"] + (0 if planned["look_again"] else 1)
+            self._plan_readiness(inst, self.profile(inst), from_index=next_index)
 
 
 def state_event(engine: Engine, inst: Instance, old_state: str):

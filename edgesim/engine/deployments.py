@@ -59,27 +59,26 @@ class Deployments:
         if world.deployment_named(project_id, name) is not None:
             raise DuplicateName(f"deployment name {name!r} already exists", field=f"{field_prefix}name")
         engine.quotas.check(project_id, "deployment")
-        dep = Deployment(
-            id=engine.ids.next(),
-            project_id=project_id,
-            name=name,
-            app=app,
-            seq=engine.next_deployment_seq(),
-            description=description,
-            node_ids=[n.id for n in nodes],
-            group_id=group_id,
-            visibility=visibility,
-            tags=tags or [],
-            created_at=engine.clock.now(),
-            replicas=replicas,
-            **(extras or {}),
-        )
-        change = engine.change()
-        change.touch(dep)
-        world.add_deployment(dep)
-        change.event(engine.events.record("deployment.created", deployment_id=dep.id, name=name))
-        self._create_instances(dep, change)
-        await engine.commit(change)
+        async with engine.command() as change:
+            dep = Deployment(
+                id=engine.ids.next(),
+                project_id=project_id,
+                name=name,
+                app=app,
+                seq=engine.next_deployment_seq(),
+                description=description,
+                node_ids=[n.id for n in nodes],
+                group_id=group_id,
+                visibility=visibility,
+                tags=tags or [],
+                created_at=engine.clock.now(),
+                replicas=replicas,
+                **(extras or {}),
+            )
+            change.touch(dep)
+            world.add_deployment(dep)
+            change.event(engine.events.record("deployment.created", deployment_id=dep.id, name=name))
+            self._create_instances(dep, change)
         return dep
 
     async def update(
@@ -110,27 +109,26 @@ class Deployments:
         rolls = bool(new_extras) or any(
             new_app.get(k) != dep.app.get(k) for k in {*new_app, *dep.app} if k not in NON_ROLLING_FIELDS
         )
-        change = engine.change()
-        change.touch(dep)
-        dep.app = new_app
-        for key, value in new_extras.items():
-            setattr(dep, key, value)
-        if new_replicas != dep.replicas:
-            change.event(engine.events.record("deployment.scaled", deployment_id=dep.id,
-                                              **{"from": dep.replicas, "to": new_replicas}))
-            dep.replicas = new_replicas
-        if description is not None:
-            dep.description = description
-        dep.updated_at = engine.clock.now()
-        change.event(engine.events.record("deployment.updated", deployment_id=dep.id, rolled=rolls))
-        if rolls:
-            for old in self.world.instances_of(dep):
-                if old.state != InstanceState.TERMINATING:
-                    await engine.instances.terminate(old, change)
-            self._create_instances(dep, change)
-        else:
-            await self._scale(dep, change)
-        await engine.commit(change)
+        async with engine.command() as change:
+            change.touch(dep)
+            dep.app = new_app
+            for key, value in new_extras.items():
+                setattr(dep, key, value)
+            if new_replicas != dep.replicas:
+                change.event(engine.events.record("deployment.scaled", deployment_id=dep.id,
+                                                  **{"from": dep.replicas, "to": new_replicas}))
+                dep.replicas = new_replicas
+            if description is not None:
+                dep.description = description
+            dep.updated_at = engine.clock.now()
+            change.event(engine.events.record("deployment.updated", deployment_id=dep.id, rolled=rolls))
+            if rolls:
+                for old in self.world.instances_of(dep):
+                    if old.state != InstanceState.TERMINATING:
+                        await engine.instances.terminate(old, change)
+                self._create_instances(dep, change)
+            else:
+                await self._scale(dep, change)
         return dep
 
     def _create_instances(self, dep: Deployment, change: Change) -> None:
@@ -158,21 +156,20 @@ class Deployments:
     async def delete(self, project_id: str, deployment_id: str, *, force: bool = False) -> None:
         engine = self.engine
         dep = self.get(project_id, deployment_id)
-        change = engine.change()
-        if force:
-            for inst in self.world.instances_of(dep):
-                engine.instances.remove(inst, change)
-            self._drop(dep, change)
-        elif dep.state != DeploymentState.PENDING_DELETE:
-            change.touch(dep)
-            dep.state = DeploymentState.PENDING_DELETE
-            change.event(engine.events.record("deployment.deleting", deployment_id=dep.id))
-            for inst in self.world.instances_of(dep):
-                if inst.state != InstanceState.TERMINATING:
-                    await engine.instances.terminate(inst, change)
-            if not dep.instance_ids:
+        async with engine.command() as change:
+            if force:
+                for inst in self.world.instances_of(dep):
+                    engine.instances.remove(inst, change)
                 self._drop(dep, change)
-        await engine.commit(change)
+            elif dep.state != DeploymentState.PENDING_DELETE:
+                change.touch(dep)
+                dep.state = DeploymentState.PENDING_DELETE
+                change.event(engine.events.record("deployment.deleting", deployment_id=dep.id))
+                for inst in self.world.instances_of(dep):
+                    if inst.state != InstanceState.TERMINATING:
+                        await engine.instances.terminate(inst, change)
+                if not dep.instance_ids:
+                    self._drop(dep, change)
 
     def removed_instance(self, inst: Instance, change: Change) -> None:
         """An instance finished terminating: a deleted deployment goes once its last one is gone."""

@@ -1,9 +1,10 @@
 """The simulation engine: the in-memory world, the commands that change it, and its timers.
 
 Commands from the API change memory at once, then wait for the store to commit before they
-return (``commit``); if the commit fails the change is rolled back, so a failed request changes
-nothing. Simulated progress (an image pulled, a node connecting) happens in clock timers; those
-changes are queued to the store and share the next commit (``apply``).
+return (``command``); if anything fails before the commit is acknowledged (a draw, a bug, the
+store) the command is undone, so a failed request changes nothing. Simulated progress (an image
+pulled, a node connecting) happens in clock timers; those changes are queued to the store and
+share the next commit (``step``).
 
 The engine is split by subject; each part gets the engine and reaches the others through it:
 ``deployments``, ``instances`` (lifecycle), ``placement``, ``nodes``, ``groups``, ``quotas``.
@@ -11,10 +12,13 @@ The engine is split by subject; each part gets the engine and reaches the others
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from edgesim.domain.models import Deployment, Fault, Group, Instance, Node
+from edgesim.engine import undo
 from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.change import Change
 from edgesim.engine.chaos import Chaos
@@ -33,9 +37,10 @@ from edgesim.engine.quotas import Quotas
 from edgesim.engine.report import LiveReport
 from edgesim.engine.timers import TimerTable
 from edgesim.engine.tokens import TokenBook
+from edgesim.engine.undo import Journal, journal
 from edgesim.engine.world import World
 from edgesim.settings import Settings
-from edgesim.store.sqlite import Put, Store, StoreError, Wipe
+from edgesim.store.sqlite import Put, Store, Wipe
 
 log = logging.getLogger(__name__)
 
@@ -140,41 +145,66 @@ class Engine:
     async def set_behaviors(self, profiles: list[Profile]) -> None:
         """Replace the behaviour profiles; containers started from now on follow them."""
         book = BehaviorBook(profiles)
-        event = self.events.record("behaviors.set", profiles=len(profiles))
-        try:
-            await self.store.commit([Put("config", "behaviors", {"id": "behaviors", "profiles": book.dump()}), event])
-        except StoreError:
-            self.events.discard({event.seq})
-            raise
+        async with self.command() as change:
+            change.event(self.events.record("behaviors.set", profiles=len(profiles)))
+            change.extra.append(Put("config", "behaviors", {"id": "behaviors", "profiles": book.dump()}))
         self.behaviors = book
 
     def next_deployment_seq(self) -> int:
         self._deployment_seq += 1
-        return self._deployment_seq
+        seq = self._deployment_seq
+        undo.on_undo(lambda: self._give_back_deployment_seq(seq))
+        return seq
+
+    def _give_back_deployment_seq(self, seq: int) -> None:
+        if self._deployment_seq == seq:  # no later deployment took the next number meanwhile
+            self._deployment_seq -= 1
 
     # --- changes --------------------------------------------------------------------------------
 
-    def change(self) -> Change:
-        return Change(self.world)
+    @contextlib.asynccontextmanager
+    async def command(self) -> AsyncIterator[Change]:
+        """One API command: the block makes its changes through the change it is given (and
+        ``engine.undo`` records the rest); when it ends they are committed, and the command
+        returns only then. If anything raises in the block or in the commit, memory, timers
+        and events are put back exactly as they were and the error goes on to the caller."""
+        change = Change(self.world)
+        with journal() as done:
+            try:
+                yield change
+                await self.store.commit(change.ops())
+            except Exception:
+                self._take_back(change, done)
+                raise
+            except BaseException:  # cancelled while waiting: the queued ops commit anyway
+                self._carry_out(change, done)
+                raise
+        self._carry_out(change, done)
 
-    async def commit(self, change: Change, extra: list | None = None) -> None:
-        """Persist an API command's change (and ``extra`` store ops); undo it in memory if the
-        store refuses it."""
-        try:
-            await self.store.commit([*change.ops(), *(extra or [])])
-        except StoreError:
-            for record in change.rollback():
-                self.rearm(record)
-            self.events.discard({op.seq for op in change.events})
-            raise
+    @contextlib.contextmanager
+    def step(self) -> Iterator[Change]:
+        """One simulated step (a timer's work): like ``command``, but its ops are queued for the
+        next commit without waiting. A step that raises leaves the world as it was."""
+        change = Change(self.world)
+        with journal() as done:
+            try:
+                yield change
+            except Exception:
+                self._take_back(change, done)
+                raise
+        self._carry_out(change, done)
+        self.store.submit(change.ops())
+
+    @staticmethod
+    def _take_back(change: Change, done: Journal) -> None:
+        change.rollback()
+        done.rollback()
+
+    @staticmethod
+    def _carry_out(change: Change, done: Journal) -> None:
+        done.committed()
         for action in change.after_commit:
             action()
-
-    def apply(self, change: Change, extra: list | None = None) -> None:
-        """Carry out a simulated step's change and queue it (and ``extra`` ops) for the next commit."""
-        for action in change.after_commit:
-            action()
-        self.store.submit([*change.ops(), *(extra or [])])
 
     def rearm(self, record: Any) -> None:
         """(Re-)set the timer a record waits for, if any."""

@@ -15,6 +15,7 @@ import bisect
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from edgesim.engine import undo
 from edgesim.store.sqlite import AppendEvent, Store
 
 # Events matched (or replayed) in one go before a long read gives the event loop a turn.
@@ -40,7 +41,7 @@ class EventLog:
         # Called with each new event as it is recorded (metrics, live streams). A listener must
         # be quick and must not raise: it runs inside the simulation step.
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
-        self.discards = 0  # how many times recorded events were taken back (see ``discard``)
+        self.discards = 0  # how many times recorded events were taken back (see ``_take_back``)
 
     def record(self, kind: str, **fields: Any) -> AppendEvent:
         """Add an event; returns the store op that persists it."""
@@ -50,9 +51,13 @@ class EventLog:
         self.events.append(event)
         if len(self.events) > self.window:
             self.trim()
+        undo.on_undo(lambda: self._take_back(event))
+        undo.on_commit(lambda: self._notify(event))  # listeners never see an uncommitted event
+        return AppendEvent(self.seq, event)
+
+    def _notify(self, event: dict[str, Any]) -> None:
         for listener in self.listeners:
             listener(event)
-        return AppendEvent(self.seq, event)
 
     def trim(self) -> None:
         """Let the oldest committed events go until memory holds at most 90% of the window (a
@@ -65,11 +70,16 @@ class EventLog:
             del self.events[:cut]
             self._older_in_store = True
 
-    def discard(self, seqs: set[int]) -> None:
-        """Forget events of a change that was not committed (their numbers are not reused)."""
-        if seqs:
-            self.events = [e for e in self.events if e["seq"] not in seqs]
-            self.discards += 1
+    def _take_back(self, event: dict[str, Any]) -> None:
+        """Forget an event of a command that failed; its number is reused unless a later event
+        was recorded meanwhile (by another request)."""
+        for i in range(len(self.events) - 1, -1, -1):  # it is one of the last
+            if self.events[i] is event:
+                del self.events[i]
+                break
+        if self.seq == event["seq"]:
+            self.seq -= 1
+        self.discards += 1
 
     async def restore(self) -> None:
         """Load the most recent window of the store's events (start-up)."""

@@ -92,14 +92,13 @@ class Failover:
         node = self.world.nodes.get(node_id)
         if node is None or node.silent_since is None or node.lost_at is not None:
             return
-        change = self.engine.change()
-        change.touch(node)
-        node.lost_at = self.engine.clock.now()
-        if node.state == NodeState.RUNNING:
-            self.engine.nodes.set_state(node, NodeState.FAIL, change)
-        for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
-            await self._lose(inst, node, change)
-        self.engine.apply(change)
+        with self.engine.step() as change:
+            change.touch(node)
+            node.lost_at = self.engine.clock.now()
+            if node.state == NodeState.RUNNING:
+                self.engine.nodes.set_state(node, NodeState.FAIL, change)
+            for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
+                await self._lose(inst, node, change)
 
     async def _lose(self, inst: Instance, node: Node, change: Change) -> None:
         if inst.state in (InstanceState.TERMINATING, InstanceState.UNKNOWN) or inst.phase == WAIT:
@@ -156,17 +155,16 @@ class Failover:
         dep = self.world.deployments.get(inst.deployment_id) if inst else None
         if inst is None or inst.migrate_due is None or inst.state != InstanceState.UNKNOWN or dep is None:
             return
-        change = self.engine.change()
-        change.touch(inst)
-        inst.migrate_due = None
-        from_node = inst.node_id
-        replacement = self.engine.instances.create(dep, None, change)
-        inst.replaced_by = replacement.id
-        # a stale copy holds nothing; ``lost`` keeps what it was, should its node come back
-        # before the copy made elsewhere finds a node
-        self.world.set_phase(inst, DONE, None, "Migrated", f"recreated as {replacement.id}; removed when its node returns")
-        change.event(self.engine.events.record(
-            "instance.migrated", deployment_id=dep.id, instance_id=inst.id, new_instance_id=replacement.id,
-            from_node=from_node, to_node=replacement.node_id, reason="NodeLost",
-        ))
-        self.engine.apply(change)
+        with self.engine.step() as change:
+            change.touch(inst)
+            inst.migrate_due = None
+            from_node = inst.node_id
+            replacement = self.engine.instances.create(dep, None, change)
+            inst.replaced_by = replacement.id
+            # a stale copy holds nothing; ``lost`` keeps what it was, should its node come back
+            # before the copy made elsewhere finds a node
+            self.world.set_phase(inst, DONE, None, "Migrated", f"recreated as {replacement.id}; removed when its node returns")
+            change.event(self.engine.events.record(
+                "instance.migrated", deployment_id=dep.id, instance_id=inst.id, new_instance_id=replacement.id,
+                from_node=from_node, to_node=replacement.node_id, reason="NodeLost",
+            ))

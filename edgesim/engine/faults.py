@@ -6,6 +6,11 @@
 ``start`` is a simulated time (default: now), ``duration`` how long the fault lasts (default:
 until deleted), ``probability`` the chance that each target (or each request, probe or pull)
 is hit, ``every`` repeats instant faults (``instance_crash``, ``oom_kill``) while active.
+
+Every time is simulated seconds within the clock's range; a period (``every``, a flap's
+``down`` and ``up``) is at least ``MIN_PERIOD``: a shorter one would cost the simulation far
+more wall time than it simulates. The targets must exist when the fault is added
+(``Chaos.add`` checks them). docs/chaos.md lists these limits.
 """
 
 from __future__ import annotations
@@ -14,7 +19,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edgesim.engine.behaviors import Distribution, Integer, Number
+from edgesim.engine.behaviors import Distribution, Integer, Number, Seconds
+from edgesim.engine.clock import MAX_SECONDS
+
+MIN_PERIOD = 1.0  # simulated seconds: the floor of every period
+Period = Annotated[Number, Field(ge=MIN_PERIOD, le=MAX_SECONDS)]
 
 NODE_KINDS = ("node_crash", "node_partition", "node_flap")
 INSTANCE_KINDS = ("instance_crash", "probe_failure", "oom_kill", "image_pull_failure", "slow_start")
@@ -62,10 +71,10 @@ class Target(_Model):
 class FaultSpec(_Model):
     kind: Kind
     target: Target
-    start: Annotated[Number, Field(ge=0)] | None = None
-    duration: Annotated[Number, Field(gt=0)] | None = None
+    start: Seconds | None = None
+    duration: Annotated[Number, Field(gt=0, le=MAX_SECONDS)] | None = None
     probability: Annotated[Number, Field(ge=0, le=1)] = 1.0
-    every: Annotated[Number, Field(gt=0)] | None = None
+    every: Period | None = None
     # kind-specific
     exit_code: Annotated[Integer, Field(ge=0, le=255)] = 1  # instance_crash
     probe: Literal["liveness", "readiness"] = "liveness"  # probe_failure
@@ -73,8 +82,8 @@ class FaultSpec(_Model):
     status: Annotated[Integer, Field(ge=400, le=599)] = 500  # api_error
     error_code: str = "IEF.120001"
     error_msg: str = "Injected fault: the service is having a bad day."
-    down: Annotated[Number, Field(gt=0)] = 30.0  # node_flap: seconds down, then up, in turn
-    up: Annotated[Number, Field(gt=0)] = 30.0
+    down: Period = 30.0  # node_flap: seconds down, then up, in turn
+    up: Period = 30.0
 
     @model_validator(mode="after")
     def _fits_kind(self) -> FaultSpec:

@@ -43,9 +43,8 @@ class Groups:
         if self.world.group_named(project_id, name) is not None:
             raise DuplicateName(f"node group name {name!r} already exists", field="name")
         self.engine.quotas.check(project_id, "edge_group")
-        change = self.engine.change()
-        group = self.add(project_id, name=name, description=description, node_ids=node_ids or [], tags=tags or [], change=change)
-        await self.engine.commit(change)
+        async with self.engine.command() as change:
+            group = self.add(project_id, name=name, description=description, node_ids=node_ids or [], tags=tags or [], change=change)
         return group
 
     def add(
@@ -66,54 +65,51 @@ class Groups:
         self, project_id: str, group_id: str, *, description: str | None = None, tags: list[dict[str, str]] | None = None
     ) -> Group:
         group = self.get(project_id, group_id)
-        change = self.engine.change()
-        change.touch(group)
-        if description is not None:
-            group.description = description
-        if tags is not None:
-            group.tags = tags
-        group.updated_at = self.engine.clock.now()
-        change.event(self.engine.events.record("group.updated", group_id=group.id))
-        await self.engine.commit(change)
+        async with self.engine.command() as change:
+            change.touch(group)
+            if description is not None:
+                group.description = description
+            if tags is not None:
+                group.tags = tags
+            group.updated_at = self.engine.clock.now()
+            change.event(self.engine.events.record("group.updated", group_id=group.id))
         return group
 
     async def delete(self, project_id: str, group_id: str) -> None:
         group = self.get(project_id, group_id)
         if self.world.deployments_of_group(group.id):
             raise InUse(f"node group {group.name} still has deployments; delete them first")
-        change = self.engine.change()
-        change.touch(group)
-        self.world.remove_group(group)
-        change.event(self.engine.events.record("group.deleted", group_id=group.id))
-        await self.engine.commit(change)
+        async with self.engine.command() as change:
+            change.touch(group)
+            self.world.remove_group(group)
+            change.event(self.engine.events.record("group.deleted", group_id=group.id))
 
     async def bind(self, project_id: str, group_id: str, *, add: list[str], remove: list[str]) -> tuple[Group, BindingResult]:
         """Add and remove nodes; each node succeeds or fails on its own (unknown node, already
         (not) a member, or removing a node that runs one of the group's instances)."""
         group = self.get(project_id, group_id)
         result = BindingResult()
-        change = self.engine.change()
-        change.touch(group)
-        for node_id in dict.fromkeys(add):
-            node = self.world.nodes.get(node_id)
-            if node is None or node.project_id != project_id or node_id in group.node_ids:
-                result.failed_add.append(node_id)
-            else:
-                self.world.bind(group, node_id)
-                result.added.append(node_id)
-        for node_id in dict.fromkeys(remove):
-            runs_ours = any(i.group_id == group.id for i in self.world.instances_on(node_id))
-            if node_id not in group.node_ids or runs_ours:
-                result.failed_remove.append(node_id)
-            else:
-                self.world.unbind(group, node_id)
-                result.removed.append(node_id)
-        if result.added or result.removed:
-            group.updated_at = self.engine.clock.now()
-            change.event(self.engine.events.record(
-                "group.nodes", group_id=group.id, added=result.added, removed=result.removed,
-            ))
-            for node_id in result.added:  # a new member may have room for the group's waiters
-                self.engine.instances.retry_waiting(node_id, change)
-        await self.engine.commit(change)
+        async with self.engine.command() as change:
+            change.touch(group)
+            for node_id in dict.fromkeys(add):
+                node = self.world.nodes.get(node_id)
+                if node is None or node.project_id != project_id or node_id in group.node_ids:
+                    result.failed_add.append(node_id)
+                else:
+                    self.world.bind(group, node_id)
+                    result.added.append(node_id)
+            for node_id in dict.fromkeys(remove):
+                runs_ours = any(i.group_id == group.id for i in self.world.instances_on(node_id))
+                if node_id not in group.node_ids or runs_ours:
+                    result.failed_remove.append(node_id)
+                else:
+                    self.world.unbind(group, node_id)
+                    result.removed.append(node_id)
+            if result.added or result.removed:
+                group.updated_at = self.engine.clock.now()
+                change.event(self.engine.events.record(
+                    "group.nodes", group_id=group.id, added=result.added, removed=result.removed,
+                ))
+                for node_id in result.added:  # a new member may have room for the group's waiters
+                    self.engine.instances.retry_waiting(node_id, change)
         return group, result

@@ -147,23 +147,22 @@ class Instances:
         inst = self.world.instances.get(instance_id)
         if inst is None or inst.phase != phase:
             return  # the instance moved on after this timer was set
-        change = self.engine.change()
-        change.touch(inst)
-        containers = self.containers
-        held = inst.phase not in HOLDS_NOTHING
-        if phase == PULL:
-            await containers.pulled(inst, change)
-        elif phase == PULL_BACKOFF:
-            containers.begin_pull(inst)
-        elif phase in (START, BACKOFF):
-            await containers.start_container(inst, change)
-        elif phase == RUN:
-            await containers.ended(inst, change)
-        elif phase == TERMINATE:
-            self.remove(inst, change)
-            self.engine.deployments.removed_instance(inst, change)
-        if inst.id in self.world.instances:
-            self.arm(inst)
-            if held and inst.phase in HOLDS_NOTHING and inst.node_id is not None:
-                self.retry_waiting(inst.node_id, change)  # finished for good: its room is free
-        self.engine.apply(change)
+        with self.engine.step() as change:
+            change.touch(inst)
+            containers = self.containers
+            held = inst.phase not in HOLDS_NOTHING
+            if phase == PULL:
+                await containers.pulled(inst, change)
+            elif phase == PULL_BACKOFF:
+                containers.begin_pull(inst)
+            elif phase in (START, BACKOFF):
+                await containers.start_container(inst, change)
+            elif phase == RUN:
+                await containers.ended(inst, change)
+            elif phase == TERMINATE:
+                self.remove(inst, change)
+                self.engine.deployments.removed_instance(inst, change)
+            if inst.id in self.world.instances:
+                self.arm(inst)
+                if held and inst.phase in HOLDS_NOTHING and inst.node_id is not None:
+                    self.retry_waiting(inst.node_id, change)  # finished for good: its room is free

@@ -50,18 +50,17 @@ class Pods:
             raise NotAllowed(
                 f"pod {label} has no container to restart (state {inst.state}); delete the pod to have it recreated"
             )
-        change = engine.change()
-        change.touch(inst)
-        engine.instances.disarm(inst)
-        inst.exit, inst.readiness, inst.is_ready = None, None, False
-        profile = engine.instances.containers.profile(inst)
-        seconds = draw(profile.start.seconds, engine.draws.rng(inst.id, RESTART, inst.attempt))
-        engine.world.set_phase(inst, START, engine.clock.now() + seconds, "Restarting", "restarting the container on request")
-        change.event(engine.events.record(
-            "instance.restarting", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
-        ))
-        change.after_commit.append(lambda: engine.instances.arm(inst))
-        await engine.commit(change)
+        async with engine.command() as change:
+            change.touch(inst)
+            engine.instances.disarm(inst)
+            inst.exit, inst.readiness, inst.is_ready = None, None, False
+            profile = engine.instances.containers.profile(inst)
+            seconds = draw(profile.start.seconds, engine.draws.rng(inst.id, RESTART, inst.attempt))
+            engine.world.set_phase(inst, START, engine.clock.now() + seconds, "Restarting", "restarting the container on request")
+            change.event(engine.events.record(
+                "instance.restarting", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
+            ))
+            change.after_commit.append(lambda: engine.instances.arm(inst))
         return inst
 
     async def delete(self, project_id: str, deployment_id: str, instance_id: str) -> Instance | None:
@@ -71,14 +70,13 @@ class Pods:
         inst = self.instance(dep, instance_id)
         if inst.state == InstanceState.TERMINATING or dep.state == DeploymentState.PENDING_DELETE:
             return None  # already on its way out, like a second delete of a deployment
-        change = engine.change()
-        change.event(engine.events.record(
-            "instance.deleted", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
-        ))
-        stale_copy = inst.replaced_by is not None  # its stand-in already runs elsewhere
-        await engine.instances.terminate(inst, change)
-        replacement = None
-        if not stale_copy:
-            replacement = engine.instances.create(dep, inst.node_id if dep.group_id is None else None, change)
-        await engine.commit(change)
+        async with engine.command() as change:
+            change.event(engine.events.record(
+                "instance.deleted", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
+            ))
+            stale_copy = inst.replaced_by is not None  # its stand-in already runs elsewhere
+            await engine.instances.terminate(inst, change)
+            replacement = None
+            if not stale_copy:
+                replacement = engine.instances.create(dep, inst.node_id if dep.group_id is None else None, change)
         return replacement

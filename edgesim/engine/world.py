@@ -29,8 +29,11 @@ class World:
         self._node_names: dict[tuple[str, str], str] = {}
         self._group_names: dict[tuple[str, str], str] = {}
         self._deployment_names: dict[tuple[str, str], str] = {}
-        self._groups_of_node: dict[str, set[str]] = defaultdict(set)
-        self._on_node: dict[str, set[str]] = defaultdict(set)  # node id -> instances placed or bound there
+        # Index "sets" are dicts with None values: insertion-ordered, so whatever iterates them
+        # (re-arming timers after a restart, say) goes in an order that does not depend on
+        # PYTHONHASHSEED, as a set's would.
+        self._groups_of_node: dict[str, dict[str, None]] = defaultdict(dict)
+        self._on_node: dict[str, dict[str, None]] = defaultdict(dict)  # node id -> instances placed or bound there
         # Instances waiting for room, first come first served: ("node", id) for instances bound
         # to one node, ("group", id) for group instances that may take any node of the group.
         self._waiting: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
@@ -108,21 +111,21 @@ class World:
         self.groups[group.id] = group
         self._group_names[(group.project_id, group.name)] = group.id
         for node_id in group.node_ids:
-            self._groups_of_node[node_id].add(group.id)
+            self._groups_of_node[node_id][group.id] = None
 
     def remove_group(self, group: Group) -> None:
         self.groups.pop(group.id, None)
         self._group_names.pop((group.project_id, group.name), None)
         for node_id in group.node_ids:
-            self._groups_of_node[node_id].discard(group.id)
+            self._groups_of_node[node_id].pop(group.id, None)
 
     def bind(self, group: Group, node_id: str) -> None:
         group.node_ids.append(node_id)
-        self._groups_of_node[node_id].add(group.id)
+        self._groups_of_node[node_id][group.id] = None
 
     def unbind(self, group: Group, node_id: str) -> None:
         group.node_ids.remove(node_id)
-        self._groups_of_node[node_id].discard(group.id)
+        self._groups_of_node[node_id].pop(group.id, None)
 
     def group_named(self, project_id: str, name: str) -> Group | None:
         group_id = self._group_names.get((project_id, name))
@@ -148,7 +151,7 @@ class World:
     def add_instance(self, inst: Instance) -> None:
         self.instances[inst.id] = inst
         if inst.node_id is not None:
-            self._on_node[inst.node_id].add(inst.id)
+            self._on_node[inst.node_id][inst.id] = None
         if inst.phase == WAIT:
             self.enqueue(inst)
         self._reserve(inst)
@@ -156,7 +159,7 @@ class World:
     def remove_instance(self, inst: Instance) -> None:
         self.instances.pop(inst.id, None)
         if inst.node_id is not None:
-            self._on_node[inst.node_id].discard(inst.id)
+            self._on_node[inst.node_id].pop(inst.id, None)
         self.dequeue(inst)
         self._release(inst.id)
 
@@ -210,10 +213,10 @@ class World:
     def move_instance(self, inst: Instance, node_id: str | None) -> None:
         """Bind an instance to another node (or to none)."""
         if inst.node_id is not None:
-            self._on_node[inst.node_id].discard(inst.id)
+            self._on_node[inst.node_id].pop(inst.id, None)
         inst.node_id = node_id
         if node_id is not None:
-            self._on_node[node_id].add(inst.id)
+            self._on_node[node_id][inst.id] = None
         self._reserve(inst)
 
     def instances_of(self, dep: Deployment) -> list[Instance]:
