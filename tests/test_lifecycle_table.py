@@ -97,3 +97,33 @@ def test_behaviors_md_draws_the_machine_the_table_generates():
     assert begin in text and end in text
     drawn = text.split(begin, 1)[1].split(end, 1)[0]
     assert drawn.strip() == lifecycle.markdown().strip()
+
+
+async def test_a_probe_fault_during_a_pod_restart_does_not_cancel_the_restart(api):
+    """A probe fault re-plans running containers; one being restarted has no container to
+    re-plan (it plans when it starts). Before, the re-plan put it back to running: it never
+    restarted and showed ``Restarting`` for ever."""
+    node_id = (await api.node_ids())[0]
+    dep = (await api.post(f"/v3/{PROJECT_ID}/edgemgr/deployments", {
+        "name": "web", "node_ids": [node_id],
+        "deployment": {"replicas": 1, "template": {"configs": {"restart_policy": "Always"}, "containers": [
+            {"name": "web", "image_url": "nginx:1.25", "liveness_probe": {"exec": {"command": "true"}}}]}},
+    })).body
+    await api.advance(20)
+    pod = (await api.get(f"/v3/{PROJECT_ID}/edgemgr/pods?deployment_id={dep['id']}")).body["pods"][0]
+    await api.post(f"/v3/{PROJECT_ID}/edgemgr/deployments/{dep['id']}/pods/{pod['name']}/restart")
+    reply = await api.post("/edgesim/chaos/faults", {"kind": "probe_failure", "target": {"deployment_id": dep["id"]},
+                                                     "probe": "liveness", "start": api.engine.clock.now()}, token=None)
+    assert reply.status == 201, reply.body
+    await api.advance(10)
+    [after] = (await api.get(f"/v3/{PROJECT_ID}/edgemgr/pods?deployment_id={dep['id']}")).body["pods"]
+    assert (after["state"], after["reason"], after["containers"][0]["restarts"]) == ("RUNNING", None, 1)
+
+
+def test_records_stored_before_the_table_load_into_its_steps():
+    """The stored form is what it was (``state`` and ``phase``), so older stores load as they are."""
+    stored = {"id": "i-1", "deployment_id": "d-1", "project_id": PROJECT_ID, "node_id": "n-1", "app": {},
+              "state": "FAILED", "reason": "CrashLoopBackOff", "phase": "backoff", "due": 42.0}
+    inst = Instance.from_dict(stored)
+    assert inst.step == "FAILED:backoff" and lifecycle.STEP[inst.step].on_due == ("started",)
+    assert {k: inst.to_dict()[k] for k in stored} == stored
