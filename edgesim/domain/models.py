@@ -148,6 +148,16 @@ class Instance(Document):
     migrate_due: float | None = None  # when it is recreated elsewhere if its node stays lost
     replaced_by: str | None = None  # the instance recreated in its place (it is a stale copy)
 
+    @property
+    def step(self) -> str:
+        """Its state and phase as one name (``RUNNING:run``): the lifecycle machine's state
+        (``engine.lifecycle``); the record keeps the two apart, as it always has."""
+        return f"{self.state}:{self.phase}"
+
+    @step.setter
+    def step(self, name: str) -> None:
+        self.state, _, self.phase = name.partition(":")
+
 
 @dataclass(slots=True)
 class Fault(Document):

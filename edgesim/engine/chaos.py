@@ -207,7 +207,7 @@ class Chaos:
                 change.event(self.engine.events.record(
                     "fault.hit", fault_id=fault.id, fault_kind=spec.kind, instance_id=inst.id, deployment_id=inst.deployment_id,
                 ))
-                await self.engine.instances.containers.kill(inst, change, code=code, reason=reason,
+                self.engine.instances.containers.kill(inst, change, code=code, reason=reason,
                                                             message=f"killed by fault {fault.id} ({spec.kind})")
 
     # --- targets --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What happens inside a placed instance: image pull, container start, how the container ends,
 the restart policy with its back-off, and readiness.
 
-Each step is one clock timer on the instance (``phase``/``due``). When a container starts, the
+Each step is one clock timer on the instance (``phase``/``due``); the steps and the triggers
+between them are the table in ``engine.lifecycle``, and every move goes through ``Lifecycle.move``. When a container starts, the
 moment it will end (exit, OOM kill, liveness kill) is computed from its behaviour profile and
 scheduled once; readiness changes are scheduled the same way, one at a time. A healthy
 container therefore costs no timers at all while it runs.
@@ -15,21 +16,20 @@ from edgesim.domain.models import Instance
 from edgesim.domain.states import InstanceState
 from edgesim.engine.behaviors import Profile, draw
 from edgesim.engine.change import Change
-from edgesim.engine.lifecycle import fire
+from edgesim.engine.lifecycle import PULL, RUN, START, Lifecycle
 from edgesim.engine.probes import ProbeScanner, ProbeTimes, Window
-from edgesim.engine.world import DONE
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
 
-PULL, PULL_BACKOFF, START, RUN, BACKOFF = "pull", "pull_backoff", "start", "run", "backoff"
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 10.0, 300.0, 600.0
 KILLED = 137  # exit code of a container killed by the runtime (OOM, liveness)
 
 
 class Containers:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lifecycle: Lifecycle) -> None:
         self.engine = engine
+        self.lifecycle = lifecycle
 
     def profile(self, inst: Instance) -> Profile:
         return self.engine.behaviors.for_image(inst.app["image_url"])
@@ -37,47 +37,52 @@ class Containers:
     def _now(self) -> float:
         return self.engine.clock.now()
 
-    async def _fire(self, inst: Instance, trigger: str, change: Change) -> None:
-        old = inst.state
-        if await fire(inst, trigger):
-            change.event(state_event(self.engine, inst, old))
+    @staticmethod
+    def _end_due(inst: Instance) -> float | None:
+        """When the running container is planned to end (None: it runs on)."""
+        return None if inst.exit is None else inst.started_at + inst.exit["age"]
 
     # --- pull and start ---------------------------------------------------------------------------
 
-    def begin_pull(self, inst: Instance) -> None:
+    def begin_pull(self, inst: Instance, trigger: str, change: Change) -> None:
+        """Pull the image: on placement (``placed``) or after a pull back-off (``pull_retry``)."""
         profile = self.profile(inst)
         seconds = draw(profile.pull.seconds, self.engine.draws.rng(inst.id, PULL, inst.pull_failures))
-        self.engine.world.set_phase(inst, PULL, self._now() + seconds, "ContainerCreating", f"pulling image {inst.app['image_url']}")
+        self.lifecycle.move(inst, trigger, change, due=self._now() + seconds,
+                                  message=f"pulling image {inst.app['image_url']}")
 
-    async def pulled(self, inst: Instance, change: Change) -> None:
+    def retry_pull(self, inst: Instance, change: Change) -> None:
+        self.begin_pull(inst, "pull_retry", change)
+
+    def pulled(self, inst: Instance, change: Change) -> None:
         pull = self.profile(inst).pull
         fault = self.engine.chaos.pull_fails(inst)
         if fault is not None:  # the registry is having a bad day: back off and try again
             self._pull_back_off(inst, change, f"fault {fault}")
             return
         if pull.result == "not_found":
-            self.engine.world.set_phase(inst, DONE, None, "ErrImagePull", f"image {inst.app['image_url']} not found")
-            await self._fire(inst, "pull_failed", change)
+            self.lifecycle.move(inst, "image_not_found", change, due=None,
+                                      message=f"image {inst.app['image_url']} not found")
             return
         if pull.result == "flaky" and inst.pull_failures < pull.flaky_failures:
             self._pull_back_off(inst, change, "flaky registry")
             return
         seconds = draw(self.profile(inst).start.seconds, self.engine.draws.rng(inst.id, START))
         seconds += self.engine.chaos.extra_start_seconds(inst)
-        self.engine.world.set_phase(inst, START, self._now() + seconds, "ContainerCreating", "starting container")
+        self.lifecycle.move(inst, "pulled", change, due=self._now() + seconds, message="starting container")
         change.event(self.engine.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
 
     def _pull_back_off(self, inst: Instance, change: Change, cause: str) -> None:
         inst.pull_failures += 1
         backoff = min(BACKOFF_START * 2 ** (inst.pull_failures - 1), BACKOFF_MAX)
-        self.engine.world.set_phase(inst, PULL_BACKOFF, self._now() + backoff, "ImagePullBackOff",
-                  f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
+        self.lifecycle.move(inst, "pull_error", change, due=self._now() + backoff,
+                                  message=f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
         change.event(self.engine.events.record(
             "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
             attempt=inst.pull_failures, backoff=backoff, cause=cause,
         ))
 
-    async def start_container(self, inst: Instance, change: Change) -> None:
+    def start_container(self, inst: Instance, change: Change) -> None:
         """The container runs from now: RUNNING, with its end and readiness planned ahead."""
         if inst.attempt > 0:
             inst.restarts += 1
@@ -85,10 +90,9 @@ class Containers:
         inst.started_at = self._now()
         profile = self.profile(inst)
         inst.exit = self._plan_end(inst, profile)
-        self.engine.world.set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], None, None)
         has_readiness = bool(inst.app.get("readiness_probe"))
         inst.is_ready = None if has_readiness else True
-        await self._fire(inst, "started", change)
+        self.lifecycle.move(inst, "started", change, due=self._end_due(inst))
         self._plan_readiness(inst, profile, from_index=0)
 
     # --- how a container ends ---------------------------------------------------------------------
@@ -121,31 +125,33 @@ class Containers:
         age, _, cause = min(ends, key=lambda e: (e[0], e[1]))
         return {"age": age, **cause}
 
-    async def kill(self, inst: Instance, change: Change, *, code: int, reason: str, message: str) -> None:
+    def kill(self, inst: Instance, change: Change, *, code: int, reason: str, message: str) -> None:
         """End the running container now (a fault); the restart policy decides what follows."""
         change.touch(inst)
         self.engine.timers.cancel(f"instance:{inst.id}")
         inst.exit = {"age": self._now() - (inst.started_at or self._now()), "code": code, "reason": reason, "message": message}
-        await self.ended(inst, change)
+        self.ended(inst, change)
         change.after_commit.append(lambda: self.engine.instances.arm(inst))
 
     def replan(self, inst: Instance) -> None:
         """Plan a running container's end and readiness again from its next probes (a probe
-        fault came or went)."""
+        fault came or went). A container about to restart plans them when it starts."""
+        if inst.phase != RUN:
+            return
         profile, age = self.profile(inst), self._now() - (inst.started_at or self._now())
         times = ProbeTimes.of(inst.app.get("liveness_probe"))
         inst.exit = self._plan_end(inst, profile, from_index=times.first_index_at(age) if times else 0)
-        self.engine.world.set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], inst.reason, inst.message)
+        inst.due = self._end_due(inst)  # the same step: only its timer moves
         self.engine.timers.cancel(f"ready:{inst.id}")
         times = ProbeTimes.of(inst.app.get("readiness_probe"))
         self._plan_readiness(inst, profile, from_index=times.first_index_at(age) if times else 0)
 
-    async def ended(self, inst: Instance, change: Change) -> None:
+    def ended(self, inst: Instance, change: Change) -> None:
         """The planned end came: apply the restart policy."""
         plan = inst.exit or {}
         if plan.get("look_again"):  # the liveness scan reached its horizon: scan further
             inst.exit = self._plan_end(inst, self.profile(inst), from_index=plan["index"])
-            self.engine.world.set_phase(inst, RUN, None if inst.exit is None else inst.started_at + inst.exit["age"], None, None)
+            self.lifecycle.move(inst, "rescanned", change, due=self._end_due(inst))
             return
         code, ran_for = plan["code"], self._now() - (inst.started_at or self._now())
         self.engine.timers.cancel(f"ready:{inst.id}")
@@ -162,15 +168,13 @@ class Containers:
                 inst.next_backoff = BACKOFF_START
             backoff = inst.next_backoff
             inst.next_backoff = min(backoff * 2, BACKOFF_MAX)
-            self.engine.world.set_phase(inst, BACKOFF, self._now() + backoff, "CrashLoopBackOff",
-                      f"back-off {backoff:g}s restarting failed container ({plan['reason']}, exit code {code})")
-            await self._fire(inst, "crashed", change)
+            self.lifecycle.move(
+                inst, "crashed", change, due=self._now() + backoff,
+                message=f"back-off {backoff:g}s restarting failed container ({plan['reason']}, exit code {code})")
         elif code == 0:
-            self.engine.world.set_phase(inst, DONE, None, "Completed", plan["message"])
-            await self._fire(inst, "completed", change)
+            self.lifecycle.move(inst, "completed", change, due=None, message=plan["message"])
         else:
-            self.engine.world.set_phase(inst, DONE, None, plan["reason"], plan["message"])
-            await self._fire(inst, "crashed", change)
+            self.lifecycle.move(inst, "failed", change, due=None, reason=plan["reason"], message=plan["message"])
         inst.exit = None
 
     # --- readiness --------------------------------------------------------------------------------
@@ -213,12 +217,4 @@ class Containers:
                 ))
             next_index = planned["index"] + (0 if planned["look_again"] else 1)
             self._plan_readiness(inst, self.profile(inst), from_index=next_index)
-
-
-def state_event(engine: Engine, inst: Instance, old_state: str):
-    """The event of an instance's state change (with what it is now: reason, readiness)."""
-    return engine.events.record(
-        "instance.state", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
-        reason=inst.reason, message=inst.message, ready=inst.is_ready, **{"from": old_state, "to": inst.state},
-    )
 

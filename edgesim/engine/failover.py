@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
-from edgesim.engine.containers import state_event
-from edgesim.engine.lifecycle import fire
-from edgesim.engine.world import DONE, WAIT
+from edgesim.engine.lifecycle import recover_trigger
+from edgesim.engine.world import WAIT
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
@@ -80,7 +79,7 @@ class Failover:
                 if inst.id not in self.world.instances:
                     continue
                 if inst.state == InstanceState.RUNNING:
-                    await self.engine.instances.containers.kill(
+                    self.engine.instances.containers.kill(
                         inst, change, code=137, reason="Error", message="the node crashed; container restarted")
                 else:
                     change.after_commit.append(lambda inst=inst: self.engine.instances.arm(inst))
@@ -107,10 +106,8 @@ class Failover:
         self.engine.instances.disarm(inst)
         inst.lost = {"state": inst.state, "reason": inst.reason, "message": inst.message,
                      "phase": inst.phase, "due": inst.due}
-        old = inst.state
-        await fire(inst, "node_lost")
-        inst.reason, inst.message = "NodeLost", f"node {node.name} stopped reporting"
-        change.event(state_event(self.engine, inst, old))
+        self.engine.instances.lifecycle.move(inst, "node_lost", change, due=inst.due, reason="NodeLost",
+                                             message=f"node {node.name} stopped reporting")
         dep = self.world.deployments.get(inst.deployment_id)
         if dep is not None and dep.group_id is not None and dep.app.get("migration"):
             inst.migrate_due = node.lost_at + float(dep.app.get("toleration_seconds", 300))
@@ -138,10 +135,8 @@ class Failover:
                 return
         lost, inst.lost = inst.lost, None
         if lost is not None and inst.state == InstanceState.UNKNOWN:
-            old = inst.state
-            await fire(inst, f"recover_{lost['state'].lower()}")
-            self.world.set_phase(inst, lost["phase"], lost["due"], lost["reason"], lost["message"])
-            change.event(state_event(self.engine, inst, old))
+            self.engine.instances.lifecycle.move(inst, recover_trigger(lost["state"], lost["phase"]), change,
+                                                 due=lost["due"], reason=lost["reason"], message=lost["message"])
         change.after_commit.append(lambda: self.engine.instances.arm(inst))
 
     # --- migration -----------------------------------------------------------------------------------
@@ -163,7 +158,8 @@ class Failover:
             inst.replaced_by = replacement.id
             # a stale copy holds nothing; ``lost`` keeps what it was, should its node come back
             # before the copy made elsewhere finds a node
-            self.world.set_phase(inst, DONE, None, "Migrated", f"recreated as {replacement.id}; removed when its node returns")
+            self.engine.instances.lifecycle.move(inst, "migrated", change, due=None, reason="Migrated",
+                                                 message=f"recreated as {replacement.id}; removed when its node returns")
             change.event(self.engine.events.record(
                 "instance.migrated", deployment_id=dep.id, instance_id=inst.id, new_instance_id=replacement.id,
                 from_node=from_node, to_node=replacement.node_id, reason="NodeLost",

@@ -1,38 +1,52 @@
 """Instance lifecycle: placement on a node, termination, removal, and the timer dispatch.
 
-An instance moves through phases, each one timer on the clock (see ``domain.models.Instance``):
+An instance moves through the steps of the table in ``engine.lifecycle``, each one timer on
+the clock (see ``domain.models.Instance``):
 
     wait (for room on a node) -> pull [-> pull_backoff -> pull] -> start -> run
     run -> backoff -> run ...   (restarts, see ``engine.containers``)
     any -> terminate -> removed
 
-State changes go through the shared ``transitions`` machine (``engine.lifecycle``); every one
-is an event in the log.
+When a step's timer is due, ``DUE`` names what handles it; the handler fires one of the step's
+triggers and the shared ``transitions`` machine decides the next step. Every change of state is
+an event in the log.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
-from edgesim.engine.containers import BACKOFF, PULL, PULL_BACKOFF, RUN, START, Containers, state_event
-from edgesim.engine.lifecycle import fire
+from edgesim.engine.containers import Containers
+from edgesim.engine.lifecycle import BACKOFF, PULL, PULL_BACKOFF, RUN, START, TERMINATE, Lifecycle
 from edgesim.engine.world import HOLDS_NOTHING, WAIT
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
 
-TERMINATE = "terminate"
+DueHandler = Callable[["Instances", Instance, Change], None]
 
 
 class Instances:
+    # phase -> what handles its timer when due (every step with ``on_due`` in the table has one)
+    DUE: dict[str, DueHandler] = {
+        PULL: lambda self, inst, change: self.containers.pulled(inst, change),
+        PULL_BACKOFF: lambda self, inst, change: self.containers.retry_pull(inst, change),
+        START: lambda self, inst, change: self.containers.start_container(inst, change),
+        BACKOFF: lambda self, inst, change: self.containers.start_container(inst, change),
+        RUN: lambda self, inst, change: self.containers.ended(inst, change),
+        TERMINATE: lambda self, inst, change: self._terminated(inst, change),
+    }
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.world = engine.world
-        self.containers = Containers(engine)
+        self.lifecycle = Lifecycle(engine.world, engine.events)
+        self.containers = Containers(engine, self.lifecycle)
 
     # --- creation and placement -----------------------------------------------------------------
 
@@ -60,13 +74,14 @@ class Instances:
         return inst
 
     def place(self, inst: Instance, change: Change) -> bool:
-        """Start the instance on its node (or the best node of its group) if it fits; else wait."""
+        """Start the instance (waiting for room) on its node, or the best node of its group, if
+        it fits; else it waits on, showing why."""
         node = self._fitting_node(inst)
         if node is None:
             reason, message = self.engine.placement.why_waiting(inst)
-            if inst.phase != WAIT or (inst.reason, inst.message) != (reason, message):
+            if (inst.reason, inst.message) != (reason, message):
                 change.touch(inst)
-                self.world.set_phase(inst, WAIT, None, reason, message)
+                inst.reason, inst.message = reason, message
                 self.world.enqueue(inst)
             return False
         change.touch(inst)
@@ -76,7 +91,7 @@ class Instances:
             change.event(self.engine.events.record(
                 "instance.scheduled", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=node.id,
             ))
-        self.containers.begin_pull(inst)
+        self.containers.begin_pull(inst, "placed", change)
         change.after_commit.append(lambda: self.arm(inst))
         return True
 
@@ -107,15 +122,12 @@ class Instances:
             self.remove(inst, change)
             return
         change.touch(inst)
-        old_state = inst.state
         self.disarm(inst)
         self.world.dequeue(inst)
-        await fire(inst, "terminate")
         seconds = self.engine.draws.seconds(self.engine.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
-        self.world.set_phase(inst, TERMINATE, self.engine.clock.now() + seconds, None, None)
         inst.is_ready = False
+        self.lifecycle.move(inst, "terminate", change, due=self.engine.clock.now() + seconds)
         change.after_commit.append(lambda: self.arm(inst))
-        change.event(state_event(self.engine, inst, old_state))
 
     def remove(self, inst: Instance, change: Change) -> None:
         """Gone at once (forced delete, or the end of termination); frees its node for waiters."""
@@ -143,26 +155,20 @@ class Instances:
         for key in ("instance", "ready", "migrate"):
             self.engine.timers.cancel(f"{key}:{inst.id}")
 
-    async def _on_timer(self, instance_id: str, phase: str) -> None:
+    def _on_timer(self, instance_id: str, phase: str) -> None:
         inst = self.world.instances.get(instance_id)
         if inst is None or inst.phase != phase:
             return  # the instance moved on after this timer was set
         with self.engine.step() as change:
             change.touch(inst)
-            containers = self.containers
             held = inst.phase not in HOLDS_NOTHING
-            if phase == PULL:
-                await containers.pulled(inst, change)
-            elif phase == PULL_BACKOFF:
-                containers.begin_pull(inst)
-            elif phase in (START, BACKOFF):
-                await containers.start_container(inst, change)
-            elif phase == RUN:
-                await containers.ended(inst, change)
-            elif phase == TERMINATE:
-                self.remove(inst, change)
-                self.engine.deployments.removed_instance(inst, change)
+            self.DUE[phase](self, inst, change)
             if inst.id in self.world.instances:
                 self.arm(inst)
                 if held and inst.phase in HOLDS_NOTHING and inst.node_id is not None:
                     self.retry_waiting(inst.node_id, change)  # finished for good: its room is free
+
+    def _terminated(self, inst: Instance, change: Change) -> None:
+        self.lifecycle.move(inst, "removed", change, due=None)
+        self.remove(inst, change)
+        self.engine.deployments.removed_instance(inst, change)

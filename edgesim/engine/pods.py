@@ -1,8 +1,9 @@
 """Commands on one instance of a deployment (the v3 API's pods): restart it, delete it.
 
-A restart stops the running container and starts it again after the image's start-up time
-(the image is already on the node, so there is no pull); the container's ``restarts`` count
-goes up when it runs again. While it restarts the instance keeps its state, is not ready, and
+A restart kills the running container and starts it again after the image's start-up time, as
+the kubelet does (the image is already on the node, so there is no pull): the ``restart``
+trigger, then ``started`` (``engine.lifecycle``); the container's ``restarts`` count goes up
+when it runs again. While it restarts the instance keeps its state, is not ready, and
 shows reason ``Restarting``. A container in CrashLoopBackOff is started at once, skipping the
 rest of its back-off.
 
@@ -18,7 +19,7 @@ from edgesim.domain.errors import NotAllowed, NotFound
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.states import DeploymentState, InstanceState
 from edgesim.engine.behaviors import draw
-from edgesim.engine.containers import BACKOFF, RUN, START
+from edgesim.engine.lifecycle import allows
 
 if TYPE_CHECKING:
     from edgesim.engine.engine import Engine
@@ -44,9 +45,9 @@ class Pods:
         inst = self.instance(dep, instance_id)
         if dep.state == DeploymentState.PENDING_DELETE:
             raise NotAllowed(f"deployment {deployment_id} is being deleted")
-        if inst.state == InstanceState.PENDING_CREATE and inst.phase not in (RUN, BACKOFF):
+        if inst.state == InstanceState.PENDING_CREATE:
             return inst  # no container yet: it starts soon anyway
-        if inst.phase not in (RUN, BACKOFF) or inst.state in (InstanceState.UNKNOWN, InstanceState.TERMINATING):
+        if not allows(inst, "restart"):
             raise NotAllowed(
                 f"pod {label} has no container to restart (state {inst.state}); delete the pod to have it recreated"
             )
@@ -56,7 +57,8 @@ class Pods:
             inst.exit, inst.readiness, inst.is_ready = None, None, False
             profile = engine.instances.containers.profile(inst)
             seconds = draw(profile.start.seconds, engine.draws.rng(inst.id, RESTART, inst.attempt))
-            engine.world.set_phase(inst, START, engine.clock.now() + seconds, "Restarting", "restarting the container on request")
+            engine.instances.lifecycle.move(inst, "restart", change, due=engine.clock.now() + seconds,
+                                            message="restarting the container on request")
             change.event(engine.events.record(
                 "instance.restarting", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
             ))
