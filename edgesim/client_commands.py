@@ -11,6 +11,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from edgesim.api.paging import whole_number
+
 url_option = click.option("--url", default="http://127.0.0.1:8080", show_default=True, envvar="EDGESIM_URL",
                           help="The running edgesim.")
 token_option = click.option("--admin-token", default=None, envvar="EDGESIM_ADMIN_TOKEN",
@@ -75,9 +77,10 @@ def fleet(url, admin_token, nodes, groups, prefix, cpu, memory_mb, project_id) -
     body: dict = {"nodes": nodes, "groups": {}, "name_prefix": prefix}
     for item in groups:
         name, sep, count = item.partition("=")
-        if not sep or not count.isdigit():
+        size = whole_number(count)
+        if not sep or size is None:
             raise click.BadParameter(f"{item!r} is not NAME=COUNT", param_hint="--group")
-        body["groups"][name] = int(count)
+        body["groups"][name] = size
     profile = {k: v for k, v in (("cpu", _range(cpu)), ("memory_mb", _range(memory_mb))) if v is not None}
     if profile:
         body["profile"] = profile

@@ -1,9 +1,12 @@
 """Configuration: the TOML files of a config directory, validated into typed settings.
 
 A directory may hold any of ``accounts.toml``, ``fleet.toml``, ``simulation.toml`` and
-``behaviors.toml``; a file
-it lacks is taken from the packaged defaults (``config/`` at the top of the repository, installed as ``edgesim.config``), so a user can override one
-part without copying the rest.
+``behaviors.toml``. Each is laid over the packaged default file of its name (``config/`` at the top of the repository, installed as
+``edgesim.config``) key by key: a
+table merges with the default's table of that name, any other value (a number, a string, a
+list, an array of tables such as ``[[accounts]]``) replaces the default's; a file the directory
+lacks is the default. So a ``fleet.toml`` of ``[fleet]`` ``nodes = 20`` changes the node count
+and nothing else. An error names the file and the key in it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from edgesim.engine.behaviors import Profile
 
 CONFIG_FILES = ("accounts.toml", "fleet.toml", "simulation.toml", "behaviors.toml")
+# Files that are one field of Settings: (the field, the file's key holding it, or None for the
+# whole file). The top-level keys of the other files are fields themselves.
+ONE_FIELD_FILES: dict[str, tuple[str, str | None]] = {
+    "simulation.toml": ("simulation", None),
+    "behaviors.toml": ("behaviors", "profiles"),
+}
 
 
 class ConfigError(Exception):
@@ -155,24 +164,33 @@ class Settings(_Strict):
     auth: AuthSettings = AuthSettings()
     admin: AdminSettings = AdminSettings()
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Settings:
-        if not self.accounts:
+    # Field validators rather than one model validator, so that an error has the field (and
+    # with it the file) that breaks the rule.
+    @field_validator("accounts")
+    @classmethod
+    def _distinct_accounts(cls, accounts: list[Account]) -> list[Account]:
+        if not accounts:
             raise ValueError("at least one account is needed")
-        projects = [a.project_id for a in self.accounts]
+        projects = [a.project_id for a in accounts]
         if len(set(projects)) != len(projects):
-            raise ValueError("accounts: a project_id appears twice")
-        tokens = [t for a in self.accounts for t in a.tokens]
+            raise ValueError("a project_id appears twice")
+        tokens = [t for a in accounts for t in a.tokens]
         if len(set(tokens)) != len(tokens):
-            raise ValueError("accounts: a token appears twice")
-        keys = [a.access_key for a in self.accounts if a.access_key]
+            raise ValueError("a token appears twice")
+        keys = [a.access_key for a in accounts if a.access_key]
         if len(set(keys)) != len(keys):
-            raise ValueError("accounts: an access_key appears twice")
-        if any(bool(a.access_key) != bool(a.secret_key) for a in self.accounts):
-            raise ValueError("accounts: access_key and secret_key go together")
-        if self.fleet.project_id not in projects:
-            raise ValueError(f"fleet.project_id {self.fleet.project_id!r} is not an account's project")
-        return self
+            raise ValueError("an access_key appears twice")
+        if any(bool(a.access_key) != bool(a.secret_key) for a in accounts):
+            raise ValueError("access_key and secret_key go together")
+        return accounts
+
+    @field_validator("fleet")
+    @classmethod
+    def _fleet_of_an_account(cls, fleet: Fleet, info: ValidationInfo) -> Fleet:
+        accounts = info.data.get("accounts")  # absent when the accounts are invalid themselves
+        if accounts is not None and fleet.project_id not in {a.project_id for a in accounts}:
+            raise ValueError(f"project_id {fleet.project_id!r} is not an account's project (accounts.toml)")
+        return fleet
 
     def account(self, project_id: str) -> Account | None:
         return next((a for a in self.accounts if a.project_id == project_id), None)
@@ -192,26 +210,53 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: {exc.strerror}") from None
 
 
+def merged(default: dict, override: dict) -> dict:
+    """``override`` laid over ``default``: tables merge key by key, anything else replaces."""
+    result = dict(default)
+    for key, value in override.items():
+        base = result.get(key)
+        result[key] = merged(base, value) if isinstance(base, dict) and isinstance(value, dict) else value
+    return result
+
+
 def load_settings(config_dir: str | Path | None = None) -> Settings:
-    """Read and validate the config directory (default: the packaged one)."""
+    """Read and validate a config directory over the packaged defaults (default: those alone)."""
     default_dir = packaged_config_dir()
     directory = Path(config_dir) if config_dir else default_dir
     if not directory.is_dir():
         raise ConfigError(f"config directory {directory} does not exist")
-    merged: dict = {}
+    data: dict = {}
+    origin: dict[str, tuple[str, Path]] = {}  # field -> (file name, the user's file or the default)
     for name in CONFIG_FILES:
-        path = directory / name
-        data = _read_toml(path if path.exists() else default_dir / name)
-        if name == "simulation.toml":
-            merged["simulation"] = data
-        elif name == "behaviors.toml":
-            merged["behaviors"] = data.get("profiles", [])
-        else:
-            merged.update(data)
+        default, own = default_dir / name, directory / name
+        content = _read_toml(default)
+        if own.exists() and own != default:
+            content = merged(content, _read_toml(own))
+        fields = _as_fields(name, content)
+        data.update(fields)
+        origin.update(dict.fromkeys(fields, (name, own if own.exists() else default)))
     try:
-        return Settings.model_validate(merged)
+        return Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"invalid configuration in {directory}: {problems}") from None
+        raise ConfigError("; ".join(_located(err, origin) for err in exc.errors())) from None
+
+
+def _as_fields(name: str, content: dict) -> dict:
+    """A file's content as Settings fields."""
+    if name not in ONE_FIELD_FILES:
+        return content
+    field, key = ONE_FIELD_FILES[name]
+    return {field: content.get(key, []) if key else content}
+
+
+def _located(error: dict, origin: dict[str, tuple[str, Path]]) -> str:
+    """``<file>: <key in that file>: <problem>`` for one validation error of Settings."""
+    field, *rest = error["loc"]
+    name, path = origin[field]
+    if name in ONE_FIELD_FILES:
+        key = ONE_FIELD_FILES[name][1]
+        rest = [key, *rest] if key else rest
+    else:
+        rest = [field, *rest]
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{path}: {'.'.join(str(p) for p in rest)}: {message}"

@@ -108,3 +108,15 @@ def test_fleet_command_against_a_running_server(tmp_path):
     unreachable = subprocess.run([sys.executable, "-m", "edgesim", "fleet", "--url", "http://127.0.0.1:9", "--nodes", "1"],
                                  capture_output=True, text=True, timeout=60)
     assert unreachable.returncode != 0 and "cannot reach edgesim" in unreachable.stderr
+
+
+@pytest.mark.parametrize("count", ["²", "٣"])
+def test_fleet_command_takes_group_sizes_in_ascii_digits_only(count):
+    from click.testing import CliRunner
+
+    from edgesim.client_commands import fleet
+
+    # refused before any request is sent, so no server is needed
+    result = CliRunner().invoke(fleet, ["--url", "http://127.0.0.1:9", "--nodes", "3", "--group", f"line={count}"])
+    assert result.exit_code == 2, result.output
+    assert "NAME=COUNT" in result.output

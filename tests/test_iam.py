@@ -258,6 +258,21 @@ async def test_another_projects_ids_are_404_and_leak_nothing(multi):
     assert theirs.body["error_msg"].replace(ids["group_id"], "X") == never.body["error_msg"].replace("0" * 36, "X")
 
 
+async def test_only_the_login_under_v3_auth_skips_authentication(api):
+    # "/v3/auth/edgemgr/..." is an IEF route of a project named "auth", not part of the login
+    for method, template in ief_routes(api):
+        path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g")
+        anonymous = await api.call(method, path, json={}, token=None)
+        assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
+        signed_in = await api.call(method, path, json={})
+        assert (signed_in.status, signed_in.body["error_code"]) == (400, "IEF.011005"), (method, path)
+    for method in ("GET", "DELETE"):  # the real IAM's token check and revocation are not simulated
+        reply = await api.call(method, "/v3/auth/tokens", token=None)
+        assert (reply.status, reply.body["error_code"]) == (401, "APIGW.0301"), method
+    assert (await login(api))[0] == 201
+    assert api.engine.world.deployments == {}
+
+
 async def test_the_x_project_id_header_must_match_the_url(api):
     reply = await api.get(api.v2("nodes"), headers={"X-Project-Id": OTHER_PROJECT})
     assert (reply.status, reply.body["error_code"]) == (400, "IEF.011005")

@@ -10,7 +10,8 @@ Three ways, as against the real cloud (ief-api.md section 1):
 A missing, unknown or expired credential, or a bad signature, is the gateway's 401
 APIGW.0301. A valid credential of another project is IEF.011005, and so is an
 ``X-Project-Id`` header that names another project than the URL. The IAM login itself
-(``/v3/auth/...``) needs no credential.
+(exactly ``POST /v3/auth/tokens``) needs no credential; any other path under ``/v3/auth/``
+is an IEF path of a project named "auth" and is checked like every other.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import re
 
 from aiohttp import web
 
-from edgesim.api import signing
+from edgesim.api import iam, signing
 from edgesim.api.errors import unauthorized, wrong_project
 from edgesim.engine.tokens import TokenBook
 from edgesim.settings import Settings
 
 PROJECT_PATH = re.compile(r"^/v[23]/(?P<project_id>[^/]+)/")
-IAM_PATH = "/v3/auth/"
+LOGIN = ("POST", iam.PATH)
 
 
 class Auth:
@@ -39,7 +40,7 @@ class Auth:
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
         match = PROJECT_PATH.match(request.path)
-        if match is not None and not request.path.startswith(IAM_PATH):
+        if match is not None and (request.method, request.path) != LOGIN:
             project_id = await self.caller_project(request)
             if project_id != match["project_id"]:
                 raise wrong_project()

@@ -12,18 +12,30 @@ from edgesim.api.errors import bad_limit, bad_offset, bad_request
 T = TypeVar("T")
 
 
+def whole_number(raw: str) -> int | None:
+    """``raw`` as an integer >= 0 if it is ASCII digits and nothing else, otherwise None.
+
+    Neither ``str.isdigit`` nor ``int`` will do alone: both take other scripts' digits
+    (``"٣"`` is read as 3), ``isdigit`` takes superscripts that ``int`` then refuses
+    (``"²"``), and ``int`` takes signs, spaces and underscores.
+    """
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None
+
+
 def page_params(request: web.Request, *, default_limit: int, max_limit: int) -> tuple[int, int]:
     raw_limit = request.query.get("limit")
     raw_offset = request.query.get("offset")
     limit, offset = default_limit, 0
     if raw_limit is not None:
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= max_limit:
+        limit = whole_number(raw_limit)
+        if limit is None or not 1 <= limit <= max_limit:
             raise bad_limit(raw_limit, max_limit)
-        limit = int(raw_limit)
     if raw_offset is not None:
-        if not raw_offset.isdigit():
+        offset = whole_number(raw_offset)
+        if offset is None:
             raise bad_offset(raw_offset)
-        offset = int(raw_offset)
     return limit, offset
 
 

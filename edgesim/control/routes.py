@@ -14,6 +14,7 @@ from pydantic import Field
 
 from edgesim import __version__
 from edgesim.api.errors import IEFError, json_response
+from edgesim.api.paging import whole_number
 from edgesim.api.rules import RequestModel
 from edgesim.api.validation import CONTROL_CODE, parse
 from edgesim.engine.clock import ClockError, RealClock, VirtualClock
@@ -45,10 +46,13 @@ def _number(query, name: str, *, minimum: float, default: float | None = None, i
     raw = query.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        value = None
+    if integer:
+        value = whole_number(raw)
+    else:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = None
     if value is None or not math.isfinite(value) or value < minimum:
         kind = "an integer" if integer else "a number"
         raise _invalid(f"{name} must be {kind} >= {minimum:g}, got {raw!r}")

@@ -14,6 +14,7 @@ import orjson
 from aiohttp import web
 
 from edgesim.api.errors import IEFError
+from edgesim.api.paging import whole_number
 from edgesim.control.routes import EVENT_FILTERS
 from edgesim.engine.engine import Engine
 
@@ -44,9 +45,9 @@ class EventStreams:
         engine = self.engine
         filters = {k: request.query[k] for k in EVENT_FILTERS if k in request.query}
         raw_after = request.headers.get("Last-Event-ID") or request.query.get("after") or "0"
-        if not raw_after.isdigit():
+        after = whole_number(raw_after)
+        if after is None:
             raise IEFError(400, "EDGESIM.0400", f"after / Last-Event-ID must be an event seq, got {raw_after!r}")
-        after = int(raw_after)
 
         def wanted(event: dict) -> bool:
             return event["seq"] > after and all(event.get(k) == v for k, v in filters.items())

@@ -16,6 +16,13 @@ from edgesim.scenario.runner import run_scenario
 from edgesim.settings import ConfigError, load_settings
 
 
+class BadInput(click.ClickException):
+    """A scenario, recording or config file that cannot be used: ``Error: file:line: ...``,
+    exit status 2 (1 is kept for expectations that fail and replays that differ)."""
+
+    exit_code = 2
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--events", "events_path", default=None, help="Write the event log here (JSON lines).")
@@ -23,13 +30,13 @@ from edgesim.settings import ConfigError, load_settings
 @click.option("--html", "html_path", default=None, help="Write the timelines as one HTML page here.")
 @click.option("--config", "config_dir", default=None, type=click.Path(file_okay=False), help="Config directory.")
 def run(files, events_path, junit_path, html_path, config_dir) -> None:
-    """Run scenario files on a virtual clock; exit 1 if any expectation fails."""
+    """Run scenario files on a virtual clock; exit 1 if any expectation fails, 2 on a bad file."""
     try:
         settings = load_settings(config_dir)
         scenarios = [load(f) for f in files]
+        results = [asyncio.run(run_scenario(s, settings)) for s in scenarios]
     except (ScenarioError, ConfigError) as exc:
-        raise click.ClickException(str(exc)) from None
-    results = [asyncio.run(run_scenario(s, settings)) for s in scenarios]
+        raise BadInput(str(exc)) from None
     print_report(results, Console(highlight=False, soft_wrap=True))
     if events_path:
         write_events(results, events_path)
@@ -80,7 +87,7 @@ def replay(recording, time_scale, config_dir) -> None:
         settings = load_settings(config_dir)
         recorded = read(recording)
     except (ScenarioError, ConfigError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     if not recorded.header.get("fresh_store", True):
         click.echo("note: the recording started on a store that was not empty; the replay starts empty", err=True)
     result = asyncio.run(play(recorded, settings, time_scale))
@@ -106,6 +113,6 @@ def convert(recording, output, name) -> None:
     try:
         text = to_scenario(read(recording), name or Path(recording).stem)
     except ScenarioError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     Path(output).write_text(text)
     click.echo(f"wrote {output}")

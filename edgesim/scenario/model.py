@@ -16,19 +16,29 @@
 
 Times: ``90``, ``90s``, ``5m``, ``1h30m``. ``${name}`` is replaced by a value saved earlier
 or a built-in (``project_id``, ``nodes``, ``groups``, ``group_nodes``; ``${nodes[0]}`` and
-``${group_nodes.site[1]}`` index into lists). ``parse`` reports a malformed file with its line.
+``${group_nodes.site[1]}`` index into lists). ``parse`` reports a malformed file as
+``file:line: field: problem``, before anything runs: the YAML (``loader``), the steps, and the
+fleet and behaviours as the server will read them.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-LINE = "__line__"
+from edgesim.control.behaviors import PROFILES
+from edgesim.control.fleet import FleetRequest
+from edgesim.control.routes import MAX_ADVANCE
+from edgesim.scenario.loader import KEY_LINES, LINE, LoadError, load_yaml
+
+# The runner reaches each step's time in one advance from 0, so no time may be past what one
+# advance can cover.
+MAX_TIME = MAX_ADVANCE
 DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m(?!s))?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")
 
 
@@ -37,18 +47,33 @@ class ScenarioError(Exception):
 
 
 def seconds(value: Any) -> float:
-    """90 -> 90.0, "90s" -> 90.0, "5m" -> 300.0, "1h30m" -> 5400.0."""
+    """90 -> 90.0, "90s" -> 90.0, "5m" -> 300.0, "1h30m" -> 5400.0; at most ``MAX_TIME``."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a time")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError("a time must not be negative")
-        return float(value)
-    match = DURATION.match(str(value)) if isinstance(value, str) and value.strip() else None
-    if match is None or not any(match.groups()):
-        raise ValueError(f"{value!r} is not a time like 90s, 5m or 1h30m")
-    hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
-    return hours * 3600 + minutes * 60 + secs
+        number = value
+    else:
+        match = DURATION.match(value) if isinstance(value, str) and value.strip() else None
+        if match is None or not any(match.groups()):
+            raise ValueError(f"{value!r} is not a time like 90s, 5m or 1h30m")
+        hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
+        number = hours * 3600 + minutes * 60 + secs
+    if isinstance(number, float) and math.isnan(number):
+        raise ValueError(f"{value!r} is not a time")
+    if number < 0:
+        raise ValueError("a time must not be negative")
+    if number > MAX_TIME:  # compares a huge int exactly, where float() would overflow
+        raise ValueError(f"{value!r} is beyond the {MAX_TIME:g} simulated seconds (ten years) a scenario can cover")
+    return float(number)
+
+
+def sendable(value: Any) -> Any:
+    """``value`` if it can be sent as JSON (a YAML set or an int past 64 bits cannot)."""
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    return value
 
 
 Time = Annotated[float, Field(ge=0)]
@@ -100,6 +125,7 @@ class Step(_Model):
     note: str | None = None
 
     _at = field_validator("at", mode="before")(lambda v: None if v is None else seconds(v))
+    _sendable = field_validator("body", "fault")(sendable)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -118,62 +144,83 @@ class Scenario(_Model):
     behaviors: list[dict[str, Any]] | None = None  # the PUT /edgesim/behaviors body, at t=0
     steps: Annotated[list[Step], Field(min_length=1)]
     path: str = ""
+    setup_lines: dict[str, int] = {}  # the lines of fleet and behaviors, for errors the server finds
 
-
-class _LineLoader(yaml.SafeLoader):
-    """Remembers the line of every mapping, so errors can point at it."""
-
-    def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep=deep)
-        mapping[LINE] = node.start_mark.line + 1
-        return mapping
+    _sendable = field_validator("fleet", "behaviors")(sendable)
 
 
 def _strip_lines(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != LINE}
+        return {k: _strip_lines(v) for k, v in value.items() if k not in (LINE, KEY_LINES)}
     if isinstance(value, list):
         return [_strip_lines(v) for v in value]
     return value
 
 
-def _line_of(data: Any, loc: tuple) -> int | None:
-    line, node = None, data
-    for part in loc:
-        if isinstance(node, dict):
-            line = node.get(LINE, line)
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
+def _locate(data: Any, loc: tuple) -> tuple[str, int]:
+    """The dotted field and the line of a validation error's ``loc`` in the loaded document.
+
+    A mapping is at the line it starts on, a plain value at its key's line, a list where its
+    parent is. Parts that lead nowhere in the document are pydantic's names for the members
+    of a union (``constrained-float``) and are left out, except a last one: a missing key.
+    """
+    parts, node, line = [], data, data.get(LINE, 1)
+    for index, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            child = node[part]
+            line = child[LINE] if isinstance(child, dict) else line if isinstance(child, list) else node[KEY_LINES][part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            child = node[part]
+            line = child[LINE] if isinstance(child, dict) else line
+        elif index == len(loc) - 1 and isinstance(node, dict):
+            child = None
         else:
-            break
-    if isinstance(node, dict):
-        line = node.get(LINE, line)
-    return line
+            continue
+        parts.append(str(part))
+        node = child
+    return ".".join(parts), line
 
 
-def parse(text: str, path: str = "<scenario>") -> Scenario:
+def parse(text: str | bytes, path: str = "<scenario>") -> Scenario:
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else path
-        raise ScenarioError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        data = load_yaml(text)
+    except LoadError as exc:
+        raise ScenarioError(f"{path}:{exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}:1: a scenario is a mapping with name and steps")
-    for step in data.get("steps") or []:
+    steps = data.get("steps")
+    for step in steps if isinstance(steps, list) else []:
         if isinstance(step, dict):
             step["line"] = step.get(LINE, 0)
+    setup_lines = {"fleet": _locate(data, ("fleet",))[1], "behaviors": _locate(data, ("behaviors", 0))[1]}
     try:
-        scenario = Scenario.model_validate({**_strip_lines(data), "path": path})
+        scenario = Scenario.model_validate({**_strip_lines(data), "path": path, "setup_lines": setup_lines})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        line = _line_of(data, error["loc"]) or 1
-        where = ".".join(str(p) for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        raise ScenarioError(f"{path}:{line}: {where + ': ' if where else ''}{message}") from None
+        raise _invalid(path, data, exc) from None
+    _check_setup(scenario, data)
     _fill_times(scenario)
     return scenario
+
+
+def _invalid(path: str, data: dict, exc: ValidationError, under: tuple = ()) -> ScenarioError:
+    """The first error of ``exc`` (about the part of ``data`` at ``under``) with its line."""
+    error = exc.errors()[0]
+    where, line = _locate(data, (*under, *error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    return ScenarioError(f"{path}:{line}: {where + ': ' if where else ''}{message}")
+
+
+def _check_setup(scenario: Scenario, data: dict) -> None:
+    """The fleet and behaviours as their routes will read them, so a bad one stops the run
+    before it starts rather than in the middle of it."""
+    for field, validate in (("fleet", FleetRequest.model_validate), ("behaviors", PROFILES.validate_python)):
+        value = getattr(scenario, field)
+        if value is None:
+            continue
+        try:
+            validate(orjson.loads(orjson.dumps(value)))
+        except ValidationError as exc:
+            raise _invalid(scenario.path, data, exc, under=(field,)) from None
 
 
 def _fill_times(scenario: Scenario) -> None:
@@ -192,7 +239,7 @@ def _fill_times(scenario: Scenario) -> None:
 
 def load(path: str | Path) -> Scenario:
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_bytes()
     except OSError as exc:
         raise ScenarioError(f"{path}: {exc.strerror}") from None
     return parse(text, str(path))

@@ -13,7 +13,7 @@ import orjson
 from edgesim.api.serializers import node as node_json
 from edgesim.api.serializers import v2_deployment
 from edgesim.domain.states import InstanceState
-from edgesim.scenario.model import Expectation, Scenario, Step
+from edgesim.scenario.model import Expectation, Scenario, ScenarioError, Step
 from edgesim.scenario.values import UnknownReference, lookup, substitute
 from edgesim.server import Server, ServerOptions
 from edgesim.settings import Settings, load_settings
@@ -80,9 +80,9 @@ class Run:
         self.session = aiohttp.ClientSession()
         try:
             if self.scenario.behaviors is not None:
-                await self._http("PUT", "/edgesim/behaviors", self.scenario.behaviors, (200,), line=1)
+                await self._set_up("behaviors", "PUT", "/edgesim/behaviors", 200)
             if self.scenario.fleet is not None:
-                await self._http("POST", "/edgesim/fleet", self.scenario.fleet, (201,), line=1)
+                await self._set_up("fleet", "POST", "/edgesim/fleet", 201)
             for step in self.scenario.steps:
                 await self._advance_to(step.at)
                 try:
@@ -117,6 +117,15 @@ class Run:
             "group_nodes": {name: sorted(g.node_ids, key=lambda i: by_name.get(i, i)) for name, g in groups.items()},
             **self.saved,
         }
+
+    async def _set_up(self, field: str, method: str, path: str, ok: int) -> None:
+        """Send the file's fleet or behaviors; one the server refuses is an error in the file
+        (a project that is not configured, say), not a failed step."""
+        try:
+            await self._http(method, path, getattr(self.scenario, field), (ok,), line=1)
+        except StepFailed as exc:
+            where = f"{self.scenario.path}:{self.scenario.setup_lines.get(field, 1)}"
+            raise ScenarioError(f"{where}: {field}: {exc}") from None
 
     async def _advance_to(self, at: float) -> None:
         delta = at - self.engine.clock.now()
