@@ -1,12 +1,12 @@
 """Configuration: the TOML files of a config directory, validated into typed settings.
 
 A directory may hold any of ``accounts.toml``, ``fleet.toml``, ``simulation.toml`` and
-``behaviors.toml``. Each is laid over the packaged default file of its name (``config/`` at the top of the repository, installed as
-``edgesim.config``) key by key: a
-table merges with the default's table of that name, any other value (a number, a string, a
-list, an array of tables such as ``[[accounts]]``) replaces the default's; a file the directory
-lacks is the default. So a ``fleet.toml`` of ``[fleet]`` ``nodes = 20`` changes the node count
-and nothing else. An error names the file and the key in it.
+``behaviors.toml``. Each is laid over the packaged default file of its name (``config/`` at the
+top of the repository, installed as ``edgesim.config``) key by key: a table merges with the
+default's table of that name, any other value (a number, a string, a list, an array of tables
+such as ``[[accounts]]``) replaces the default's; a file the directory lacks is the default. So a
+``fleet.toml`` of ``[fleet]`` ``nodes = 20`` changes the node count and nothing else. An error
+names the file and the key in it.
 """
 
 from __future__ import annotations
