@@ -9,9 +9,11 @@ world on start, re-arms its timers, and answers the meta the store keeps with ev
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from edgesim.domain.models import Deployment, Fault, Group, Instance, Node
+from edgesim.domain.kinds import KINDS
+from edgesim.domain.models import BehaviorSet, Document
 from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
@@ -32,9 +34,6 @@ from edgesim.settings import Settings
 from edgesim.store.sqlite import Put, Store, Wipe
 
 log = logging.getLogger(__name__)
-
-RECORD_TYPES = {"node": Node, "group": Group, "deployment": Deployment, "instance": Instance}
-
 
 class Engine:
     def __init__(self, settings: Settings, clock: Clock, store: Store, seed: int = 0) -> None:
@@ -57,6 +56,10 @@ class Engine:
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
         self.tokens = TokenBook(clock, store)  # IAM tokens of the simulated cloud
         store.meta_provider = self._meta
+        unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
+                     or (k.timers and k.name not in self._rearmers())]
+        if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
+            raise RuntimeError(f"record kinds without a loader or re-armer: {', '.join(unhandled)}")
 
     @property
     def behaviors(self) -> BehaviorBook:
@@ -81,28 +84,39 @@ class Engine:
         self.core.ids.seq = meta.get("id_seq", 0)
         self.events.seq = meta.get("event_seq", 0)
         self.deployments.seq = meta.get("deployment_seq", 0)
-        for kind, cls in RECORD_TYPES.items():
-            records = [cls.from_dict(body) for body in await self.store.load_documents(kind)]
-            if kind == "instance":  # waiting queues are first come, first served
-                records.sort(key=lambda i: (i.created_at, i.id))
+        loaders = self._loaders()
+        for kind in KINDS:
+            records = [kind.record.from_dict(body) for body in await self.store.load_documents(kind.name)]
+            if kind.order is not None:
+                records.sort(key=kind.order)
+            load = self.world.put if kind.in_world else loaders[kind.name]
             for record in records:
-                self.world.put(record)
+                load(record)
         await self.events.restore()
-        await self.tokens.load()
-        for body in await self.store.load_documents("fault"):
-            self.faults.load(Fault.from_dict(body))
-        for body in await self.store.load_documents("config"):
-            if body.get("id") == "behaviors":
-                self.core.behaviors = BehaviorBook([Profile.model_validate(p) for p in body["profiles"]])
         if not meta:
             await self._create_default_fleet()
-        for node in self.world.nodes.values():
-            self.nodes.arm(node)
-        for inst in self.world.instances.values():
-            self.instances.arm(inst)
-        for fault in self.chaos.faults.values():
-            self.chaos.arm(fault)
+        for kind in KINDS:
+            if kind.timers:
+                records, arm = self._rearmers()[kind.name]
+                for record in list(records()):
+                    arm(record)
         await self.checkpoint()  # the seed and epoch are on disk from the start
+
+    def _loaders(self) -> dict[str, Callable[[Any], None]]:
+        """Where a reloaded record of a kind held outside the world goes: the part that owns it."""
+        return {"fault": self.faults.load, "token": self.tokens.load, "config": self._load_behaviors}
+
+    def _rearmers(self) -> dict[str, tuple[Callable[[], Iterable[Any]], Callable[[Any], None]]]:
+        """For each kind with timers: its records now, and what re-arms one after a restart."""
+        return {
+            "node": (self.world.nodes.values, self.nodes.arm),
+            "instance": (self.world.instances.values, self.instances.arm),
+            "fault": (self.faults.faults.values, self.chaos.arm),
+        }
+
+    def _load_behaviors(self, record: Document) -> None:
+        assert isinstance(record, BehaviorSet)
+        self.core.behaviors = BehaviorBook([Profile.model_validate(p) for p in record.profiles])
 
     async def _create_default_fleet(self) -> None:
         fleet = self.settings.fleet
@@ -135,5 +149,6 @@ class Engine:
         book = BehaviorBook(profiles)
         async with self.core.command() as change:
             change.event(self.events.record("behaviors.set", profiles=len(profiles)))
-            change.extra.append(Put("config", "behaviors", {"id": "behaviors", "profiles": book.dump()}))
+            record = BehaviorSet(id="behaviors", profiles=book.dump())
+            change.extra.append(Put("config", record.id, record.to_dict()))
         self.core.behaviors = book
