@@ -36,7 +36,7 @@ def routes(engine: Engine) -> list[web.RouteDef]:
         project_id = body.project_id or engine.settings.fleet.project_id
         if engine.settings.account(project_id) is None:
             raise IEFError(400, "EDGESIM.0400", f"invalid project_id: {project_id} is not a configured project")
-        nodes, groups = await engine.nodes.create_fleet(
+        nodes, groups = await engine.fleet.create(
             project_id,
             count=body.nodes,
             groups=body.groups,

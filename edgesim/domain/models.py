@@ -193,3 +193,11 @@ class Token(Document):
     user: str
     issued_at: float
     expires_at: float
+
+
+@dataclass(slots=True)
+class BehaviorSet(Document):
+    """The behaviour profiles set through ``PUT /edgesim/behaviors`` (one record, id ``behaviors``)."""
+
+    id: str
+    profiles: list[dict[str, Any]] = field(default_factory=list)

@@ -13,15 +13,10 @@ from collections.abc import Callable
 
 import orjson
 
-from edgesim.domain.models import Deployment, Document, Group, Instance, Node
+from edgesim.domain.kinds import kind_of
+from edgesim.domain.models import Document
 from edgesim.engine.world import World
 from edgesim.store.sqlite import AppendEvent, Delete, Op, Put
-
-KINDS: dict[type, str] = {Node: "node", Group: "group", Deployment: "deployment", Instance: "instance"}
-
-
-def kind_of(record: Document) -> str:
-    return KINDS[type(record)]
 
 
 class Change:
@@ -34,7 +29,7 @@ class Change:
         self.after_commit: list[Callable[[], None]] = []
 
     def touch(self, record: Document) -> None:
-        key = (kind_of(record), record.id)
+        key = (kind_of(record).name, record.id)
         if key not in self._touched:
             exists = self.world.get(key[0], record.id) is record
             self._touched[key] = (record, orjson.dumps(record) if exists else None)

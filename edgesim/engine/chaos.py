@@ -1,10 +1,10 @@
-"""Chaos faults on the simulation clock (the catalog is in ``engine.faults``).
+"""Chaos faults on the simulation clock (the catalog is in ``self.faults``).
 
 A fault is scheduled at its start, active until its end (start + duration) or until deleted,
 and every step of it is a clock timer, so faults replay exactly on a virtual clock. Each kind
 reaches into the simulation where it acts:
 
-- node faults make nodes go silent (``engine.failover``); a crash also stops the containers,
+- node faults make nodes go silent (``self.failover``); a crash also stops the containers,
   which restart when the node comes back;
 - instance crashes and OOM kills end running containers now (and ``every`` seconds);
 - probe failures add failure windows that the probe scanner takes into account;
@@ -17,38 +17,32 @@ Every random choice (which nodes of a group, whether a target is hit) is drawn f
 from __future__ import annotations
 
 import fnmatch
-from typing import TYPE_CHECKING
 
 from edgesim.domain.errors import ReferenceNotFound
 from edgesim.domain.models import Fault, Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine import undo
 from edgesim.engine.behaviors import draw
+from edgesim.engine.core import Core
+from edgesim.engine.failover import Failover
+from edgesim.engine.fault_book import ACTIVE, DELETED, ENDED, SCHEDULED, FaultBook
 from edgesim.engine.faults import API_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec, Target
-from edgesim.engine.probes import Window
+from edgesim.engine.instances import Instances
 from edgesim.store.sqlite import Put
-
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
-
-ACTIVE, SCHEDULED, ENDED, DELETED = "active", "scheduled", "ended", "deleted"
 
 
 class Chaos:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.world = engine.world
-        self.faults: dict[str, Fault] = {}
-        self._specs: dict[str, FaultSpec] = {}
+    def __init__(self, core: Core, book: FaultBook, failover: Failover, instances: Instances) -> None:
+        self.core = core
+        self.world = core.world
+        self.book = book
+        self.failover = failover
+        self.instances = instances
         self._api_requests = 0  # numbers each IEF request for seeded API fault draws
 
-    def spec(self, fault: Fault) -> FaultSpec:
-        if fault.id not in self._specs:
-            self._specs[fault.id] = FaultSpec.model_validate(fault.spec)
-        return self._specs[fault.id]
-
-    def load(self, fault: Fault) -> None:
-        self.faults[fault.id] = fault
+    @property
+    def faults(self) -> dict[str, Fault]:
+        return self.book.faults
 
     def visible(self) -> list[Fault]:
         return [f for f in self.faults.values() if f.state != DELETED]
@@ -57,17 +51,16 @@ class Chaos:
 
     async def add(self, spec: FaultSpec) -> Fault:
         self._check_targets(spec.target)
-        now = self.engine.clock.now()
+        now = self.core.clock.now()
         start = now if spec.start is None else max(spec.start, now)
-        async with self.engine.command() as change:
+        async with self.core.command() as change:
             fault = Fault(
-                id=self.engine.ids.next(), spec=spec.model_dump(mode="json", exclude_none=True), start=start,
+                id=self.core.ids.next(), spec=spec.model_dump(mode="json", exclude_none=True), start=start,
                 end=None if spec.duration is None else start + spec.duration, created_at=now, next_due=start,
             )
-            self.faults[fault.id] = fault
-            self._specs[fault.id] = spec
-            undo.on_undo(lambda: self._forget(fault.id))
-            change.event(self.engine.events.record("fault.added", fault_id=fault.id, fault_kind=spec.kind, start=start, end=fault.end))
+            self.book.add(fault, spec)
+            undo.on_undo(lambda: self.book.forget(fault.id))
+            change.event(self.core.events.record("fault.added", fault_id=fault.id, fault_kind=spec.kind, start=start, end=fault.end))
             if spec.kind == "probe_failure":  # running containers must see the new failure window
                 await self._replan_probes(fault, change)
             if start <= now:  # starts now: in force before this call answers
@@ -82,16 +75,16 @@ class Chaos:
         fault = self.faults.get(fault_id)
         if fault is None or fault.state == DELETED:
             return None
-        async with self.engine.command() as change:
+        async with self.core.command() as change:
             self._touch(fault)
             if fault.state == ACTIVE:
                 await self._deactivate(fault, change)
             fault.state, fault.next_due = DELETED, None
-            fault.ended_at = fault.ended_at or self.engine.clock.now()
-            self.engine.timers.cancel(f"fault:{fault.id}")
-            if self.spec(fault).kind == "probe_failure":
+            fault.ended_at = fault.ended_at or self.core.clock.now()
+            self.core.timers.cancel(f"fault:{fault.id}")
+            if self.book.spec(fault).kind == "probe_failure":
                 await self._replan_probes(fault, change)
-            change.event(self.engine.events.record("fault.deleted", fault_id=fault.id))
+            change.event(self.core.events.record("fault.deleted", fault_id=fault.id))
             change.extra.append(self._put(fault))
         return fault
 
@@ -110,10 +103,6 @@ class Chaos:
         before = fault.to_dict()
         undo.on_undo(lambda: self.faults.__setitem__(fault.id, Fault.from_dict(before)))
 
-    def _forget(self, fault_id: str) -> None:
-        self.faults.pop(fault_id, None)
-        self._specs.pop(fault_id, None)
-
     def _put(self, fault: Fault) -> Put:
         return Put("fault", fault.id, fault.to_dict())
 
@@ -121,14 +110,14 @@ class Chaos:
 
     def arm(self, fault: Fault) -> None:
         if fault.state in (SCHEDULED, ACTIVE) and fault.next_due is not None:
-            self.engine.timers.set(f"fault:{fault.id}", fault.next_due, self._step, fault.id)
+            self.core.timers.set(f"fault:{fault.id}", fault.next_due, self._step, fault.id)
 
     async def _step(self, fault_id: str) -> None:
         fault = self.faults.get(fault_id)
         if fault is None or fault.state not in (SCHEDULED, ACTIVE):
             return
-        spec, now = self.spec(fault), self.engine.clock.now()
-        with self.engine.step() as change:
+        spec, now = self.book.spec(fault), self.core.clock.now()
+        with self.core.step() as change:
             self._touch(fault)
             if fault.state == SCHEDULED:
                 fault.state, fault.started_at = ACTIVE, now
@@ -147,7 +136,7 @@ class Chaos:
     def _next_step(self, fault: Fault, now: float) -> float | None:
         if fault.state != ACTIVE:
             return None
-        spec = self.spec(fault)
+        spec = self.book.spec(fault)
         candidates = [fault.end] if fault.end is not None else []
         if spec.kind == "node_flap":
             candidates.append(now + (spec.down if fault.flap_down else spec.up))
@@ -156,11 +145,11 @@ class Chaos:
         return min(candidates, default=None)
 
     async def _activate(self, fault: Fault, change) -> None:
-        spec = self.spec(fault)
+        spec = self.book.spec(fault)
         if spec.kind in NODE_KINDS:
-            rng = self.engine.draws.rng("fault", fault.id, "nodes")
-            fault.nodes = [n.id for n in self._target_nodes(spec) if rng.random() < spec.probability]
-        change.event(self.engine.events.record("fault.started", fault_id=fault.id, fault_kind=spec.kind, nodes=fault.nodes))
+            rng = self.core.draws.rng("fault", fault.id, "nodes")
+            fault.nodes = [n.id for n in self.book.target_nodes(spec) if rng.random() < spec.probability]
+        change.event(self.core.events.record("fault.started", fault_id=fault.id, fault_kind=spec.kind, nodes=fault.nodes))
         if spec.kind in NODE_KINDS:
             if spec.kind == "node_flap":
                 await self._flap(fault, change)
@@ -171,13 +160,13 @@ class Chaos:
             await self._fire_instant(fault, change)
 
     async def _deactivate(self, fault: Fault, change) -> None:
-        spec = self.spec(fault)
+        spec = self.book.spec(fault)
         if spec.kind in NODE_KINDS:
             for node in self._nodes(fault):
                 if node.silent_since is not None:
-                    await self.engine.failover.back(node, change)
+                    await self.failover.back(node, change)
             fault.flap_down = False
-        change.event(self.engine.events.record("fault.ended", fault_id=fault.id, fault_kind=spec.kind))
+        change.event(self.core.events.record("fault.ended", fault_id=fault.id, fault_kind=spec.kind))
 
     async def _flap(self, fault: Fault, change) -> None:
         fault.flap_down = not fault.flap_down
@@ -185,7 +174,7 @@ class Chaos:
             if fault.flap_down:
                 self._silence(node, fault, change, crash=False)
             elif node.silent_since is not None:
-                await self.engine.failover.back(node, change)
+                await self.failover.back(node, change)
 
     def _silence(self, node: Node, fault: Fault, change, crash: bool) -> None:
         if node.state not in (NodeState.RUNNING, NodeState.FAIL):
@@ -194,20 +183,20 @@ class Chaos:
             change.touch(node)
             node.crashed = True
             for inst in self.world.instances_on(node.id):
-                self.engine.instances.disarm(inst)  # the containers are gone; nothing runs on
-        self.engine.failover.go_silent(node, change, reason=f"fault {fault.id} ({self.spec(fault).kind})")
+                self.instances.disarm(inst)  # the containers are gone; nothing runs on
+        self.failover.go_silent(node, change, reason=f"fault {fault.id} ({self.book.spec(fault).kind})")
 
     async def _fire_instant(self, fault: Fault, change) -> None:
-        spec = self.spec(fault)
+        spec = self.book.spec(fault)
         fault.firings += 1
-        rng = self.engine.draws.rng("fault", fault.id, "firing", fault.firings)
+        rng = self.core.draws.rng("fault", fault.id, "firing", fault.firings)
         code, reason = (137, "OOMKilled") if spec.kind == "oom_kill" else (spec.exit_code, "Error" if spec.exit_code else "Completed")
         for inst in self._target_instances(spec):
             if inst.state == InstanceState.RUNNING and rng.random() < spec.probability:
-                change.event(self.engine.events.record(
+                change.event(self.core.events.record(
                     "fault.hit", fault_id=fault.id, fault_kind=spec.kind, instance_id=inst.id, deployment_id=inst.deployment_id,
                 ))
-                self.engine.instances.containers.kill(inst, change, code=code, reason=reason,
+                self.instances.containers.kill(inst, change, code=code, reason=reason,
                                                             message=f"killed by fault {fault.id} ({spec.kind})")
 
     # --- targets --------------------------------------------------------------------------------
@@ -215,90 +204,21 @@ class Chaos:
     def _nodes(self, fault: Fault) -> list[Node]:
         return [self.world.nodes[n] for n in fault.nodes if n in self.world.nodes]
 
-    def _target_nodes(self, spec: FaultSpec) -> list[Node]:
-        t = spec.target
-        if t.node_ids is not None:
-            return [self.world.nodes[n] for n in t.node_ids if n in self.world.nodes]
-        group = self.world.groups.get(t.group_id or "")
-        members = sorted(n for n in group.node_ids if n in self.world.nodes) if group else []
-        if t.count is not None or t.fraction is not None:
-            size = t.count if t.count is not None else max(1, round(len(members) * t.fraction))
-            members = sorted(self.engine.draws.rng("fault-pick", spec.model_dump_json()).sample(members, min(size, len(members))))
-        return [self.world.nodes[n] for n in members]
-
     def _target_instances(self, spec: FaultSpec) -> list[Instance]:
-        return sorted((i for i in self.world.instances.values() if self._hits(spec, i)), key=lambda i: (i.created_at, i.id))
-
-    def _hits(self, spec: FaultSpec, inst: Instance) -> bool:
-        t = spec.target
-        if t.deployment_id is not None:
-            return inst.deployment_id == t.deployment_id
-        if t.image is not None:
-            return fnmatch.fnmatchcase(inst.app["image_url"], t.image)
-        if t.node_ids is not None:
-            return inst.node_id in t.node_ids
-        if t.group_id is not None:
-            return inst.node_id is not None and inst.node_id in {n.id for n in self._target_nodes(spec)}
-        return False
-
-    def _matching(self, kind: str, inst: Instance, at: float) -> list[tuple[Fault, FaultSpec]]:
-        """Faults of ``kind`` that are in force at ``at`` and hit the instance."""
-        found = []
-        for fault in self.faults.values():
-            spec = self.spec(fault)
-            if spec.kind != kind or fault.state in (DELETED, ENDED) or at < fault.start:
-                continue
-            if (fault.end is not None and at >= fault.end) or not self._hits(spec, inst):
-                continue
-            found.append((fault, spec))
-        return found
-
-    # --- what the simulation asks -------------------------------------------------------------------
-
-    def probe_windows(self, inst: Instance, probe: str) -> list[Window]:
-        """Failure windows (ages of the current container) from probe faults on this instance."""
-        started = inst.started_at or 0.0
-        windows = []
-        for fault in self.faults.values():
-            spec = self.spec(fault)
-            if spec.kind != "probe_failure" or spec.probe != probe or fault.state in (DELETED, ENDED):
-                continue
-            if not self._hits(spec, inst):
-                continue
-            until = None if fault.end is None else fault.end - started
-            if until is not None and until <= 0:
-                continue
-            windows.append(Window(max(0.0, fault.start - started), until, spec.probability))
-        return windows
-
-    def pull_fails(self, inst: Instance) -> str | None:
-        """The id of an image-pull fault that makes this pull fail now, if any."""
-        now = self.engine.clock.now()
-        for fault, spec in self._matching("image_pull_failure", inst, now):
-            if self.engine.draws.rng("fault", fault.id, "pull", inst.id, inst.pull_failures).random() < spec.probability:
-                return fault.id
-        return None
-
-    def extra_start_seconds(self, inst: Instance) -> float:
-        now = self.engine.clock.now()
-        return sum(
-            draw(spec.seconds, self.engine.draws.rng("fault", fault.id, "start", inst.id, inst.attempt))
-            for fault, spec in self._matching("slow_start", inst, now)
-            if self.engine.draws.rng("fault", fault.id, "hit", inst.id, inst.attempt).random() < spec.probability
-        )
+        return sorted((i for i in self.world.instances.values() if self.book.hits(spec, i)), key=lambda i: (i.created_at, i.id))
 
     def api_effects(self, method: str, path: str) -> tuple[float, tuple[int, str, str] | None]:
         """For one IEF request: wall seconds of injected latency, and an injected error or None."""
         self._api_requests += 1
         latency, error = 0.0, None
         for fault in self.faults.values():
-            spec = self.spec(fault)
+            spec = self.book.spec(fault)
             if spec.kind not in API_KINDS or fault.state != ACTIVE:
                 continue
             t = spec.target
             if t.method not in (None, "*", method) or (t.path is not None and not fnmatch.fnmatchcase(path, t.path)):
                 continue
-            rng = self.engine.draws.rng("fault", fault.id, "request", self._api_requests)
+            rng = self.core.draws.rng("fault", fault.id, "request", self._api_requests)
             if rng.random() >= spec.probability:
                 continue
             if spec.kind == "api_latency":
@@ -308,9 +228,9 @@ class Chaos:
         return latency, error
 
     async def _replan_probes(self, fault: Fault, change) -> None:
-        spec = self.spec(fault)
+        spec = self.book.spec(fault)
         for inst in self._target_instances(spec):
             if inst.state == InstanceState.RUNNING:
                 change.touch(inst)
-                self.engine.instances.containers.replan(inst)
-                change.after_commit.append(lambda inst=inst: self.engine.instances.arm(inst))
+                self.instances.containers.replan(inst)
+                change.after_commit.append(lambda inst=inst: self.instances.arm(inst))

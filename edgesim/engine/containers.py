@@ -10,32 +10,34 @@ container therefore costs no timers at all while it runs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from edgesim.domain.models import Instance
 from edgesim.domain.states import InstanceState
 from edgesim.engine.behaviors import Profile, draw
 from edgesim.engine.change import Change
+from edgesim.engine.core import Core
+from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.lifecycle import PULL, RUN, START, Lifecycle
 from edgesim.engine.probes import ProbeScanner, ProbeTimes, Window
-
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
 
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 10.0, 300.0, 600.0
 KILLED = 137  # exit code of a container killed by the runtime (OOM, liveness)
 
 
 class Containers:
-    def __init__(self, engine: Engine, lifecycle: Lifecycle) -> None:
-        self.engine = engine
+    def __init__(self, core: Core, lifecycle: Lifecycle, faults: FaultBook, arm: Callable[[Instance], None]) -> None:
+        self.core = core
         self.lifecycle = lifecycle
+        self.faults = faults
+        self._arm = arm  # (re-)sets an instance's timers (``Instances.arm``)
 
     def profile(self, inst: Instance) -> Profile:
-        return self.engine.behaviors.for_image(inst.app["image_url"])
+        return self.core.behaviors.for_image(inst.app["image_url"])
 
     def _now(self) -> float:
-        return self.engine.clock.now()
+        return self.core.clock.now()
 
     @staticmethod
     def _end_due(inst: Instance) -> float | None:
@@ -47,7 +49,7 @@ class Containers:
     def begin_pull(self, inst: Instance, trigger: str, change: Change) -> None:
         """Pull the image: on placement (``placed``) or after a pull back-off (``pull_retry``)."""
         profile = self.profile(inst)
-        seconds = draw(profile.pull.seconds, self.engine.draws.rng(inst.id, PULL, inst.pull_failures))
+        seconds = draw(profile.pull.seconds, self.core.draws.rng(inst.id, PULL, inst.pull_failures))
         self.lifecycle.move(inst, trigger, change, due=self._now() + seconds,
                                   message=f"pulling image {inst.app['image_url']}")
 
@@ -56,7 +58,7 @@ class Containers:
 
     def pulled(self, inst: Instance, change: Change) -> None:
         pull = self.profile(inst).pull
-        fault = self.engine.chaos.pull_fails(inst)
+        fault = self.faults.pull_fails(inst)
         if fault is not None:  # the registry is having a bad day: back off and try again
             self._pull_back_off(inst, change, f"fault {fault}")
             return
@@ -67,17 +69,17 @@ class Containers:
         if pull.result == "flaky" and inst.pull_failures < pull.flaky_failures:
             self._pull_back_off(inst, change, "flaky registry")
             return
-        seconds = draw(self.profile(inst).start.seconds, self.engine.draws.rng(inst.id, START))
-        seconds += self.engine.chaos.extra_start_seconds(inst)
+        seconds = draw(self.profile(inst).start.seconds, self.core.draws.rng(inst.id, START))
+        seconds += self.faults.extra_start_seconds(inst)
         self.lifecycle.move(inst, "pulled", change, due=self._now() + seconds, message="starting container")
-        change.event(self.engine.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
+        change.event(self.core.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
 
     def _pull_back_off(self, inst: Instance, change: Change, cause: str) -> None:
         inst.pull_failures += 1
         backoff = min(BACKOFF_START * 2 ** (inst.pull_failures - 1), BACKOFF_MAX)
         self.lifecycle.move(inst, "pull_error", change, due=self._now() + backoff,
                                   message=f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
-        change.event(self.engine.events.record(
+        change.event(self.core.events.record(
             "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
             attempt=inst.pull_failures, backoff=backoff, cause=cause,
         ))
@@ -101,7 +103,7 @@ class Containers:
         """The first of: its scheduled exit, an OOM kill, a liveness kill; None if it runs on."""
         ends: list[tuple[float, int, dict[str, Any]]] = []
         if profile.exit is not None:
-            after = draw(profile.exit.after, self.engine.draws.rng(inst.id, "exit", inst.attempt))
+            after = draw(profile.exit.after, self.core.draws.rng(inst.id, "exit", inst.attempt))
             code = profile.exit.code
             ends.append((after, 1, {"code": code, "reason": "Completed" if code == 0 else "Error",
                                     "message": f"container exited with code {code}"}))
@@ -128,10 +130,10 @@ class Containers:
     def kill(self, inst: Instance, change: Change, *, code: int, reason: str, message: str) -> None:
         """End the running container now (a fault); the restart policy decides what follows."""
         change.touch(inst)
-        self.engine.timers.cancel(f"instance:{inst.id}")
+        self.core.timers.cancel(f"instance:{inst.id}")
         inst.exit = {"age": self._now() - (inst.started_at or self._now()), "code": code, "reason": reason, "message": message}
         self.ended(inst, change)
-        change.after_commit.append(lambda: self.engine.instances.arm(inst))
+        change.after_commit.append(lambda: self._arm(inst))
 
     def replan(self, inst: Instance) -> None:
         """Plan a running container's end and readiness again from its next probes (a probe
@@ -142,7 +144,7 @@ class Containers:
         times = ProbeTimes.of(inst.app.get("liveness_probe"))
         inst.exit = self._plan_end(inst, profile, from_index=times.first_index_at(age) if times else 0)
         inst.due = self._end_due(inst)  # the same step: only its timer moves
-        self.engine.timers.cancel(f"ready:{inst.id}")
+        self.core.timers.cancel(f"ready:{inst.id}")
         times = ProbeTimes.of(inst.app.get("readiness_probe"))
         self._plan_readiness(inst, profile, from_index=times.first_index_at(age) if times else 0)
 
@@ -154,11 +156,11 @@ class Containers:
             self.lifecycle.move(inst, "rescanned", change, due=self._end_due(inst))
             return
         code, ran_for = plan["code"], self._now() - (inst.started_at or self._now())
-        self.engine.timers.cancel(f"ready:{inst.id}")
+        self.core.timers.cancel(f"ready:{inst.id}")
         inst.readiness = None
         inst.is_ready = False
         policy = (inst.app.get("configs") or {}).get("restart_policy", "Always")
-        change.event(self.engine.events.record(
+        change.event(self.core.events.record(
             "instance.exited", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
             code=code, reason=plan["reason"], ran_for=round(ran_for, 6),
         ))
@@ -184,8 +186,8 @@ class Containers:
         if times is None:
             return None
         windows = [w for w in [Window.of(getattr(profile, kind))] if w is not None]
-        windows += self.engine.chaos.probe_windows(inst, kind)
-        draws, attempt = self.engine.draws, inst.attempt
+        windows += self.faults.probe_windows(inst, kind)
+        draws, attempt = self.core.draws, inst.attempt
         return ProbeScanner(times, windows, lambda k: draws.rng(inst.id, attempt, kind, k))
 
     def _plan_readiness(self, inst: Instance, profile: Profile, from_index: int) -> None:
@@ -199,19 +201,19 @@ class Containers:
         self.arm_readiness(inst)
 
     def arm_readiness(self, inst: Instance) -> None:
-        if inst.readiness is not None and inst.id in self.engine.world.instances:
-            self.engine.timers.set(f"ready:{inst.id}", inst.readiness["due"], self._readiness_due, inst.id)
+        if inst.readiness is not None and inst.id in self.core.world.instances:
+            self.core.timers.set(f"ready:{inst.id}", inst.readiness["due"], self._readiness_due, inst.id)
 
     def _readiness_due(self, instance_id: str) -> None:
-        inst = self.engine.world.instances.get(instance_id)
+        inst = self.core.world.instances.get(instance_id)
         if inst is None or inst.readiness is None or inst.state != InstanceState.RUNNING:
             return
-        with self.engine.step() as change:
+        with self.core.step() as change:
             change.touch(inst)
             planned = inst.readiness
             if not planned["look_again"]:
                 inst.is_ready = planned["value"]
-                change.event(self.engine.events.record(
+                change.event(self.core.events.record(
                     "instance.ready", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
                     ready=inst.is_ready,
                 ))

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from edgesim.domain.errors import DomainError, DuplicateName, NoRoom, NotAllowed, NotFound, ReferenceNotFound
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import DeploymentState, InstanceState
 from edgesim.engine.change import Change
+from edgesim.engine.core import Core
+from edgesim.engine.instances import Instances
+from edgesim.engine.placement import Placement
+from edgesim.engine.quotas import Quotas
+from edgesim.engine.references import referenced_node
+from edgesim.engine.undo import on_undo
 from edgesim.engine.world import WAIT
-
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
 
 # App fields whose change does not touch the container, so an update does not roll instances.
 NON_ROLLING_FIELDS = frozenset({"toleration_seconds", "migration"})
 
 
 class Deployments:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.world = engine.world
+    def __init__(self, core: Core, instances: Instances, placement: Placement, quotas: Quotas) -> None:
+        self.core = core
+        self.world = core.world
+        self.instances = instances
+        self.placement = placement
+        self.quotas = quotas
+        self.seq = 0  # deployments numbered in creation order (kept in the store's meta)
 
     def get(self, project_id: str, deployment_id: str) -> Deployment:
         dep = self.world.deployments.get(deployment_id)
@@ -46,38 +53,38 @@ class Deployments:
     ) -> Deployment:
         """``extras``: other Deployment fields kept as given (the v3 API's source, annotations...).
         ``field_prefix`` is where the request body holds the fields an error names."""
-        engine, world = self.engine, self.world
-        nodes = [engine.nodes.referenced(project_id, nid, f"{field_prefix}node_ids") for nid in node_ids or []]
+        core, world = self.core, self.world
+        nodes = [referenced_node(world, project_id, nid, f"{field_prefix}node_ids") for nid in node_ids or []]
         _check_replicas(node_ids, replicas, f"{field_prefix}replicas")
         if group_id is not None:
             group = world.groups.get(group_id)
             if group is None or group.project_id != project_id:
                 raise ReferenceNotFound(f"node group {group_id} not found", field=f"{field_prefix}group_id")
             # only the first replica must fit now; the others wait for room like any instance
-            if not engine.placement.fits_somewhere(group_id, requests_of(app)):
+            if not self.placement.fits_somewhere(group_id, requests_of(app)):
                 raise NoRoom(f"no RUNNING node of group {group.name} has room for the instance", field=f"{field_prefix}group_id")
         if world.deployment_named(project_id, name) is not None:
             raise DuplicateName(f"deployment name {name!r} already exists", field=f"{field_prefix}name")
-        engine.quotas.check(project_id, "deployment")
-        async with engine.command() as change:
+        self.quotas.check(project_id, "deployment")
+        async with core.command() as change:
             dep = Deployment(
-                id=engine.ids.next(),
+                id=core.ids.next(),
                 project_id=project_id,
                 name=name,
                 app=app,
-                seq=engine.next_deployment_seq(),
+                seq=self._next_seq(),
                 description=description,
                 node_ids=[n.id for n in nodes],
                 group_id=group_id,
                 visibility=visibility,
                 tags=tags or [],
-                created_at=engine.clock.now(),
+                created_at=core.clock.now(),
                 replicas=replicas,
                 **(extras or {}),
             )
             change.touch(dep)
             world.add_deployment(dep)
-            change.event(engine.events.record("deployment.created", deployment_id=dep.id, name=name))
+            change.event(core.events.record("deployment.created", deployment_id=dep.id, name=name))
             self._create_instances(dep, change)
         return dep
 
@@ -96,7 +103,7 @@ class Deployments:
         """``app_changes`` changes some app fields (v2); ``app`` replaces the whole app spec (a v3
         template). ``extras``: other Deployment fields of the pod spec (v3 init containers,
         affinity); a change of them rolls the instances like a change of the app."""
-        engine = self.engine
+        core = self.core
         dep = self.get(project_id, deployment_id)
         if dep.state == DeploymentState.PENDING_DELETE:
             raise NotAllowed(f"deployment {deployment_id} is being deleted")
@@ -109,23 +116,23 @@ class Deployments:
         rolls = bool(new_extras) or any(
             new_app.get(k) != dep.app.get(k) for k in {*new_app, *dep.app} if k not in NON_ROLLING_FIELDS
         )
-        async with engine.command() as change:
+        async with core.command() as change:
             change.touch(dep)
             dep.app = new_app
             for key, value in new_extras.items():
                 setattr(dep, key, value)
             if new_replicas != dep.replicas:
-                change.event(engine.events.record("deployment.scaled", deployment_id=dep.id,
+                change.event(core.events.record("deployment.scaled", deployment_id=dep.id,
                                                   **{"from": dep.replicas, "to": new_replicas}))
                 dep.replicas = new_replicas
             if description is not None:
                 dep.description = description
-            dep.updated_at = engine.clock.now()
-            change.event(engine.events.record("deployment.updated", deployment_id=dep.id, rolled=rolls))
+            dep.updated_at = core.clock.now()
+            change.event(core.events.record("deployment.updated", deployment_id=dep.id, rolled=rolls))
             if rolls:
                 for old in self.world.instances_of(dep):
                     if old.state != InstanceState.TERMINATING:
-                        await engine.instances.terminate(old, change)
+                        await self.instances.terminate(old, change)
                 self._create_instances(dep, change)
             else:
                 await self._scale(dep, change)
@@ -134,7 +141,7 @@ class Deployments:
     def _create_instances(self, dep: Deployment, change: Change) -> None:
         """A full set of new instances: one per node of a node_ids deployment, else ``replicas``."""
         for node_id in dep.node_ids or [None] * dep.replicas:
-            self.engine.instances.create(dep, node_id, change)
+            self.instances.create(dep, node_id, change)
 
     def serving(self, dep: Deployment) -> list[Instance]:
         """Instances that count towards ``replicas``: not on their way out, not stale copies."""
@@ -148,28 +155,38 @@ class Deployments:
             return  # a node_ids deployment's instance is bound to its node and replaced in place
         serving = self.serving(dep)
         for _ in range(dep.replicas - len(serving)):
-            self.engine.instances.create(dep, None, change)
+            self.instances.create(dep, None, change)
         surplus = sorted(serving, key=lambda i: (i.phase != WAIT, -i.created_at))[: max(0, len(serving) - dep.replicas)]
         for inst in surplus:
-            await self.engine.instances.terminate(inst, change)
+            await self.instances.terminate(inst, change)
 
     async def delete(self, project_id: str, deployment_id: str, *, force: bool = False) -> None:
-        engine = self.engine
+        core = self.core
         dep = self.get(project_id, deployment_id)
-        async with engine.command() as change:
+        async with core.command() as change:
             if force:
                 for inst in self.world.instances_of(dep):
-                    engine.instances.remove(inst, change)
+                    self.instances.remove(inst, change)
                 self._drop(dep, change)
             elif dep.state != DeploymentState.PENDING_DELETE:
                 change.touch(dep)
                 dep.state = DeploymentState.PENDING_DELETE
-                change.event(engine.events.record("deployment.deleting", deployment_id=dep.id))
+                change.event(core.events.record("deployment.deleting", deployment_id=dep.id))
                 for inst in self.world.instances_of(dep):
                     if inst.state != InstanceState.TERMINATING:
-                        await engine.instances.terminate(inst, change)
+                        await self.instances.terminate(inst, change)
                 if not dep.instance_ids:
                     self._drop(dep, change)
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        seq = self.seq
+        on_undo(lambda: self._give_back_seq(seq))
+        return seq
+
+    def _give_back_seq(self, seq: int) -> None:
+        if self.seq == seq:  # no later deployment took the next number meanwhile
+            self.seq -= 1
 
     def removed_instance(self, inst: Instance, change: Change) -> None:
         """An instance finished terminating: a deleted deployment goes once its last one is gone."""
@@ -180,7 +197,7 @@ class Deployments:
     def _drop(self, dep: Deployment, change: Change) -> None:
         change.touch(dep)
         self.world.remove_deployment(dep)
-        change.event(self.engine.events.record("deployment.deleted", deployment_id=dep.id))
+        change.event(self.core.events.record("deployment.deleted", deployment_id=dep.id))
 
 
 def _check_replicas(node_ids: list[str] | None, replicas: int, field: str) -> None:

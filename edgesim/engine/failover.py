@@ -13,33 +13,32 @@ When a node returns before that, its instances carry on as they were.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
+from edgesim.engine.core import Core
+from edgesim.engine.instances import Instances
 from edgesim.engine.lifecycle import recover_trigger
+from edgesim.engine.node_state import set_node_state
 from edgesim.engine.world import WAIT
-
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
 
 
 class Failover:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.world = engine.world
+    def __init__(self, core: Core, instances: Instances) -> None:
+        self.core = core
+        self.world = core.world
+        self.instances = instances
 
     @property
     def _timings(self):
-        return self.engine.settings.simulation.node
+        return self.core.settings.simulation.node
 
     def last_heartbeat(self, node: Node) -> float | None:
         """When the node last reported (derived from the clock), or None if it never did."""
         if node.state in (NodeState.UNCONNECTED,) and node.silent_since is None:
             return None
         period = self._timings.heartbeat_seconds
-        until = node.silent_since if node.silent_since is not None else self.engine.clock.now()
+        until = node.silent_since if node.silent_since is not None else self.core.clock.now()
         return max(node.created_at, until - (until - node.created_at) % period)
 
     # --- going silent and coming back ---------------------------------------------------------------
@@ -49,26 +48,26 @@ class Failover:
         if node.silent_since is not None:
             return
         change.touch(node)
-        node.silent_since = self.engine.clock.now()
-        change.event(self.engine.events.record("node.silent", node_id=node.id, reason=reason))
+        node.silent_since = self.core.clock.now()
+        change.event(self.core.events.record("node.silent", node_id=node.id, reason=reason))
         change.after_commit.append(lambda: self.arm(node))
 
     def arm(self, node: Node) -> None:
         if node.silent_since is not None and node.lost_at is None and node.id in self.world.nodes:
             due = node.silent_since + self._timings.grace_seconds
-            self.engine.timers.set(f"node-lost:{node.id}", due, self._grace_over, node.id)
+            self.core.timers.set(f"node-lost:{node.id}", due, self._grace_over, node.id)
         for inst in self.world.instances_on(node.id):
             self.arm_migration(inst)
 
     async def back(self, node: Node, change: Change) -> None:
         """The node reports again: it is RUNNING, its instances carry on, stale copies go."""
         change.touch(node)
-        self.engine.timers.cancel(f"node-lost:{node.id}")
+        self.core.timers.cancel(f"node-lost:{node.id}")
         was_lost = node.lost_at is not None
         node.silent_since = None
         node.lost_at = None
         if node.state != NodeState.RUNNING:
-            self.engine.nodes.set_state(node, NodeState.RUNNING, change)
+            set_node_state(self.core, node, NodeState.RUNNING, change)
         on_node = sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id))
         if was_lost:
             for inst in on_node:
@@ -79,11 +78,11 @@ class Failover:
                 if inst.id not in self.world.instances:
                     continue
                 if inst.state == InstanceState.RUNNING:
-                    self.engine.instances.containers.kill(
+                    self.instances.containers.kill(
                         inst, change, code=137, reason="Error", message="the node crashed; container restarted")
                 else:
-                    change.after_commit.append(lambda inst=inst: self.engine.instances.arm(inst))
-        self.engine.instances.retry_waiting(node.id, change)
+                    change.after_commit.append(lambda inst=inst: self.instances.arm(inst))
+        self.instances.retry_waiting(node.id, change)
 
     # --- lost ----------------------------------------------------------------------------------------
 
@@ -91,11 +90,11 @@ class Failover:
         node = self.world.nodes.get(node_id)
         if node is None or node.silent_since is None or node.lost_at is not None:
             return
-        with self.engine.step() as change:
+        with self.core.step() as change:
             change.touch(node)
-            node.lost_at = self.engine.clock.now()
+            node.lost_at = self.core.clock.now()
             if node.state == NodeState.RUNNING:
-                self.engine.nodes.set_state(node, NodeState.FAIL, change)
+                set_node_state(self.core, node, NodeState.FAIL, change)
             for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
                 await self._lose(inst, node, change)
 
@@ -103,10 +102,10 @@ class Failover:
         if inst.state in (InstanceState.TERMINATING, InstanceState.UNKNOWN) or inst.phase == WAIT:
             return  # terminating ones finish anyway; waiting ones run nothing there
         change.touch(inst)
-        self.engine.instances.disarm(inst)
+        self.instances.disarm(inst)
         inst.lost = {"state": inst.state, "reason": inst.reason, "message": inst.message,
                      "phase": inst.phase, "due": inst.due}
-        self.engine.instances.lifecycle.move(inst, "node_lost", change, due=inst.due, reason="NodeLost",
+        self.instances.lifecycle.move(inst, "node_lost", change, due=inst.due, reason="NodeLost",
                                              message=f"node {node.name} stopped reporting")
         dep = self.world.deployments.get(inst.deployment_id)
         if dep is not None and dep.group_id is not None and dep.app.get("migration"):
@@ -115,52 +114,52 @@ class Failover:
 
     async def _recover(self, inst: Instance, change: Change) -> None:
         change.touch(inst)
-        self.engine.timers.cancel(f"migrate:{inst.id}")
+        self.core.timers.cancel(f"migrate:{inst.id}")
         inst.migrate_due = None
         if inst.replaced_by is not None:
             replacement = self.world.instances.get(inst.replaced_by)
             if replacement is not None and replacement.phase == WAIT:
                 # the copy made elsewhere never got a node: keep this one, drop that one
-                change.event(self.engine.events.record(
+                change.event(self.core.events.record(
                     "instance.migration_undone", instance_id=inst.id, deployment_id=inst.deployment_id,
                     new_instance_id=replacement.id, node_id=inst.node_id,
                 ))
-                self.engine.instances.remove(replacement, change)
+                self.instances.remove(replacement, change)
                 inst.replaced_by = None
             else:
-                self.engine.instances.remove(inst, change)
-                change.event(self.engine.events.record(
+                self.instances.remove(inst, change)
+                change.event(self.core.events.record(
                     "instance.cleaned_up", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
                 ))
                 return
         lost, inst.lost = inst.lost, None
         if lost is not None and inst.state == InstanceState.UNKNOWN:
-            self.engine.instances.lifecycle.move(inst, recover_trigger(lost["state"], lost["phase"]), change,
+            self.instances.lifecycle.move(inst, recover_trigger(lost["state"], lost["phase"]), change,
                                                  due=lost["due"], reason=lost["reason"], message=lost["message"])
-        change.after_commit.append(lambda: self.engine.instances.arm(inst))
+        change.after_commit.append(lambda: self.instances.arm(inst))
 
     # --- migration -----------------------------------------------------------------------------------
 
     def arm_migration(self, inst: Instance) -> None:
         if inst.migrate_due is not None and inst.id in self.world.instances:
-            self.engine.timers.set(f"migrate:{inst.id}", inst.migrate_due, self._migrate, inst.id)
+            self.core.timers.set(f"migrate:{inst.id}", inst.migrate_due, self._migrate, inst.id)
 
     def _migrate(self, instance_id: str) -> None:
         inst = self.world.instances.get(instance_id)
         dep = self.world.deployments.get(inst.deployment_id) if inst else None
         if inst is None or inst.migrate_due is None or inst.state != InstanceState.UNKNOWN or dep is None:
             return
-        with self.engine.step() as change:
+        with self.core.step() as change:
             change.touch(inst)
             inst.migrate_due = None
             from_node = inst.node_id
-            replacement = self.engine.instances.create(dep, None, change)
+            replacement = self.instances.create(dep, None, change)
             inst.replaced_by = replacement.id
             # a stale copy holds nothing; ``lost`` keeps what it was, should its node come back
             # before the copy made elsewhere finds a node
-            self.engine.instances.lifecycle.move(inst, "migrated", change, due=None, reason="Migrated",
+            self.instances.lifecycle.move(inst, "migrated", change, due=None, reason="Migrated",
                                                  message=f"recreated as {replacement.id}; removed when its node returns")
-            change.event(self.engine.events.record(
+            change.event(self.core.events.record(
                 "instance.migrated", deployment_id=dep.id, instance_id=inst.id, new_instance_id=replacement.id,
                 from_node=from_node, to_node=replacement.node_id, reason="NodeLost",
             ))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from edgesim.domain.errors import DuplicateName, InUse, NotFound
 from edgesim.domain.models import Group
 from edgesim.engine.change import Change
-
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
+from edgesim.engine.core import Core
+from edgesim.engine.instances import Instances
+from edgesim.engine.quotas import Quotas
+from edgesim.engine.references import referenced_node
 
 
 @dataclass
@@ -24,9 +24,11 @@ class BindingResult:
 
 
 class Groups:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.world = engine.world
+    def __init__(self, core: Core, instances: Instances, quotas: Quotas) -> None:
+        self.core = core
+        self.world = core.world
+        self.instances = instances
+        self.quotas = quotas
 
     def get(self, project_id: str, group_id: str) -> Group:
         group = self.world.groups.get(group_id)
@@ -39,11 +41,11 @@ class Groups:
         tags: list[dict[str, str]] | None = None,
     ) -> Group:
         for node_id in node_ids or []:
-            self.engine.nodes.referenced(project_id, node_id, "node_ids")
+            referenced_node(self.world, project_id, node_id, "node_ids")
         if self.world.group_named(project_id, name) is not None:
             raise DuplicateName(f"node group name {name!r} already exists", field="name")
-        self.engine.quotas.check(project_id, "edge_group")
-        async with self.engine.command() as change:
+        self.quotas.check(project_id, "edge_group")
+        async with self.core.command() as change:
             group = self.add(project_id, name=name, description=description, node_ids=node_ids or [], tags=tags or [], change=change)
         return group
 
@@ -53,43 +55,43 @@ class Groups:
     ) -> Group:
         """Create the group record within a larger change (also used by fleet generation)."""
         group = Group(
-            id=self.engine.ids.next(), project_id=project_id, name=name, description=description,
-            node_ids=list(dict.fromkeys(node_ids)), tags=tags or [], created_at=self.engine.clock.now(),
+            id=self.core.ids.next(), project_id=project_id, name=name, description=description,
+            node_ids=list(dict.fromkeys(node_ids)), tags=tags or [], created_at=self.core.clock.now(),
         )
         change.touch(group)
         self.world.add_group(group)
-        change.event(self.engine.events.record("group.created", group_id=group.id, name=name, nodes=len(group.node_ids)))
+        change.event(self.core.events.record("group.created", group_id=group.id, name=name, nodes=len(group.node_ids)))
         return group
 
     async def update(
         self, project_id: str, group_id: str, *, description: str | None = None, tags: list[dict[str, str]] | None = None
     ) -> Group:
         group = self.get(project_id, group_id)
-        async with self.engine.command() as change:
+        async with self.core.command() as change:
             change.touch(group)
             if description is not None:
                 group.description = description
             if tags is not None:
                 group.tags = tags
-            group.updated_at = self.engine.clock.now()
-            change.event(self.engine.events.record("group.updated", group_id=group.id))
+            group.updated_at = self.core.clock.now()
+            change.event(self.core.events.record("group.updated", group_id=group.id))
         return group
 
     async def delete(self, project_id: str, group_id: str) -> None:
         group = self.get(project_id, group_id)
         if self.world.deployments_of_group(group.id):
             raise InUse(f"node group {group.name} still has deployments; delete them first")
-        async with self.engine.command() as change:
+        async with self.core.command() as change:
             change.touch(group)
             self.world.remove_group(group)
-            change.event(self.engine.events.record("group.deleted", group_id=group.id))
+            change.event(self.core.events.record("group.deleted", group_id=group.id))
 
     async def bind(self, project_id: str, group_id: str, *, add: list[str], remove: list[str]) -> tuple[Group, BindingResult]:
         """Add and remove nodes; each node succeeds or fails on its own (unknown node, already
         (not) a member, or removing a node that runs one of the group's instances)."""
         group = self.get(project_id, group_id)
         result = BindingResult()
-        async with self.engine.command() as change:
+        async with self.core.command() as change:
             change.touch(group)
             for node_id in dict.fromkeys(add):
                 node = self.world.nodes.get(node_id)
@@ -106,10 +108,10 @@ class Groups:
                     self.world.unbind(group, node_id)
                     result.removed.append(node_id)
             if result.added or result.removed:
-                group.updated_at = self.engine.clock.now()
-                change.event(self.engine.events.record(
+                group.updated_at = self.core.clock.now()
+                change.event(self.core.events.record(
                     "group.nodes", group_id=group.id, added=result.added, removed=result.removed,
                 ))
                 for node_id in result.added:  # a new member may have room for the group's waiters
-                    self.engine.instances.retry_waiting(node_id, change)
+                    self.instances.retry_waiting(node_id, change)
         return group, result

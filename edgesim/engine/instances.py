@@ -15,20 +15,20 @@ an event in the log.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
 from edgesim.engine.containers import Containers
+from edgesim.engine.core import Core
+from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.lifecycle import BACKOFF, PULL, PULL_BACKOFF, RUN, START, TERMINATE, Lifecycle
+from edgesim.engine.placement import Placement
 from edgesim.engine.world import HOLDS_NOTHING, WAIT
 
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
-
 DueHandler = Callable[["Instances", Instance, Change], None]
+RemovedHandler = Callable[[Instance, Change], None]
 
 
 class Instances:
@@ -42,32 +42,38 @@ class Instances:
         TERMINATE: lambda self, inst, change: self._terminated(inst, change),
     }
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.world = engine.world
-        self.lifecycle = Lifecycle(engine.world, engine.events)
-        self.containers = Containers(engine, self.lifecycle)
+    def __init__(self, core: Core, placement: Placement, faults: FaultBook) -> None:
+        self.core = core
+        self.world = core.world
+        self.placement = placement
+        self.lifecycle = Lifecycle(core.world, core.events)
+        self.containers = Containers(core, self.lifecycle, faults, arm=self.arm)
+        self._removed: list[RemovedHandler] = []
+
+    def when_removed(self, handler: RemovedHandler) -> None:
+        """Call ``handler`` with every instance that finished terminating (its deployment may go)."""
+        self._removed.append(handler)
 
     # --- creation and placement -----------------------------------------------------------------
 
     def create(self, dep: Deployment, node_id: str | None, change: Change) -> Instance:
         """A new PENDING_CREATE instance of ``dep``, bound to ``node_id`` or (None) to its group."""
-        engine = self.engine
+        core = self.core
         inst = Instance(
-            id=engine.ids.next(),
+            id=core.ids.next(),
             deployment_id=dep.id,
             project_id=dep.project_id,
             node_id=node_id,
             app=dep.app,
             group_id=dep.group_id,
-            created_at=engine.clock.now(),
+            created_at=core.clock.now(),
             phase=WAIT,  # holds nothing until placed
         )
         change.touch(inst)
         change.touch(dep)
         self.world.add_instance(inst)
         dep.instance_ids.append(inst.id)
-        change.event(engine.events.record(
+        change.event(core.events.record(
             "instance.created", instance_id=inst.id, deployment_id=dep.id, node_id=node_id, state=inst.state,
         ))
         self.place(inst, change)
@@ -78,7 +84,7 @@ class Instances:
         it fits; else it waits on, showing why."""
         node = self._fitting_node(inst)
         if node is None:
-            reason, message = self.engine.placement.why_waiting(inst)
+            reason, message = self.placement.why_waiting(inst)
             if (inst.reason, inst.message) != (reason, message):
                 change.touch(inst)
                 inst.reason, inst.message = reason, message
@@ -88,7 +94,7 @@ class Instances:
         self.world.dequeue(inst)
         if inst.node_id != node.id:
             self.world.move_instance(inst, node.id)
-            change.event(self.engine.events.record(
+            change.event(self.core.events.record(
                 "instance.scheduled", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=node.id,
             ))
         self.containers.begin_pull(inst, "placed", change)
@@ -102,7 +108,7 @@ class Instances:
             if node is not None and node.state == NodeState.RUNNING and need.lacking(self.world.free_on(node)) is None:
                 return node
             return None
-        return self.engine.placement.best_node(inst.group_id, need)
+        return self.placement.best_node(inst.group_id, need)
 
     def retry_waiting(self, node_id: str, change: Change) -> None:
         """Room may have appeared on ``node_id``: place who waits for it, first come first served."""
@@ -124,9 +130,9 @@ class Instances:
         change.touch(inst)
         self.disarm(inst)
         self.world.dequeue(inst)
-        seconds = self.engine.draws.seconds(self.engine.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
+        seconds = self.core.draws.seconds(self.core.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
         inst.is_ready = False
-        self.lifecycle.move(inst, "terminate", change, due=self.engine.clock.now() + seconds)
+        self.lifecycle.move(inst, "terminate", change, due=self.core.clock.now() + seconds)
         change.after_commit.append(lambda: self.arm(inst))
 
     def remove(self, inst: Instance, change: Change) -> None:
@@ -138,7 +144,7 @@ class Instances:
         if dep is not None and inst.id in dep.instance_ids:
             change.touch(dep)
             dep.instance_ids.remove(inst.id)
-        change.event(self.engine.events.record("instance.removed", instance_id=inst.id, deployment_id=inst.deployment_id))
+        change.event(self.core.events.record("instance.removed", instance_id=inst.id, deployment_id=inst.deployment_id))
         if inst.node_id is not None and inst.phase not in HOLDS_NOTHING:
             self.retry_waiting(inst.node_id, change)
 
@@ -148,18 +154,18 @@ class Instances:
         if inst.state == InstanceState.UNKNOWN:
             return  # its node is lost: its timers wait for the node to come back
         if inst.due is not None and inst.id in self.world.instances:
-            self.engine.timers.set(f"instance:{inst.id}", inst.due, self._on_timer, inst.id, inst.phase)
+            self.core.timers.set(f"instance:{inst.id}", inst.due, self._on_timer, inst.id, inst.phase)
         self.containers.arm_readiness(inst)
 
     def disarm(self, inst: Instance) -> None:
         for key in ("instance", "ready", "migrate"):
-            self.engine.timers.cancel(f"{key}:{inst.id}")
+            self.core.timers.cancel(f"{key}:{inst.id}")
 
     def _on_timer(self, instance_id: str, phase: str) -> None:
         inst = self.world.instances.get(instance_id)
         if inst is None or inst.phase != phase:
             return  # the instance moved on after this timer was set
-        with self.engine.step() as change:
+        with self.core.step() as change:
             change.touch(inst)
             held = inst.phase not in HOLDS_NOTHING
             self.DUE[phase](self, inst, change)
@@ -171,4 +177,5 @@ class Instances:
     def _terminated(self, inst: Instance, change: Change) -> None:
         self.lifecycle.move(inst, "removed", change, due=None)
         self.remove(inst, change)
-        self.engine.deployments.removed_instance(inst, change)
+        for handler in self._removed:
+            handler(inst, change)

@@ -7,19 +7,15 @@ placing it, measured as the mean free share of cpu and memory (the Kubernetes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.resources import Amounts, requests_of
 from edgesim.domain.states import NodeState
-
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
+from edgesim.engine.world import World
 
 
 class Placement:
-    def __init__(self, engine: Engine) -> None:
-        self.world = engine.world
+    def __init__(self, world: World) -> None:
+        self.world = world
 
     def best_node(self, group_id: str | None, need: Amounts) -> Node | None:
         group = self.world.groups.get(group_id or "")

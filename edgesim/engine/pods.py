@@ -13,24 +13,24 @@ A deleted instance terminates like any other and the deployment creates a new on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from edgesim.domain.errors import NotAllowed, NotFound
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.states import DeploymentState, InstanceState
 from edgesim.engine.behaviors import draw
+from edgesim.engine.core import Core
+from edgesim.engine.deployments import Deployments
+from edgesim.engine.instances import Instances
 from edgesim.engine.lifecycle import allows
-
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
 
 RESTART = "restart"  # draw key of a restart's start-up time
 
 
 class Pods:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.world = engine.world
+    def __init__(self, core: Core, deployments: Deployments, instances: Instances) -> None:
+        self.core = core
+        self.world = core.world
+        self.deployments = deployments
+        self.instances = instances
 
     def instance(self, dep: Deployment, instance_id: str) -> Instance:
         inst = self.world.instances.get(instance_id)
@@ -40,8 +40,8 @@ class Pods:
 
     async def restart(self, project_id: str, deployment_id: str, instance_id: str, *, label: str) -> Instance:
         """Restart the instance's container. ``label`` names the pod in refusals."""
-        engine = self.engine
-        dep = engine.deployments.get(project_id, deployment_id)
+        core = self.core
+        dep = self.deployments.get(project_id, deployment_id)
         inst = self.instance(dep, instance_id)
         if dep.state == DeploymentState.PENDING_DELETE:
             raise NotAllowed(f"deployment {deployment_id} is being deleted")
@@ -51,34 +51,34 @@ class Pods:
             raise NotAllowed(
                 f"pod {label} has no container to restart (state {inst.state}); delete the pod to have it recreated"
             )
-        async with engine.command() as change:
+        async with core.command() as change:
             change.touch(inst)
-            engine.instances.disarm(inst)
+            self.instances.disarm(inst)
             inst.exit, inst.readiness, inst.is_ready = None, None, False
-            profile = engine.instances.containers.profile(inst)
-            seconds = draw(profile.start.seconds, engine.draws.rng(inst.id, RESTART, inst.attempt))
-            engine.instances.lifecycle.move(inst, "restart", change, due=engine.clock.now() + seconds,
+            profile = self.instances.containers.profile(inst)
+            seconds = draw(profile.start.seconds, core.draws.rng(inst.id, RESTART, inst.attempt))
+            self.instances.lifecycle.move(inst, "restart", change, due=core.clock.now() + seconds,
                                             message="restarting the container on request")
-            change.event(engine.events.record(
+            change.event(core.events.record(
                 "instance.restarting", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
             ))
-            change.after_commit.append(lambda: engine.instances.arm(inst))
+            change.after_commit.append(lambda: self.instances.arm(inst))
         return inst
 
     async def delete(self, project_id: str, deployment_id: str, instance_id: str) -> Instance | None:
         """Terminate the instance; returns the one created in its place (None if none is)."""
-        engine = self.engine
-        dep = engine.deployments.get(project_id, deployment_id)
+        core = self.core
+        dep = self.deployments.get(project_id, deployment_id)
         inst = self.instance(dep, instance_id)
         if inst.state == InstanceState.TERMINATING or dep.state == DeploymentState.PENDING_DELETE:
             return None  # already on its way out, like a second delete of a deployment
-        async with engine.command() as change:
-            change.event(engine.events.record(
+        async with core.command() as change:
+            change.event(core.events.record(
                 "instance.deleted", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
             ))
             stale_copy = inst.replaced_by is not None  # its stand-in already runs elsewhere
-            await engine.instances.terminate(inst, change)
+            await self.instances.terminate(inst, change)
             replacement = None
             if not stale_copy:
-                replacement = engine.instances.create(dep, inst.node_id if dep.group_id is None else None, change)
+                replacement = self.instances.create(dep, inst.node_id if dep.group_id is None else None, change)
         return replacement

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from edgesim.domain.errors import QuotaExceeded
-from edgesim.settings import QUOTA_TYPES
-
-if TYPE_CHECKING:
-    from edgesim.engine.engine import Engine
+from edgesim.engine.world import World
+from edgesim.settings import QUOTA_TYPES, Settings
 
 NAMES = {"edge_node": "edge nodes", "edge_group": "node groups", "deployment": "deployments"}
 
 
 class Quotas:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, settings: Settings, world: World) -> None:
+        self.settings = settings
+        self.world = world
 
     def used(self, project_id: str, quota_type: str) -> int:
         table = {
-            "edge_node": self.engine.world.nodes,
-            "edge_group": self.engine.world.groups,
-            "deployment": self.engine.world.deployments,
+            "edge_node": self.world.nodes,
+            "edge_group": self.world.groups,
+            "deployment": self.world.deployments,
         }[quota_type]
         return sum(1 for record in table.values() if record.project_id == project_id)
 
     def limit(self, project_id: str, quota_type: str) -> int | None:
-        account = self.engine.settings.account(project_id)
+        account = self.settings.account(project_id)
         return account.quotas.limit(quota_type) if account else None
 
     def check(self, project_id: str, quota_type: str, adding: int = 1) -> None:

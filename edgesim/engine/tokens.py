@@ -29,17 +29,12 @@ class TokenBook:
         self.store = store
         self._tokens: dict[str, Token] = {}
 
-    async def load(self) -> None:
-        """Take the stored tokens back; expired ones are dropped from the store too."""
-        now, stale = self.clock.now(), []
-        for body in await self.store.load_documents(KIND):
-            token = Token.from_dict(body)
-            if token.expires_at > now:
-                self._tokens[token.id] = token
-            else:
-                stale.append(Delete(KIND, token.id))
-        if stale:
-            self.store.submit(stale)
+    def load(self, token: Token) -> None:
+        """Take a stored token back (start-up); an expired one is dropped from the store too."""
+        if token.expires_at > self.clock.now():
+            self._tokens[token.id] = token
+        else:
+            self.store.submit([Delete(KIND, token.id)])
 
     def forget_all(self) -> None:
         """Drop every token (a reset: clients log in again; the store was wiped already)."""

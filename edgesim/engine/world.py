@@ -7,7 +7,11 @@ so no caller has to remember which index goes with which dict.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import cast
 
+from edgesim.domain.kinds import KINDS as RECORD_KINDS
+from edgesim.domain.kinds import kind_of
 from edgesim.domain.models import Deployment, Document, Group, Instance, Node
 from edgesim.domain.resources import KINDS, Amounts, capacity_of, requests_of
 
@@ -19,12 +23,18 @@ UNITS = 1_000_000  # reservations are summed in millionths: exact, whatever the 
 
 class World:
     def __init__(self) -> None:
-        self.nodes: dict[str, Node] = {}
-        self.groups: dict[str, Group] = {}
-        self.deployments: dict[str, Deployment] = {}
-        self.instances: dict[str, Instance] = {}
-        self._tables: dict[str, dict] = {
-            "node": self.nodes, "group": self.groups, "deployment": self.deployments, "instance": self.instances,
+        # one table per kind the registry keeps in the world (``domain.kinds``)
+        self.tables: dict[str, dict[str, Document]] = {k.name: {} for k in RECORD_KINDS if k.in_world}
+        self.nodes = cast(dict[str, Node], self.tables["node"])
+        self.groups = cast(dict[str, Group], self.tables["group"])
+        self.deployments = cast(dict[str, Deployment], self.tables["deployment"])
+        self.instances = cast(dict[str, Instance], self.tables["instance"])
+        # kinds with indexes beside their table add and remove through their own methods
+        self._indexed: dict[str, tuple[Callable, Callable]] = {
+            "node": (self.add_node, self.remove_node),
+            "group": (self.add_group, self.remove_group),
+            "deployment": (self.add_deployment, self.remove_deployment),
+            "instance": (self.add_instance, self.remove_instance),
         }
         self._node_names: dict[tuple[str, str], str] = {}
         self._group_names: dict[tuple[str, str], str] = {}
@@ -47,18 +57,22 @@ class World:
     # --- any record -----------------------------------------------------------------------------
 
     def get(self, kind: str, record_id: str) -> Document | None:
-        return self._tables[kind].get(record_id)
+        return self.tables[kind].get(record_id)
 
     def put(self, record: Document) -> None:
         """Add (or re-add) a record with all its index entries."""
-        {Node: self.add_node, Group: self.add_group, Deployment: self.add_deployment, Instance: self.add_instance}[
-            type(record)
-        ](record)
+        kind = kind_of(record).name
+        if kind in self._indexed:
+            self._indexed[kind][0](record)
+        else:
+            self.tables[kind][record.id] = record
 
     def discard(self, record: Document) -> None:
-        {Node: self.remove_node, Group: self.remove_group, Deployment: self.remove_deployment, Instance: self.remove_instance}[
-            type(record)
-        ](record)
+        kind = kind_of(record).name
+        if kind in self._indexed:
+            self._indexed[kind][1](record)
+        else:
+            self.tables[kind].pop(record.id, None)
 
     # --- nodes --------------------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ from typing import Any
 import aiosqlite
 import orjson
 
+from edgesim.domain.kinds import BY_NAME
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2  # 2: indexes for event queries by kind and time (added to version 1 files on open)
@@ -131,12 +133,13 @@ class Store:
 
     def submit(self, ops: Iterable[Op]) -> None:
         """Queue ops for the next commit without waiting for it."""
-        self._queue.put_nowait((list(ops), None))
+        self._queue.put_nowait((_registered(ops), None))
 
     async def commit(self, ops: Iterable[Op]) -> None:
         """Queue ops and return once they are committed; raises StoreError if they are not."""
+        batch = _registered(ops)
         future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((list(ops), future))
+        self._queue.put_nowait((batch, future))
         await future
 
     async def _write_forever(self) -> None:
@@ -261,6 +264,16 @@ def _event_match(before: int, since: float | None, filters: dict[str, str]) -> t
         clauses.append("json_extract(body, '$.kind') = ?" if name == "kind" else "json_extract(body, ?) = ?")
         params.extend([value] if name == "kind" else [f"$.{name}", value])
     return " AND ".join(clauses), params
+
+
+def _registered(ops: Iterable[Op]) -> list[Op]:
+    """The ops as a list, once every document's kind is one the registry declares: a kind the
+    engine cannot reload must never reach the disk."""
+    batch = list(ops)
+    for op in batch:
+        if isinstance(op, Put | Delete) and op.kind not in BY_NAME:
+            raise StoreError(f"{op.kind!r} is not a registered record kind (edgesim.domain.kinds)")
+    return batch
 
 
 def _json(body: dict[str, Any] | bytes) -> str:

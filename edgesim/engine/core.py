@@ -1,0 +1,90 @@
+"""What every engine part shares: the settings, the clock and its timers, the world, the event
+log, ids and draws, the store and the behaviour book, and the two ways to change the world.
+
+Commands from the API change memory at once, then wait for the store to commit before they
+return (``command``); if anything fails before the commit is acknowledged (a draw, a bug, the
+store) the command is undone, so a failed request changes nothing. Simulated progress (an image
+pulled, a node connecting) happens in clock timers; those changes are queued to the store and
+share the next commit (``step``).
+
+The core knows no engine part; each part gets the core and the parts it calls
+(``engine.Engine`` wires them), so the engine's modules import one another in one direction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+from edgesim.engine.behaviors import BehaviorBook
+from edgesim.engine.change import Change
+from edgesim.engine.clock import Clock
+from edgesim.engine.draws import Draws
+from edgesim.engine.events import EventLog
+from edgesim.engine.ids import IdFactory
+from edgesim.engine.timers import TimerTable
+from edgesim.engine.undo import Journal, journal
+from edgesim.engine.world import World
+from edgesim.settings import Settings
+from edgesim.store.sqlite import Store
+
+
+class Core:
+    def __init__(self, settings: Settings, clock: Clock, store: Store, seed: int) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = store
+        self.seed = seed
+        self.ids = IdFactory(seed)
+        self.draws = Draws(seed)
+        self.events = EventLog(
+            clock.now, lambda t: clock.timestamp(t).isoformat().replace("+00:00", "Z"), store,
+            window=settings.simulation.events.memory_window,
+        )
+        self.timers = TimerTable(clock)
+        self.world = World()
+        self.behaviors = BehaviorBook(settings.behaviors)  # replaced by PUT /edgesim/behaviors
+
+    @contextlib.asynccontextmanager
+    async def command(self) -> AsyncIterator[Change]:
+        """One API command: the block makes its changes through the change it is given (and
+        ``engine.undo`` records the rest); when it ends they are committed, and the command
+        returns only then. If anything raises in the block or in the commit, memory, timers
+        and events are put back exactly as they were and the error goes on to the caller."""
+        change = Change(self.world)
+        with journal() as done:
+            try:
+                yield change
+                await self.store.commit(change.ops())
+            except Exception:
+                _take_back(change, done)
+                raise
+            except BaseException:  # cancelled while waiting: the queued ops commit anyway
+                _carry_out(change, done)
+                raise
+        _carry_out(change, done)
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[Change]:
+        """One simulated step (a timer's work): like ``command``, but its ops are queued for the
+        next commit without waiting. A step that raises leaves the world as it was."""
+        change = Change(self.world)
+        with journal() as done:
+            try:
+                yield change
+            except Exception:
+                _take_back(change, done)
+                raise
+        _carry_out(change, done)
+        self.store.submit(change.ops())
+
+
+def _take_back(change: Change, done: Journal) -> None:
+    change.rollback()
+    done.rollback()
+
+
+def _carry_out(change: Change, done: Journal) -> None:
+    done.committed()
+    for action in change.after_commit:
+        action()

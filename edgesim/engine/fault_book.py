@@ -1,0 +1,107 @@
+"""The chaos faults in force, and what the simulation asks of them while it runs: whether an
+image pull fails, how much slower a container starts, where probes fail. Chaos (``engine.chaos``)
+adds, steps and removes the faults; containers only read them here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from edgesim.domain.models import Fault, Instance, Node
+from edgesim.engine.behaviors import draw
+from edgesim.engine.core import Core
+from edgesim.engine.faults import FaultSpec
+from edgesim.engine.probes import Window
+
+ACTIVE, SCHEDULED, ENDED, DELETED = "active", "scheduled", "ended", "deleted"
+
+
+class FaultBook:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.world = core.world
+        self.faults: dict[str, Fault] = {}
+        self._specs: dict[str, FaultSpec] = {}
+
+    def spec(self, fault: Fault) -> FaultSpec:
+        if fault.id not in self._specs:
+            self._specs[fault.id] = FaultSpec.model_validate(fault.spec)
+        return self._specs[fault.id]
+
+    def load(self, fault: Fault) -> None:
+        self.faults[fault.id] = fault
+
+    def add(self, fault: Fault, spec: FaultSpec) -> None:
+        self.faults[fault.id] = fault
+        self._specs[fault.id] = spec
+
+    def forget(self, fault_id: str) -> None:
+        self.faults.pop(fault_id, None)
+        self._specs.pop(fault_id, None)
+
+    def target_nodes(self, spec: FaultSpec) -> list[Node]:
+        t = spec.target
+        if t.node_ids is not None:
+            return [self.world.nodes[n] for n in t.node_ids if n in self.world.nodes]
+        group = self.world.groups.get(t.group_id or "")
+        members = sorted(n for n in group.node_ids if n in self.world.nodes) if group else []
+        if t.count is not None or t.fraction is not None:
+            size = t.count if t.count is not None else max(1, round(len(members) * t.fraction))
+            members = sorted(self.core.draws.rng("fault-pick", spec.model_dump_json()).sample(members, min(size, len(members))))
+        return [self.world.nodes[n] for n in members]
+
+    def hits(self, spec: FaultSpec, inst: Instance) -> bool:
+        t = spec.target
+        if t.deployment_id is not None:
+            return inst.deployment_id == t.deployment_id
+        if t.image is not None:
+            return fnmatch.fnmatchcase(inst.app["image_url"], t.image)
+        if t.node_ids is not None:
+            return inst.node_id in t.node_ids
+        if t.group_id is not None:
+            return inst.node_id is not None and inst.node_id in {n.id for n in self.target_nodes(spec)}
+        return False
+
+    def _matching(self, kind: str, inst: Instance, at: float) -> list[tuple[Fault, FaultSpec]]:
+        """Faults of ``kind`` that are in force at ``at`` and hit the instance."""
+        found = []
+        for fault in self.faults.values():
+            spec = self.spec(fault)
+            if spec.kind != kind or fault.state in (DELETED, ENDED) or at < fault.start:
+                continue
+            if (fault.end is not None and at >= fault.end) or not self.hits(spec, inst):
+                continue
+            found.append((fault, spec))
+        return found
+
+    def probe_windows(self, inst: Instance, probe: str) -> list[Window]:
+        """Failure windows (ages of the current container) from probe faults on this instance."""
+        started = inst.started_at or 0.0
+        windows = []
+        for fault in self.faults.values():
+            spec = self.spec(fault)
+            if spec.kind != "probe_failure" or spec.probe != probe or fault.state in (DELETED, ENDED):
+                continue
+            if not self.hits(spec, inst):
+                continue
+            until = None if fault.end is None else fault.end - started
+            if until is not None and until <= 0:
+                continue
+            windows.append(Window(max(0.0, fault.start - started), until, spec.probability))
+        return windows
+
+    def pull_fails(self, inst: Instance) -> str | None:
+        """The id of an image-pull fault that makes this pull fail now, if any."""
+        now = self.core.clock.now()
+        for fault, spec in self._matching("image_pull_failure", inst, now):
+            if self.core.draws.rng("fault", fault.id, "pull", inst.id, inst.pull_failures).random() < spec.probability:
+                return fault.id
+        return None
+
+    def extra_start_seconds(self, inst: Instance) -> float:
+        now = self.core.clock.now()
+        return sum(
+            draw(spec.seconds, self.core.draws.rng("fault", fault.id, "start", inst.id, inst.attempt))
+            for fault, spec in self._matching("slow_start", inst, now)
+            if self.core.draws.rng("fault", fault.id, "hit", inst.id, inst.attempt).random() < spec.probability
+        )
