@@ -39,6 +39,30 @@ from edgesim.store.sqlite import Put, Store, StoreError, Wipe
 log = logging.getLogger(__name__)
 
 RECORD_TYPES = {"node": Node, "group": Group, "deployment": Deployment, "instance": Instance}
+# What ``Engine._meta`` stores, by type: a start on a file whose meta was edited or damaged
+# stops with the key's name rather than failing later on a request.
+META_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "clock_now": ((int, float), "a number"), "epoch": ((str,), "a timestamp"), "seed": ((int,), "an integer"),
+    "id_seq": ((int,), "an integer"), "event_seq": ((int,), "an integer"), "deployment_seq": ((int,), "an integer"),
+}
+
+
+def check_meta(meta: dict[str, Any]) -> None:
+    """Raise ValueError naming the first stored meta value of the wrong type."""
+    for key, (types, expected) in META_TYPES.items():
+        value = meta.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            raise ValueError(f"stored meta {key} is {value!r}, not {expected}")
+
+
+def _from_document(kind: str, cls: type, body: Any) -> Any:
+    """The record a stored document holds; a document that does not fit (edited, damaged)
+    names itself instead of failing deep in a constructor."""
+    try:
+        return cls.from_dict(body)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        doc_id = body.get("id") if isinstance(body, dict) else None
+        raise ValueError(f"stored {kind} {doc_id}: {exc}") from exc
 
 
 class Engine:
@@ -86,7 +110,7 @@ class Engine:
         self.events.seq = meta.get("event_seq", 0)
         self._deployment_seq = meta.get("deployment_seq", 0)
         for kind, cls in RECORD_TYPES.items():
-            records = [cls.from_dict(body) for body in await self.store.load_documents(kind)]
+            records = [_from_document(kind, cls, body) for body in await self.store.load_documents(kind)]
             if kind == "instance":  # waiting queues are first come, first served
                 records.sort(key=lambda i: (i.created_at, i.id))
             for record in records:
@@ -94,7 +118,7 @@ class Engine:
         self.events.restore(await self.store.load_events())
         await self.tokens.load()
         for body in await self.store.load_documents("fault"):
-            self.chaos.load(Fault.from_dict(body))
+            self.chaos.load(_from_document("fault", Fault, body))
         for body in await self.store.load_documents("config"):
             if body.get("id") == "behaviors":
                 self.behaviors = BehaviorBook([Profile.model_validate(p) for p in body["profiles"]])
