@@ -212,3 +212,64 @@ def test_a_failed_start_exits_1_with_one_line_naming_the_file_or_port(make, worl
     if before is not None and make is not port_in_use:
         assert case.db.read_bytes() == before  # a refused file is left exactly as it was
 
+
+# --- SIGTERM under load ----------------------------------------------------------------------------
+
+WORKERS = 48  # concurrent clients, each on its own keep-alive connection
+ANSWERED_BEFORE_STOP = 300
+
+
+async def _names(url: str, session: aiohttp.ClientSession) -> list[str]:
+    names, offset = [], 0
+    while True:
+        page_url = f"{url}/v2/{PROJECT_ID}/edgemgr/deployments?limit=100&offset={offset}"
+        async with session.get(page_url, headers={"X-Auth-Token": TOKEN}) as reply:
+            page = (await reply.json())["deployments"]
+        names += [d["name"] for d in page]
+        offset += len(page)
+        if not page:
+            return names
+
+
+async def test_sigterm_answers_every_request_it_took_in_commits_and_exits_0(tmp_path):
+    db = tmp_path / "busy.db"
+    server = ServeProcess("--db", str(db))  # a real clock, as a user runs it
+    outcome = {"answered": 0, "cut": 0, "refused": 0}
+    acknowledged: list[str] = []
+    busy = asyncio.Event()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=WORKERS)) as session:
+        url, headers = f"{server.url}/v2/{PROJECT_ID}/edgemgr", {"X-Auth-Token": TOKEN}
+        async with session.get(f"{url}/nodes", headers=headers) as reply:
+            node = (await reply.json())["nodes"][0]["id"]
+
+        async def client(worker: int) -> None:
+            for n in range(10**6):
+                name = f"w{worker}-{n}"
+                body = {"deployment": {"name": name, "node_ids": [node], "app": {"name": "a", "image_url": "nginx:1"}}}
+                try:
+                    async with session.post(f"{url}/deployments", json=body, headers=headers) as reply:
+                        await reply.read()
+                except aiohttp.ClientConnectorError:
+                    outcome["refused"] += 1  # the server stopped accepting: nothing was sent
+                    return
+                except (aiohttp.ClientError, OSError):
+                    outcome["cut"] += 1  # sent, never answered
+                    continue
+                outcome["answered"] += 1
+                assert reply.status == 201
+                acknowledged.append(name)
+                if outcome["answered"] >= ANSWERED_BEFORE_STOP:
+                    busy.set()
+
+        clients = [asyncio.create_task(client(i)) for i in range(WORKERS)]
+        await busy.wait()
+        server.proc.terminate()
+        await asyncio.gather(*clients)
+        code = await asyncio.to_thread(server.proc.wait, 30)
+        assert (code, outcome["cut"], outcome["refused"]) == (0, 0, WORKERS)
+        server.kill()
+        restarted = ServeProcess("--db", str(db))
+        try:
+            assert sorted(await _names(restarted.url, session)) == sorted(acknowledged)  # all committed
+        finally:
+            restarted.kill()
