@@ -11,7 +11,7 @@ import sys
 import click
 
 from edgesim import __version__, gc_policy
-from edgesim.server import Server, ServerOptions
+from edgesim.server import Server, ServerOptions, StartupError
 from edgesim.settings import ConfigError, load_settings
 from edgesim.store.sqlite import StoreError
 
@@ -42,8 +42,17 @@ def serve(host, port, db, config_dir, seed, clock_mode, time_scale, log_level, r
     options = ServerOptions(host=host, port=port, db=db, clock=clock_mode, time_scale=time_scale, seed=seed, record=record)
     try:
         asyncio.run(_serve(Server(settings, options)))
-    except (OSError, StoreError) as exc:
-        raise click.ClickException(str(exc)) from None
+    except (StartupError, StoreError) as exc:
+        raise ServeFailed(str(exc)) from None
+    except OSError as exc:  # e.g. the --record file cannot be written
+        raise ServeFailed(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)) from None
+
+
+class ServeFailed(click.ClickException):
+    """``edgesim: <file or address>: <cause>`` on one line, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"edgesim: {self.message}", err=True)
 
 
 async def _serve(server: Server) -> None:

@@ -1,24 +1,75 @@
 """Assemble and run one edgesim: settings + store + clock + engine + HTTP server.
 
 Used by ``edgesim serve`` and by tests that want a real server on a real socket.
+
+A start that fails part-way undoes what it did without writing to the store, and says what
+failed in one line (``StartupError``: the file or the address, and why). A stop lets the
+requests already taken in finish (``Drain``) before the store writes its last commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from edgesim.api.app import build_app
 from edgesim.engine.clock import Clock, RealClock, VirtualClock
-from edgesim.engine.engine import Engine
+from edgesim.engine.engine import Engine, check_meta
 from edgesim.scenario.recorder import Recorder
 from edgesim.settings import Settings
-from edgesim.store.sqlite import Store
+from edgesim.store.sqlite import Store, StoreError
 
 log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 10.0  # the longest a stop waits for requests in flight
+QUIET_SECONDS = 0.25  # no request started for this long: every client has heard "Connection: close"
+POLL_SECONDS = 0.02
+
+
+class StartupError(Exception):
+    """The server cannot start; the message is ``<file or address>: <cause>``, one line."""
+
+    def __init__(self, where: str, cause: str) -> None:
+        super().__init__(f"{where}: {' '.join(cause.split())}")
+
+
+class Drain:
+    """Stopping without cutting requests. Once draining, every response says
+    ``Connection: close``, so a client sends nothing more on its connection and its next
+    connect is refused (nothing sent, nothing lost); the drain is over once no request has
+    started for ``QUIET_SECONDS`` (or no connection is left, or the bound is reached). The
+    runner's cleanup then waits for the handlers still running."""
+
+    def __init__(self) -> None:
+        self.draining = False
+        self._last_start = 0.0  # loop time a request last reached the app
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
+        self._last_start = asyncio.get_running_loop().time()
+        return await handler(request)
+
+    async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
+        if self.draining:
+            response.force_close()  # the server closes the connection after this response...
+            response.headers[hdrs.CONNECTION] = "close"  # ...and the client knows (the hook runs after aiohttp set its headers)
+
+    async def wait(self, runner: web.AppRunner, timeout: float) -> None:
+        """Stop accepting connections, then wait (at most ``timeout`` s) for the clients to stop."""
+        self.draining = True
+        for site in list(runner.sites):
+            await site.stop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while runner.server.connections and loop.time() < deadline:
+            if loop.time() - self._last_start >= QUIET_SECONDS:
+                return
+            await asyncio.sleep(POLL_SECONDS)
 
 
 @dataclass
@@ -43,30 +94,64 @@ class Server:
         self.port: int | None = None
         self.seed_note: str | None = None  # set when the store's seed overrides --seed
         self.recorder: Recorder | None = None
+        self._drain = Drain()
 
     @property
     def url(self) -> str:
         return f"http://{self.options.host}:{self.port}"
 
     async def start(self) -> None:
+        """Open the store, load the world, listen; raises StartupError (or StoreError) naming
+        the file or the address, after undoing whatever had started."""
+        try:
+            app = await self._load()
+            await self._listen(app)
+        except BaseException:
+            await self._close(flush=False)
+            raise
+
+    async def _load(self) -> web.Application:
+        """The engine on the store's world, and its app. Anything in the file that cannot be
+        loaded (damaged, edited, from elsewhere) is reported against the file."""
         await self.store.open()
-        meta = await self.store.load_meta()
-        seed = self._seed(meta)
-        clock = self._clock(meta)
-        self.engine = Engine(self.settings, clock, self.store, seed=seed)
-        await self.engine.start()
+        try:
+            meta = await self.store.load_meta()
+            check_meta(meta)
+            seed, clock = self._seed(meta), self._clock(meta)
+            self.engine = Engine(self.settings, clock, self.store, seed=seed)
+            await self.engine.start()
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.debug("loading %s", self.options.db, exc_info=True)
+            raise StartupError(self.options.db, f"cannot load the stored world: {_reason(exc)}") from exc
         app = build_app(self.engine)
         if self.options.record:
             self.recorder = Recorder(self.options.record, self.engine, fresh=not meta)
             app.middlewares.insert(1, self.recorder.middleware)  # inside pin_time: calls dated on arrival
-        await clock.start()
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        app.middlewares.insert(0, self._drain.middleware)
+        app.on_response_prepare.append(self._drain.on_response_prepare)
+        return app
+
+    async def _listen(self, app: web.Application) -> None:
+        await self.engine.clock.start()
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=DRAIN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.options.host, self.options.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            cause = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise StartupError(f"{self.options.host}:{self.options.port}", cause) from exc
         self.port = self._runner.addresses[0][1]  # the real port when 0 was asked
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stop accepting, let the requests in flight finish (bounded), write the last commit."""
+        if self._runner is not None:
+            await self._drain.wait(self._runner, drain_seconds)
+        await self._close(flush=True)
+
+    async def _close(self, flush: bool) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -75,7 +160,7 @@ class Server:
         if self.recorder is not None:
             self.recorder.close()
             self.recorder = None
-        await self.store.close()
+        await self.store.close(flush=flush)
 
     def _seed(self, meta: dict) -> int:
         stored = meta.get("seed")
@@ -93,3 +178,9 @@ class Server:
         if self.options.clock == "virtual":
             return VirtualClock(start=start, epoch=epoch or self.settings.simulation.clock.epoch)
         return RealClock(scale=self.options.time_scale, start=start, epoch=epoch)
+
+
+def _reason(exc: Exception) -> str:
+    """An exception as a cause: its own words when it has them (ValueError and its kin say
+    what is wrong), else its type too (a bare KeyError says only ``'name'``)."""
+    return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"

@@ -70,3 +70,13 @@ class ServeProcess:
         self.proc.stdout.close()
         self.proc.stderr.close()
         return code, err
+
+
+def run_serve(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess:
+    """``edgesim serve`` that is expected to fail at start; a process still running after
+    ``timeout`` seconds (it hangs instead of exiting) fails the test."""
+    command = [sys.executable, "-m", "edgesim", "serve", *args]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"edgesim serve {' '.join(args)} still running after {timeout} s: {exc.stderr!r}") from None

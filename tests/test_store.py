@@ -6,6 +6,11 @@ import asyncio
 import sqlite3
 
 import orjson
+import pytest
+
+from edgesim.store.sqlite import StoreError
+
+from conftest import start_api, stop_api
 
 
 async def test_acknowledged_create_is_already_in_the_sqlite_file(api, tmp_path):
@@ -57,3 +62,46 @@ async def test_a_failed_commit_answers_500_and_changes_nothing(api, monkeypatch)
     await api.advance(10)
     assert (await api.get(api.v2(f"deployments/{existing['id']}"))).body["deployment"]["instances"][0]["state"] == "RUNNING"
     assert (await api.create("lost")).status == 201
+
+
+# --- whose file it is -------------------------------------------------------------------------
+
+
+async def test_a_file_in_use_is_refused_until_its_server_stops(api, tmp_path):
+    db = tmp_path / "edgesim.db"
+    with pytest.raises(StoreError, match="in use by another edgesim"):
+        await start_api(db)
+    assert (await api.create("still-mine")).status == 201  # the first server is untouched
+    await stop_api(api)
+    api.server = None  # stopped here; the fixture must not stop it again
+    again = await start_api(db)  # the lock went with the first server
+    assert "still-mine" in [d["name"] for d in (await again.get(again.v2("deployments"))).body["deployments"]]
+    await stop_api(again)
+
+
+def _schema(db) -> tuple[list, str]:
+    with sqlite3.connect(db) as conn:
+        tables = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    conn.close()
+    return tables, mode
+
+
+async def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path):
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO customers(name) VALUES ('Ada')")
+    conn.close()
+    before = _schema(db)
+    with pytest.raises(StoreError, match=f"{db}: a SQLite database but not an edgesim store .tables: customers"):
+        await start_api(db)
+    assert _schema(db) == before  # no edgesim tables, still in its own journal mode
+
+
+async def test_an_empty_sqlite_file_becomes_a_store(tmp_path):
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).close()  # a database with no tables
+    api = await start_api(db)
+    assert (await api.create("web")).status == 201
+    await stop_api(api)

@@ -35,6 +35,32 @@ from edgesim.store.sqlite import Put, Store, Wipe
 
 log = logging.getLogger(__name__)
 
+# What ``Engine._meta`` stores, by type: a start on a file whose meta was edited or damaged
+# stops with the key's name rather than failing later on a request.
+META_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "clock_now": ((int, float), "a number"), "epoch": ((str,), "a timestamp"), "seed": ((int,), "an integer"),
+    "id_seq": ((int,), "an integer"), "event_seq": ((int,), "an integer"), "deployment_seq": ((int,), "an integer"),
+}
+
+
+def check_meta(meta: dict[str, Any]) -> None:
+    """Raise ValueError naming the first stored meta value of the wrong type."""
+    for key, (types, expected) in META_TYPES.items():
+        value = meta.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            raise ValueError(f"stored meta {key} is {value!r}, not {expected}")
+
+
+def _from_document(kind: str, cls: type, body: Any) -> Any:
+    """The record a stored document holds; a document that does not fit (edited, damaged)
+    names itself instead of failing deep in a constructor."""
+    try:
+        return cls.from_dict(body)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        doc_id = body.get("id") if isinstance(body, dict) else None
+        raise ValueError(f"stored {kind} {doc_id}: {exc}") from exc
+
+
 class Engine:
     def __init__(self, settings: Settings, clock: Clock, store: Store, seed: int = 0) -> None:
         core = self.core = Core(settings, clock, store, seed)
@@ -86,7 +112,7 @@ class Engine:
         self.deployments.seq = meta.get("deployment_seq", 0)
         loaders = self._loaders()
         for kind in KINDS:
-            records = [kind.record.from_dict(body) for body in await self.store.load_documents(kind.name)]
+            records = [_from_document(kind.name, kind.record, body) for body in await self.store.load_documents(kind.name)]
             if kind.order is not None:
                 records.sort(key=kind.order)
             load = self.world.put if kind.in_world else loaders[kind.name]

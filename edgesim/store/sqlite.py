@@ -18,7 +18,10 @@ writer issues one ``executemany`` per statement and one commit for the whole bat
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -44,13 +47,16 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_kind ON events(json_extract(body, '$.kind'), seq);
 CREATE INDEX IF NOT EXISTS events_by_time ON events(json_extract(body, '$.time'));
 """
+EDGESIM_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
+IN_MEMORY = ("", ":memory:")  # SQLite names that are no file: nothing to lock
 
 # Event fields an event query may filter on (each a JSON path of the event's body).
 EVENT_FILTERS = ("kind", "deployment_id", "instance_id", "node_id", "group_id")
 
 
 class StoreError(Exception):
-    """The database refused a write; the caller's change must not be acknowledged."""
+    """The database refused a write (the caller's change must not be acknowledged), or the
+    file cannot be opened or read as an edgesim store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,42 +98,76 @@ class Store:
         self._db: aiosqlite.Connection | None = None
         self._queue: asyncio.Queue[tuple[list[Op], asyncio.Future | None]] = asyncio.Queue()
         self._writer: asyncio.Task | None = None
+        self._lock: int | None = None  # descriptor of the lock file, held while open
         self.commits = 0  # number of transactions written, for tests and metrics
         self.events_written = 0  # the highest event seq committed: older ones may leave memory
 
     async def open(self) -> None:
+        """Take the file for this process and open it; raises StoreError naming the file. A
+        failed open leaves nothing behind: no connection (its worker thread would keep the
+        process alive), no lock, and the file as it was."""
+        self._lock = _lock_beside(self.path)
         try:
             self._db = await aiosqlite.connect(self.path)
+            await self._refuse_unless_ours()  # before anything below writes to the file
             await self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a crash of this process (SIGKILL included); only an
             # OS crash or power loss can take back the last commits.
             await self._db.execute("PRAGMA synchronous=NORMAL")
             await self._db.executescript(SCHEMA)
-            async with self._db.execute("PRAGMA user_version") as cur:
-                (version,) = await cur.fetchone()
-            if version < SCHEMA_VERSION:
+            if await self._user_version() < SCHEMA_VERSION:
                 await self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            elif version > SCHEMA_VERSION:
-                raise StoreError(f"{self.path} was written by a newer edgesim (schema {version} > {SCHEMA_VERSION})")
             await self._db.commit()
-        except aiosqlite.Error as exc:
-            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        except BaseException as exc:
+            await self._disconnect()
+            if isinstance(exc, aiosqlite.Error):
+                raise StoreError(f"{self.path}: {exc}") from exc
+            raise
         self._writer = asyncio.create_task(self._write_forever(), name="edgesim-store-writer")
 
-    async def close(self) -> None:
-        """Write everything still queued, then close the database."""
-        if self._writer is not None:
-            await self._queue.join()
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-            self._writer = None
+    async def _refuse_unless_ours(self) -> None:
+        """An empty file, or one holding only edgesim's tables at a schema we know."""
+        rows = await self._db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        foreign = sorted({name for (name,) in rows if not name.startswith("sqlite_")} - EDGESIM_TABLES)
+        if foreign:
+            raise StoreError(f"{self.path}: a SQLite database but not an edgesim store (tables: {', '.join(foreign)}); not touching it")
+        version = await self._user_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: written by a newer edgesim (schema {version} > {SCHEMA_VERSION})")
+
+    async def _user_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            (version,) = await cur.fetchone()
+        return version
+
+    async def close(self, flush: bool = True) -> None:
+        """Write everything still queued, then close the database and let go of the file.
+        ``flush=False`` writes nothing more: a start that failed leaves the file as it was."""
+        try:
+            if self._writer is not None:
+                if flush:
+                    await self._queue.join()
+                self._writer.cancel()
+                try:
+                    await self._writer
+                except asyncio.CancelledError:
+                    pass
+                self._writer = None
+            if self._db is not None and flush:
+                await self._write_batch([])
+        finally:
+            await self._disconnect()
+
+    async def _disconnect(self) -> None:
         if self._db is not None:
-            await self._write_batch([])
-            await self._db.close()
-            self._db = None
+            db, self._db = self._db, None
+            try:
+                await db.close()
+            except aiosqlite.Error:  # a corrupt file can fail its last checkpoint; it is closed anyway
+                log.debug("closing %s", self.path, exc_info=True)
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock
+            self._lock = None
 
     # --- writing -------------------------------------------------------------------------
 
@@ -212,18 +252,18 @@ class Store:
 
     async def load_meta(self) -> dict[str, Any]:
         rows = await self._db.execute_fetchall("SELECT key, value FROM meta")
-        return {key: orjson.loads(value) for key, value in rows}
+        return {key: self._decode(f"meta {key}", value) for key, value in rows}
 
     async def load_documents(self, kind: str) -> list[dict[str, Any]]:
-        rows = await self._db.execute_fetchall("SELECT body FROM documents WHERE kind = ?", (kind,))
-        return [orjson.loads(body) for (body,) in rows]
+        rows = await self._db.execute_fetchall("SELECT id, body FROM documents WHERE kind = ?", (kind,))
+        return [self._decode(f"{kind} {doc_id}", body) for doc_id, body in rows]
 
     async def load_recent_events(self, count: int) -> list[dict[str, Any]]:
         """The last ``count`` events, oldest first."""
         rows = await self._db.execute_fetchall(
-            "SELECT body FROM (SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq", (count,)
+            "SELECT seq, body FROM (SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq", (count,)
         )
-        return [orjson.loads(body) for (body,) in rows]
+        return [self._decode(f"event {seq}", body) for seq, body in rows]
 
     async def events_after(self, seq: int, count: int) -> list[dict[str, Any]]:
         """Up to ``count`` events numbered above ``seq``, oldest first: a log read in slices."""
@@ -250,6 +290,13 @@ class Store:
         )
         return [orjson.loads(body) for (body,) in rows]
 
+    def _decode(self, what: str, text: str) -> Any:
+        """A stored JSON value; one that is not JSON (an edited or damaged file) names itself."""
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise StoreError(f"{self.path}: stored {what} is not valid JSON ({exc})") from None
+
 
 def _event_match(before: int, since: float | None, filters: dict[str, str]) -> tuple[str, list[Any]]:
     """The WHERE clause of an event query and its parameters. Kind and time are written as the
@@ -274,6 +321,26 @@ def _registered(ops: Iterable[Op]) -> list[Op]:
         if isinstance(op, Put | Delete) and op.kind not in BY_NAME:
             raise StoreError(f"{op.kind!r} is not a registered record kind (edgesim.domain.kinds)")
     return batch
+
+
+def _lock_beside(path: str) -> int | None:
+    """An exclusive OS lock on ``<db>.lock`` beside the (real) file, so that a second server
+    on a file in use refuses to start instead of handing out the same ids. The kernel drops it
+    when the process ends, however it ends; the lock file itself stays (removing it would let
+    two servers lock two different files of the same name)."""
+    if path in IN_MEMORY:
+        return None
+    lock_path = os.path.realpath(path) + ".lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create its lock file {lock_path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreError(f"{path}: in use by another edgesim (it holds {lock_path})") from None
+    return fd
 
 
 def _json(body: dict[str, Any] | bytes) -> str:
