@@ -15,16 +15,13 @@ APIGW.0301. A valid credential of another project is IEF.011005, and so is an
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
-from edgesim.api import signing
+from edgesim.api import paths, signing
 from edgesim.api.errors import unauthorized, wrong_project
 from edgesim.engine.tokens import TokenBook
 from edgesim.settings import Settings
 
-PROJECT_PATH = re.compile(r"^/v[23]/(?P<project_id>[^/]+)/")
 IAM_PATH = "/v3/auth/"
 
 
@@ -38,10 +35,10 @@ class Auth:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
-        match = PROJECT_PATH.match(request.path)
-        if match is not None and not request.path.startswith(IAM_PATH):
+        url_project = paths.project_in(request.path)
+        if url_project is not None and not request.path.startswith(IAM_PATH):
             project_id = await self.caller_project(request)
-            if project_id != match["project_id"]:
+            if project_id != url_project:
                 raise wrong_project()
             named = request.headers.get("X-Project-Id")
             if named and named != project_id:
