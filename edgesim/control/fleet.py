@@ -8,8 +8,8 @@ from aiohttp import web
 from pydantic import Field, model_validator
 
 from edgesim.api.errors import CONTROL_INVALID, control_invalid, json_response
+from edgesim.api.fields import RESOURCE_NAME_PATTERN, RequestModel
 from edgesim.api.routing import CONTROL, ENGINE, Route
-from edgesim.api.rules import RESOURCE_NAME_PATTERN, RequestModel
 from edgesim.api.validation import parse
 from edgesim.settings import FleetProfile
 

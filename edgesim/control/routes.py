@@ -14,8 +14,8 @@ from pydantic import Field
 
 from edgesim import __version__
 from edgesim.api.errors import CONTROL_INVALID, IEFError, control_invalid, json_response
+from edgesim.api.fields import RequestModel
 from edgesim.api.routing import CONTROL, ENGINE, OPENAPI_DOCUMENT, Query, Route
-from edgesim.api.rules import RequestModel
 from edgesim.api.validation import parse
 from edgesim.engine.clock import ClockError, RealClock, VirtualClock
 from edgesim.engine.engine import Engine
