@@ -16,17 +16,14 @@ is an IEF path of a project named "auth" and is checked like every other.
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
-from edgesim.api import iam, signing
+from edgesim.api import paths, signing
 from edgesim.api.errors import unauthorized, wrong_project
 from edgesim.engine.tokens import TokenBook
 from edgesim.settings import Settings
 
-PROJECT_PATH = re.compile(r"^/v[23]/(?P<project_id>[^/]+)/")
-LOGIN = ("POST", iam.PATH)
+LOGIN = ("POST", paths.IAM_TOKENS)  # the one IEF-shaped path that needs no credential
 
 
 class Auth:
@@ -39,10 +36,10 @@ class Auth:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
-        match = PROJECT_PATH.match(request.path)
-        if match is not None and (request.method, request.path) != LOGIN:
+        url_project = paths.project_in(request.path)
+        if url_project is not None and (request.method, request.path) != LOGIN:
             project_id = await self.caller_project(request)
-            if project_id != match["project_id"]:
+            if project_id != url_project:
                 raise wrong_project()
             named = request.headers.get("X-Project-Id")
             if named and named != project_id:

@@ -8,25 +8,21 @@ changes nothing.
 from __future__ import annotations
 
 import asyncio
-import re
 
 from aiohttp import web
 
+from edgesim.api import paths
 from edgesim.api.errors import error_response
-from edgesim.engine.engine import Engine
-
-IEF_PATH = re.compile(r"^/v[23]/[^/]+/edgemgr/")
+from edgesim.api.routing import ENGINE
 
 
-def chaos_middleware(engine: Engine):
-    @web.middleware
-    async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        if IEF_PATH.match(request.path) and engine.chaos.faults:
-            latency, error = engine.chaos.api_effects(request.method, request.path)
-            if latency > 0:
-                await asyncio.sleep(latency)  # wall time: this is what the client waits
-            if error is not None:
-                return error_response(*error)
-        return await handler(request)
-
-    return middleware
+@web.middleware
+async def chaos_middleware(request: web.Request, handler) -> web.StreamResponse:
+    chaos = request.app[ENGINE].chaos
+    if paths.is_ief(request.path) and chaos.faults:
+        latency, error = chaos.api_effects(request.method, request.path)
+        if latency > 0:
+            await asyncio.sleep(latency)  # wall time: this is what the client waits
+        if error is not None:
+            return error_response(*error)
+    return await handler(request)

@@ -11,7 +11,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from edgesim.api.rules import Description, RequestModel, check_description, check_target
+from edgesim.api.fields import (
+    CpuCores,
+    Description,
+    DnsPolicy,
+    GpuMb,
+    ImageUrl,
+    MemoryMb,
+    NpuCount,
+    Port,
+    ProbeCommand,
+    ProbeSeconds,
+    RequestModel,
+    RestartPolicy,
+    RunAsUser,
+    TolerationSeconds,
+    check_description,
+    check_target,
+)
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$"
 VERSION_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,63}$"
@@ -70,10 +87,10 @@ class Volume(RequestModel):
 
 
 class ResourceAmounts(RequestModel):
-    cpu: Annotated[float | None, Field(ge=0.01, le=1000)] = None
-    memory: Annotated[float | None, Field(ge=0.01, le=1024000)] = None
-    gpu: Annotated[float | None, Field(ge=0, le=1024000)] = None  # MB, bounded like memory
-    npu: Annotated[float | None, Field(ge=0, le=1000)] = None  # a count, bounded like cpu
+    cpu: CpuCores | None = None
+    memory: MemoryMb | None = None
+    gpu: GpuMb | None = None
+    npu: NpuCount | None = None
 
 
 class Resources(RequestModel):
@@ -93,9 +110,6 @@ class Resources(RequestModel):
         return self
 
 
-Port = Annotated[int, Field(ge=1, le=65535)]
-
-
 class PortMapping(RequestModel):
     container_port: Port
     host_port: Port | None = None
@@ -105,16 +119,11 @@ class PortMapping(RequestModel):
 class Configs(RequestModel):
     privileged: bool = False
     host_network: bool = True
-    restart_policy: Literal["Always", "OnFailure", "Onfailure", "Never"] = "Always"
+    restart_policy: RestartPolicy = "Always"
     ports: list[PortMapping] | None = None
-    run_as_user: Annotated[int | None, Field(ge=0, le=65534)] = None
+    run_as_user: RunAsUser = None
     host_pid: bool = False
-    dns_policy: Literal["Default", "ClusterFirst", "ClusterFirstWithHostNet"] | None = None
-
-    @field_validator("restart_policy")
-    @classmethod
-    def _canonical_policy(cls, value: str) -> str:
-        return "OnFailure" if value == "Onfailure" else value
+    dns_policy: DnsPolicy | None = None
 
 
 class HttpGet(RequestModel):
@@ -125,10 +134,10 @@ class HttpGet(RequestModel):
 
 
 class Probe(RequestModel):
-    exec_command: Annotated[str | None, Field(min_length=1, max_length=10240)] = None
+    exec_command: ProbeCommand | None = None
     http_get: HttpGet | None = None
-    initial_delay_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
-    timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 1
+    initial_delay_seconds: ProbeSeconds = 10
+    timeout_seconds: ProbeSeconds = 1
 
     @model_validator(mode="after")
     def _one_handler(self) -> Probe:
@@ -137,7 +146,7 @@ class Probe(RequestModel):
         return self
 
 
-def _unique_env_names(envs: list[Env] | None) -> list[Env] | None:
+def unique_env_names(envs: list[Env] | None) -> list[Env] | None:
     names = [e.name for e in envs or []]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -145,7 +154,7 @@ def _unique_env_names(envs: list[Env] | None) -> list[Env] | None:
     return envs
 
 
-def _unique_volume_names(volumes: list[Volume] | None) -> list[Volume] | None:
+def unique_volume_names(volumes: list[Volume] | None) -> list[Volume] | None:
     names = [v.name for v in volumes or []]
     if len(set(names)) != len(names):
         raise ValueError("volume names must be unique")
@@ -155,7 +164,7 @@ def _unique_volume_names(volumes: list[Volume] | None) -> list[Volume] | None:
 class ContainerSpec(RequestModel):
     """The updatable part of an app (the body of a v2 update's ``deployment``)."""
 
-    image_url: Annotated[str, Field(min_length=1, max_length=2083)]
+    image_url: ImageUrl
     envs: list[Env] | None = None
     volumes: list[Volume] | None = None
     resources: Resources | None = None
@@ -164,11 +173,11 @@ class ContainerSpec(RequestModel):
     readiness_probe: Probe | None = None
     command: list[str] | None = None
     args: list[str] | None = None
-    toleration_seconds: Annotated[int, Field(ge=0, le=86400)] = 300
+    toleration_seconds: TolerationSeconds = 300
     migration: bool = False
 
-    _envs = field_validator("envs")(_unique_env_names)
-    _volumes = field_validator("volumes")(_unique_volume_names)
+    _envs = field_validator("envs")(unique_env_names)
+    _volumes = field_validator("volumes")(unique_volume_names)
 
 
 class App(ContainerSpec):
@@ -199,8 +208,8 @@ class CreateBody(RequestModel):
 class ContainerUpdate(ContainerSpec):
     """Every field optional; an explicit null probe removes the probe."""
 
-    image_url: Annotated[str, Field(min_length=1, max_length=2083)] | None = None
-    toleration_seconds: Annotated[int, Field(ge=0, le=86400)] | None = None
+    image_url: ImageUrl | None = None
+    toleration_seconds: TolerationSeconds | None = None
     migration: bool | None = None
 
 

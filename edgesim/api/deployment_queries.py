@@ -6,10 +6,14 @@ from aiohttp import web
 
 from edgesim.api.errors import bad_request
 from edgesim.api.paging import has_tags, page_params, paged, sort_descending, tag_filter
+from edgesim.api.routing import ENGINE, PAGE, Query
 from edgesim.domain.models import Deployment
 from edgesim.engine.engine import Engine
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 100
+LIST_QUERY = (Query("name", description="substring of the name"), Query("node_id"), Query("group_id"),
+              Query("tags", description="k1.v1,k2.v2")) + PAGE
+DELETE_QUERY = (Query("force_delete", description="true or false"),)
 
 
 def listed_deployments(engine: Engine, request: web.Request) -> tuple[int, list[Deployment]]:
@@ -41,9 +45,9 @@ def force_delete(request: web.Request) -> bool:
     return raw == "true"
 
 
-async def delete_deployment(engine: Engine, request: web.Request) -> web.Response:
+async def delete_deployment(request: web.Request) -> web.Response:
     """DELETE .../deployments/{deployment_id}[?force_delete=true]: 204, in both versions."""
-    await engine.deployments.delete(
+    await request.app[ENGINE].deployments.delete(
         request.match_info["project_id"], request.match_info["deployment_id"], force=force_delete(request)
     )
     return web.Response(status=204)

@@ -7,12 +7,12 @@ and anything unexpected into that body, so no request ever gets an HTML page or 
 from __future__ import annotations
 
 import logging
-import re
 
 import orjson
 from aiohttp import web
 from aiohttp.web_exceptions import HTTPException
 
+from edgesim.api import paths
 from edgesim.domain.errors import (
     DomainError,
     DuplicateName,
@@ -26,9 +26,6 @@ from edgesim.domain.errors import (
 from edgesim.store.sqlite import StoreError
 
 log = logging.getLogger(__name__)
-
-IEF_API_PATH = re.compile(r"^/v[23]/[^/]+/")
-
 
 class IEFError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -64,6 +61,18 @@ def bad_limit(value: str, maximum: int) -> IEFError:
     return IEFError(400, "IEF.100005", f"The request limit does not comply with specifications: limit={value!r} must be an integer from 1 to {maximum}.")
 
 
+# The /edgesim/ control routes answer with edgesim's own codes, in the same error body.
+CONTROL_INVALID = "EDGESIM.0400"  # any bad input on a control route
+
+
+def control_invalid(message: str) -> IEFError:
+    return IEFError(400, CONTROL_INVALID, message)
+
+
+def control_not_found(message: str) -> IEFError:
+    return IEFError(404, "EDGESIM.0404", message)
+
+
 def json_response(body: object, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
 
@@ -94,7 +103,7 @@ def _with_field(exc: DomainError) -> str:
 
 
 def _from_http(request: web.Request, exc: HTTPException) -> web.Response:
-    ief_path = bool(IEF_API_PATH.match(request.path))
+    ief_path = paths.project_in(request.path) is not None
     if exc.status == 413:
         return error_response(413, "APIGW.0201", "Request body too large (the limit is 12 MB).")
     if exc.status in (404, 405):

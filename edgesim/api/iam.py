@@ -19,11 +19,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from edgesim.api.errors import json_response
+from edgesim.api.paths import IAM_TOKENS
+from edgesim.api.routing import ENGINE, IAM, Route
 from edgesim.api.validation import field_path
 from edgesim.engine.engine import Engine
 from edgesim.settings import Account
 
-PATH = "/v3/auth/tokens"
 IAM_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 WRONG_CREDENTIALS = "The username or password is wrong."
 
@@ -133,25 +134,28 @@ def token_body(engine: Engine, account: Account, record, origin: str, catalog: b
     return {"token": token}
 
 
-def routes(engine: Engine) -> list[web.RouteDef]:
-    async def login(request: web.Request) -> web.Response:
-        try:
-            body = LoginBody.model_validate(orjson.loads(await request.read() or b"null"))
-        except orjson.JSONDecodeError as exc:
-            return iam_error(400, "Bad Request", f"the request body is not valid JSON: {exc}")
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = field_path(error["loc"]) or "body"
-            return iam_error(400, "Bad Request", f"invalid {where}: {error['msg'].removeprefix('Value error, ')}")
-        account = find_account(engine.settings.accounts, body)
-        if account is None:
-            return iam_error(401, "Unauthorized", WRONG_CREDENTIALS)
-        value, record = await engine.tokens.issue(
-            project_id=account.project_id, domain=account.domain, user=account.user
-        )
-        answer = token_body(engine, account, record, str(request.url.origin()).rstrip("/"), "nocatalog" not in request.query)
-        response = json_response(answer, 201)
-        response.headers["X-Subject-Token"] = value
-        return response
+async def login(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    try:
+        body = LoginBody.model_validate(orjson.loads(await request.read() or b"null"))
+    except orjson.JSONDecodeError as exc:
+        return iam_error(400, "Bad Request", f"the request body is not valid JSON: {exc}")
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = field_path(error["loc"]) or "body"
+        return iam_error(400, "Bad Request", f"invalid {where}: {error['msg'].removeprefix('Value error, ')}")
+    account = find_account(engine.settings.accounts, body)
+    if account is None:
+        return iam_error(401, "Unauthorized", WRONG_CREDENTIALS)
+    value, record = await engine.tokens.issue(
+        project_id=account.project_id, domain=account.domain, user=account.user
+    )
+    answer = token_body(engine, account, record, str(request.url.origin()).rstrip("/"), "nocatalog" not in request.query)
+    response = json_response(answer, 201)
+    response.headers["X-Subject-Token"] = value
+    return response
 
-    return [web.post(PATH, login)]
+
+ROUTES = (
+    Route("POST", IAM_TOKENS, login, "Log in (simulated IAM): a token in X-Subject-Token", IAM, LoginBody, ok=(201,)),
+)

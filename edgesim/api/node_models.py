@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from edgesim.api.rules import RESOURCE_NAME_PATTERN, Description, RequestModel, check_description
+from edgesim.api.fields import RESOURCE_NAME_PATTERN, Description, RequestModel, Tag, check_description, unique_keys
 
 NodeId = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -14,11 +14,6 @@ NodeId = Annotated[str, Field(min_length=1, max_length=64)]
 class Attribute(RequestModel):
     key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
     value: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,256}$")]
-
-
-class Tag(RequestModel):
-    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,36}$")]
-    value: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,43}$")] = ""
 
 
 class LogConfig(RequestModel):
@@ -29,13 +24,6 @@ class LogConfig(RequestModel):
     rotate_period: Literal["daily", "weekly", "monthly", "yearly"] = "daily"
     type: Literal["LTS", "local"]
     component: Literal["app", "system"]
-
-
-def _unique_keys(items: list | None) -> list | None:
-    keys = [i.key for i in items or []]
-    if len(set(keys)) != len(keys):
-        raise ValueError("keys must be unique")
-    return items
 
 
 class NodeRegistration(RequestModel):
@@ -50,7 +38,7 @@ class NodeRegistration(RequestModel):
     log_configs: list[LogConfig] = []
 
     _description = field_validator("description")(check_description)
-    _keys = field_validator("attributes", "tags")(_unique_keys)
+    _keys = field_validator("attributes", "tags")(unique_keys)
 
 
 class RegisterNodeBody(RequestModel):
@@ -64,7 +52,7 @@ class NodeUpdate(RequestModel):
     ntp_servers: Annotated[list[Annotated[str, Field(min_length=1, max_length=255)]], Field(max_length=2)] | None = None
 
     _description = field_validator("description")(check_description)
-    _keys = field_validator("attributes")(_unique_keys)
+    _keys = field_validator("attributes")(unique_keys)
 
 
 class UpdateNodeBody(RequestModel):
@@ -86,7 +74,7 @@ class GroupCreateBody(RequestModel):
     tags: Annotated[list[Tag], Field(max_length=20)] = []
 
     _description = field_validator("description")(check_description)
-    _keys = field_validator("tags")(_unique_keys)
+    _keys = field_validator("tags")(unique_keys)
 
 
 class GroupUpdateBody(RequestModel):
@@ -94,7 +82,7 @@ class GroupUpdateBody(RequestModel):
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
 
     _description = field_validator("description")(check_description)
-    _keys = field_validator("tags")(_unique_keys)
+    _keys = field_validator("tags")(unique_keys)
 
 
 class GroupBindingBody(RequestModel):

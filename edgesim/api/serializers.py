@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgesim.api.fields import given_amounts
 from edgesim.domain.models import Deployment, Group, Instance, Node
 from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
@@ -26,18 +27,10 @@ def v2_time(engine: Engine, sim_seconds: float | None) -> str | None:
     return engine.clock.timestamp(sim_seconds).strftime(V2_TIME)
 
 
-def _resources(resources: dict[str, Any] | None) -> dict[str, Any]:
-    """Resources as floats, only the amounts that were given."""
-    out: dict[str, Any] = {}
-    for side in ("requests", "limits"):
-        amounts = (resources or {}).get(side) or {}
-        out[side] = {k: float(v) for k, v in amounts.items() if v is not None}
-    return out
-
-
 def v2_instance(engine: Engine, inst: Instance) -> dict[str, Any]:
     body = {key: inst.app.get(key) for key in INSTANCE_APP_KEYS}
-    body["resources"] = _resources(inst.app.get("resources"))
+    given = given_amounts(inst.app.get("resources"))
+    body["resources"] = {side: {k: float(v) for k, v in amounts.items()} for side, amounts in given.items()}
     body.update(
         id=inst.id,
         node_id=inst.node_id or "",

@@ -5,20 +5,24 @@ from __future__ import annotations
 from aiohttp import web
 
 from edgesim.api.errors import bad_request, json_response
-from edgesim.engine.engine import Engine
+from edgesim.api.paths import V2
+from edgesim.api.routing import ENGINE, IEF, Query, Route
 from edgesim.settings import QUOTA_TYPES
 
 
-def routes(engine: Engine) -> list[web.RouteDef]:
-    async def show(request: web.Request) -> web.Response:
-        rows = engine.quotas.report(request.match_info["project_id"])
-        types = request.query.get("types")
-        if types:
-            wanted = set(types.split(","))
-            unknown = sorted(wanted - set(QUOTA_TYPES))
-            if unknown:
-                raise bad_request(f"invalid types: {', '.join(unknown)}; known: {', '.join(QUOTA_TYPES)}")
-            rows = [r for r in rows if r["type"] in wanted]
-        return json_response({"quotas": {"resources": rows}})
+async def show(request: web.Request) -> web.Response:
+    rows = request.app[ENGINE].quotas.report(request.match_info["project_id"])
+    types = request.query.get("types")
+    if types:
+        wanted = set(types.split(","))
+        unknown = sorted(wanted - set(QUOTA_TYPES))
+        if unknown:
+            raise bad_request(f"invalid types: {', '.join(unknown)}; known: {', '.join(QUOTA_TYPES)}")
+        rows = [r for r in rows if r["type"] in wanted]
+    return json_response({"quotas": {"resources": rows}})
 
-    return [web.get("/v2/{project_id}/edgemgr/quotas", show, allow_head=False)]
+
+ROUTES = (
+    Route("GET", V2 + "/quotas", show, "Show quotas", IEF,
+          query=(Query("types", description="edge_node,edge_group,deployment"),)),
+)

@@ -11,64 +11,70 @@ from aiohttp import web
 
 from edgesim.api import v3_models as models
 from edgesim.api import v3_serializers as shapes
-from edgesim.api.deployment_queries import delete_deployment, listed_deployments
+from edgesim.api.deployment_queries import DELETE_QUERY, LIST_QUERY, delete_deployment, listed_deployments
 from edgesim.api.errors import json_response
+from edgesim.api.paths import V3
+from edgesim.api.routing import ENGINE, IEF, Route
 from edgesim.api.validation import parse
-from edgesim.engine.engine import Engine
 
-BASE = "/v3/{project_id}/edgemgr/deployments"
+BASE = V3 + "/deployments"
 
 
-def routes(engine: Engine) -> list[web.RouteDef]:
-    async def create(request: web.Request) -> web.Response:
-        body = parse(models.CreateBody, await request.read())
-        spec = body.deployment
-        dep = await engine.deployments.create(
-            request.match_info["project_id"],
-            name=body.name,
-            app=models.app_spec(spec.template),
-            node_ids=body.node_ids,
-            group_id=body.group_id,
-            description=body.description or "",
-            tags=[t.model_dump() for t in body.tags],
-            replicas=spec.replicas,
-            extras={"api_version": "v3", "source": body.source, "annotations": spec.annotations,
-                    **models.template_extras(spec.template)},
-            field_prefix="",  # the v3 body is flat: name, node_ids, group_id at the top
-        )
-        return json_response(shapes.deployment(engine, dep), status=201)
+async def create(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    body = parse(models.CreateBody, await request.read())
+    spec = body.deployment
+    dep = await engine.deployments.create(
+        request.match_info["project_id"],
+        name=body.name,
+        app=models.app_spec(spec.template),
+        node_ids=body.node_ids,
+        group_id=body.group_id,
+        description=body.description or "",
+        tags=[t.model_dump() for t in body.tags],
+        replicas=spec.replicas,
+        extras={"api_version": "v3", "source": body.source, "annotations": spec.annotations,
+                **models.template_extras(spec.template)},
+        field_prefix="",  # the v3 body is flat: name, node_ids, group_id at the top
+    )
+    return json_response(shapes.deployment(engine, dep), status=201)
 
-    async def list_(request: web.Request) -> web.Response:
-        count, page = listed_deployments(engine, request)
-        return json_response({"count": count, "deployments": [shapes.deployment(engine, d) for d in page]})
 
-    async def get(request: web.Request) -> web.Response:
-        dep = engine.deployments.get(request.match_info["project_id"], request.match_info["deployment_id"])
-        return json_response(shapes.deployment(engine, dep))
+async def list_(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    count, page = listed_deployments(engine, request)
+    return json_response({"count": count, "deployments": [shapes.deployment(engine, d) for d in page]})
 
-    async def update(request: web.Request) -> web.Response:
-        project_id, deployment_id = request.match_info["project_id"], request.match_info["deployment_id"]
-        engine.deployments.get(project_id, deployment_id)  # 404 before judging the body
-        body = parse(models.UpdateBody, await request.read())
-        spec = body.deployment or models.UpdateSpec()
-        template = spec.template
-        dep = await engine.deployments.update(
-            project_id,
-            deployment_id,
-            description=body.description,
-            app=models.app_spec(template) if template is not None else None,
-            replicas=spec.replicas,
-            extras=models.template_extras(template) if template is not None else None,
-        )
-        return json_response(shapes.deployment(engine, dep))
 
-    async def delete(request: web.Request) -> web.Response:
-        return await delete_deployment(engine, request)
+async def get(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    dep = engine.deployments.get(request.match_info["project_id"], request.match_info["deployment_id"])
+    return json_response(shapes.deployment(engine, dep))
 
-    return [
-        web.post(BASE, create),
-        web.get(BASE, list_, allow_head=False),
-        web.get(BASE + "/{deployment_id}", get, allow_head=False),
-        web.put(BASE + "/{deployment_id}", update),
-        web.delete(BASE + "/{deployment_id}", delete),
-    ]
+
+async def update(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    project_id, deployment_id = request.match_info["project_id"], request.match_info["deployment_id"]
+    engine.deployments.get(project_id, deployment_id)  # 404 before judging the body
+    body = parse(models.UpdateBody, await request.read())
+    spec = body.deployment or models.UpdateSpec()
+    template = spec.template
+    dep = await engine.deployments.update(
+        project_id,
+        deployment_id,
+        description=body.description,
+        app=models.app_spec(template) if template is not None else None,
+        replicas=spec.replicas,
+        extras=models.template_extras(template) if template is not None else None,
+    )
+    return json_response(shapes.deployment(engine, dep))
+
+
+ROUTES = (
+    Route("POST", BASE, create, "Create a deployment (v3)", IEF, models.CreateBody, ok=(201,)),
+    Route("GET", BASE, list_, "List deployments (v3)", IEF, query=LIST_QUERY),
+    Route("GET", BASE + "/{deployment_id}", get, "Show a deployment (v3)", IEF),
+    Route("PUT", BASE + "/{deployment_id}", update, "Update a deployment (v3)", IEF, models.UpdateBody),
+    Route("DELETE", BASE + "/{deployment_id}", delete_deployment, "Delete a deployment (v3)", IEF,
+          query=DELETE_QUERY, ok=(204,)),
+)

@@ -25,25 +25,41 @@ from edgesim.api.deployment_models import (
     HttpGet,
     Resources,
     Volume,
-    _unique_env_names,
-    _unique_volume_names,
+    unique_env_names,
+    unique_volume_names,
 )
-from edgesim.api.node_models import Tag, _unique_keys
-from edgesim.api.rules import Description, RequestModel, check_description, check_target
+from edgesim.api.fields import (
+    CpuCores,
+    Description,
+    DnsPolicy,
+    GpuMb,
+    ImageUrl,
+    MemoryMb,
+    NpuCount,
+    Port,
+    ProbeCommand,
+    ProbeSeconds,
+    RequestModel,
+    RestartPolicy,
+    RunAsUser,
+    Tag,
+    TolerationSeconds,
+    check_description,
+    check_target,
+    given_amounts,
+    unique_keys,
+)
 
 # v3 names: the v2 charset, at most 32 characters
 NAME32_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
 MAX_REPLICAS = 1000  # decision: the public material gives no maximum
 MAX_COMMAND_CHARS = 65536
 
-Port = Annotated[int, Field(ge=1, le=65535)]
-
-
 # --- container pieces -------------------------------------------------------------------------
 
 
 class ExecAction(RequestModel):
-    command: Annotated[str, Field(min_length=1, max_length=10240)]
+    command: ProbeCommand
 
 
 class Probe(RequestModel):
@@ -51,8 +67,8 @@ class Probe(RequestModel):
 
     exec: ExecAction | None = None
     http_get: HttpGet | None = None
-    initial_delay_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
-    timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 1
+    initial_delay_seconds: ProbeSeconds = 10
+    timeout_seconds: ProbeSeconds = 1
 
     @model_validator(mode="after")
     def _one_handler(self) -> Probe:
@@ -102,10 +118,10 @@ class Amounts(RequestModel):
 
     # The string is turned into a number first, then the number is range-checked (a null
     # skips both): constraints on the whole "float | None" would be applied to null too.
-    cpu: Annotated[Annotated[float, Field(ge=0.01, le=1000)] | None, Amount] = None
-    memory: Annotated[Annotated[float, Field(ge=0.01, le=1024000)] | None, Amount] = None
-    gpu: Annotated[Annotated[float, Field(ge=0, le=1024000)] | None, Amount] = None
-    npu: Annotated[Annotated[float, Field(ge=0, le=1000)] | None, Amount] = None
+    cpu: Annotated[CpuCores | None, Amount] = None
+    memory: Annotated[MemoryMb | None, Amount] = None
+    gpu: Annotated[GpuMb | None, Amount] = None
+    npu: Annotated[NpuCount | None, Amount] = None
 
 
 class V3Resources(Resources):
@@ -117,22 +133,22 @@ class V3Resources(Resources):
 
 class Container(RequestModel):
     name: Annotated[str, Field(pattern=NAME32_PATTERN)]
-    image_url: Annotated[str, Field(min_length=1, max_length=2083)]
+    image_url: ImageUrl
     version: Annotated[str, Field(pattern=VERSION_PATTERN)] | None = None
     command: list[str] | None = None
     args: list[str] | None = None
     envs: list[Env] | None = None
     ports: list[PortMapping] | None = None
     privileged: bool = False
-    run_as_user: Annotated[int | None, Field(ge=0, le=65534)] = None
+    run_as_user: RunAsUser = None
     readiness_probe: Probe | None = None
     liveness_probe: Probe | None = None
     volumes: list[Volume] | None = None
     resources: V3Resources | None = None
     npu_type: Literal["", "D310", "D310B"] | None = None
 
-    _envs = field_validator("envs")(_unique_env_names)
-    _volumes = field_validator("volumes")(_unique_volume_names)
+    _envs = field_validator("envs")(unique_env_names)
+    _volumes = field_validator("volumes")(unique_volume_names)
 
     @field_validator("command", "args")
     @classmethod
@@ -146,14 +162,9 @@ class PodConfigs(RequestModel):
     host_network: bool = False  # v3's default (v2's is true)
     host_pid: bool = False
     migration: bool = False
-    restart_policy: Literal["Always", "OnFailure", "Onfailure", "Never"]
-    toleration_seconds: Annotated[int, Field(ge=0, le=86400)] = 300
-    dns_policy: Literal["Default", "ClusterFirst", "ClusterFirstWithHostNet"] | None = None
-
-    @field_validator("restart_policy")
-    @classmethod
-    def _canonical_policy(cls, value: str) -> str:
-        return "OnFailure" if value == "Onfailure" else value
+    restart_policy: RestartPolicy
+    toleration_seconds: TolerationSeconds = 300
+    dns_policy: DnsPolicy | None = None
 
     @model_validator(mode="after")
     def _dns_fits_network(self) -> PodConfigs:
@@ -206,7 +217,7 @@ class CreateBody(RequestModel):
     deployment: Spec
 
     _description = field_validator("description")(check_description)
-    _tags = field_validator("tags")(_unique_keys)
+    _tags = field_validator("tags")(unique_keys)
 
     @model_validator(mode="after")
     def _one_target(self) -> CreateBody:
@@ -249,11 +260,10 @@ def _v2_port(port: PortMapping) -> dict[str, Any]:
     return out
 
 
-def _resources(dumped: dict[str, Any] | None) -> dict[str, Any]:
+def _spec_resources(dumped: dict[str, Any] | None) -> dict[str, Any]:
     """A side that gives no amount is None, as in a v2 spec that leaves it out."""
-    dumped = dumped or {}
-    return {side: amounts if any(v is not None for v in (amounts or {}).values()) else None
-            for side, amounts in (("requests", dumped.get("requests")), ("limits", dumped.get("limits")))}
+    given = given_amounts(dumped)
+    return {side: (dumped or {}).get(side) if given[side] else None for side in given}
 
 
 def app_spec(template: Template) -> dict[str, Any]:
@@ -266,7 +276,7 @@ def app_spec(template: Template) -> dict[str, Any]:
         "image_url": container.image_url,
         "envs": dumped["envs"] or [],
         "volumes": dumped["volumes"] or [],
-        "resources": _resources(dumped["resources"]),
+        "resources": _spec_resources(dumped["resources"]),
         "configs": {
             "privileged": container.privileged,
             "host_network": configs.host_network,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from edgesim.api.fields import given_amounts
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
@@ -41,13 +42,10 @@ def _amount(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _resources(resources: dict[str, Any] | None) -> dict[str, dict[str, str]]:
-    """v3 amounts are strings ("0.25"); only the amounts that were given."""
-    out = {}
-    for side in ("limits", "requests"):
-        amounts = (resources or {}).get(side) or {}
-        out[side] = {k: _amount(v) for k, v in amounts.items() if v is not None}
-    return out
+def _v3_amounts(resources: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """v3 amounts are strings ("0.25"), limits first; only the amounts that were given."""
+    given = given_amounts(resources)
+    return {side: {k: _amount(v) for k, v in given[side].items()} for side in ("limits", "requests")}
 
 
 def _probe(probe: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -81,7 +79,7 @@ def container(app: dict[str, Any]) -> dict[str, Any]:
         "readiness_probe": _probe(app.get("readiness_probe")),
         "liveness_probe": _probe(app.get("liveness_probe")),
         "volumes": list(app.get("volumes") or []),
-        "resources": _resources(app.get("resources")),
+        "resources": _v3_amounts(app.get("resources")),
         "npu_type": app.get("npu_type", ""),
     }
 

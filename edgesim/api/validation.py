@@ -64,13 +64,10 @@ def _message(error: dict) -> str:
     return msg.removeprefix("Value error, ")
 
 
-CONTROL_CODE = "EDGESIM.0400"  # every bad body on the /edgesim/ control routes
-
-
 def parse(model: type[M], raw: bytes, code: str | None = None) -> M:
     """Parse a JSON request body into ``model`` or raise the IEF error for its first fault.
 
-    ``code`` replaces the IEF codes (the control routes answer ``EDGESIM.0400``)."""
+    ``code`` replaces the IEF codes (the control routes answer ``CONTROL_INVALID``)."""
 
     def refuse(error_code: str, message: str) -> IEFError:
         return IEFError(400, code or error_code, message)

@@ -13,16 +13,15 @@ import math
 
 from aiohttp import web
 
-from edgesim.api.errors import IEFError, json_response
-from edgesim.api.validation import CONTROL_CODE, parse
+from edgesim.api.errors import CONTROL_INVALID, control_invalid, control_not_found, json_response
+from edgesim.api.routing import CONTROL, ENGINE, Query, Route
+from edgesim.api.validation import parse
 from edgesim.domain.errors import ReferenceNotFound
 from edgesim.domain.models import Fault
 from edgesim.engine.engine import Engine
 from edgesim.engine.faults import FaultSpec
 
-
-def _invalid(message: str) -> IEFError:
-    return IEFError(400, "EDGESIM.0400", message)
+REPORT_WINDOW = (Query("from", "number"), Query("to", "number"))
 
 
 def fault_body(engine: Engine, fault: Fault) -> dict:
@@ -52,56 +51,66 @@ def report_window(request: web.Request, engine: Engine) -> tuple[float, float]:
         except ValueError:
             value = math.nan
         if not math.isfinite(value) or value < 0:
-            raise _invalid(f"{name} must be simulated seconds >= 0, got {raw!r}")
+            raise control_invalid(f"{name} must be simulated seconds >= 0, got {raw!r}")
         return value
 
     start, end = seconds("from", 0.0), seconds("to", engine.clock.now())
     if end < start:
-        raise _invalid("to must not be before from")
+        raise control_invalid("to must not be before from")
     return start, end
 
 
-def routes(engine: Engine) -> list[web.RouteDef]:
-    def fault_of(request: web.Request) -> Fault:
-        fault = engine.chaos.faults.get(request.match_info["fault_id"])
-        if fault is None or fault.state == "deleted":
-            raise IEFError(404, "EDGESIM.0404", f"fault {request.match_info['fault_id']} not found")
-        return fault
+def _fault_of(engine: Engine, request: web.Request) -> Fault:
+    fault = engine.chaos.faults.get(request.match_info["fault_id"])
+    if fault is None or fault.state == "deleted":
+        raise control_not_found(f"fault {request.match_info['fault_id']} not found")
+    return fault
 
-    async def add(request: web.Request) -> web.Response:
-        spec = parse(FaultSpec, await request.read(), code=CONTROL_CODE)
-        try:
-            fault = await engine.chaos.add(spec)
-        except ReferenceNotFound as exc:
-            raise _invalid(f"invalid {exc.field}: {exc.message}") from None
-        return json_response(fault_body(engine, fault), status=201)
 
-    async def list_(request: web.Request) -> web.Response:
-        faults = [fault_body(engine, f) for f in engine.chaos.visible()]
-        return json_response({"count": len(faults), "faults": faults})
+async def add(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    spec = parse(FaultSpec, await request.read(), code=CONTROL_INVALID)
+    try:
+        fault = await engine.chaos.add(spec)
+    except ReferenceNotFound as exc:
+        raise control_invalid(f"invalid {exc.field}: {exc.message}") from None
+    return json_response(fault_body(engine, fault), status=201)
 
-    async def get(request: web.Request) -> web.Response:
-        return json_response(fault_body(engine, fault_of(request)))
 
-    async def delete(request: web.Request) -> web.Response:
-        await engine.chaos.delete(fault_of(request).id)
-        return web.Response(status=204)
+async def list_(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    faults = [fault_body(engine, f) for f in engine.chaos.visible()]
+    return json_response({"count": len(faults), "faults": faults})
 
-    async def report(request: web.Request) -> web.Response:
-        start, end = report_window(request, engine)
-        world = engine.world
-        body = await engine.report.report(
-            start, end,
-            replicas={d.id: d.replicas for d in world.deployments.values()},
-            names={d.id: d.name for d in world.deployments.values()},
-            node_names={n.id: n.name for n in world.nodes.values()},
-        )
-        return json_response(body)
 
-    return [
-        web.post("/edgesim/chaos/faults", add),
-        web.get("/edgesim/chaos/faults", list_, allow_head=False),
-        web.get("/edgesim/chaos/faults/{fault_id}", get, allow_head=False),
-        web.delete("/edgesim/chaos/faults/{fault_id}", delete),
-        web.get("/edgesim/report", report, allow_head=False),
-    ]
+async def get(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    return json_response(fault_body(engine, _fault_of(engine, request)))
+
+
+async def delete(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    await engine.chaos.delete(_fault_of(engine, request).id)
+    return web.Response(status=204)
+
+
+async def report(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    start, end = report_window(request, engine)
+    world = engine.world
+    body = await engine.report.report(
+        start, end,
+        replicas={d.id: d.replicas for d in world.deployments.values()},
+        names={d.id: d.name for d in world.deployments.values()},
+        node_names={n.id: n.name for n in world.nodes.values()},
+    )
+    return json_response(body)
+
+
+ROUTES = (
+    Route("POST", "/edgesim/chaos/faults", add, "Add a chaos fault", CONTROL, FaultSpec, ok=(201,)),
+    Route("GET", "/edgesim/chaos/faults", list_, "List chaos faults", CONTROL),
+    Route("GET", "/edgesim/chaos/faults/{fault_id}", get, "Show a chaos fault", CONTROL),
+    Route("DELETE", "/edgesim/chaos/faults/{fault_id}", delete, "Remove a chaos fault (it ends now)", CONTROL, ok=(204,)),
+    Route("GET", "/edgesim/report", report, "The experiment report", CONTROL, query=REPORT_WINDOW),
+)

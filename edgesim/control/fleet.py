@@ -7,10 +7,10 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field, model_validator
 
-from edgesim.api.errors import IEFError, json_response
-from edgesim.api.rules import RESOURCE_NAME_PATTERN, RequestModel
-from edgesim.api.validation import CONTROL_CODE, parse
-from edgesim.engine.engine import Engine
+from edgesim.api.errors import CONTROL_INVALID, control_invalid, json_response
+from edgesim.api.fields import RESOURCE_NAME_PATTERN, RequestModel
+from edgesim.api.routing import CONTROL, ENGINE, Route
+from edgesim.api.validation import parse
 from edgesim.settings import FleetProfile
 
 GroupName = Annotated[str, Field(pattern=RESOURCE_NAME_PATTERN)]
@@ -30,27 +30,30 @@ class FleetRequest(RequestModel):
         return self
 
 
-def routes(engine: Engine) -> list[web.RouteDef]:
-    async def create_fleet(request: web.Request) -> web.Response:
-        body = parse(FleetRequest, await request.read(), code=CONTROL_CODE)
-        project_id = body.project_id or engine.settings.fleet.project_id
-        if engine.settings.account(project_id) is None:
-            raise IEFError(400, "EDGESIM.0400", f"invalid project_id: {project_id} is not a configured project")
-        nodes, groups = await engine.fleet.create(
-            project_id,
-            count=body.nodes,
-            groups=body.groups,
-            profile=body.profile or engine.settings.fleet.profile,
-            name_prefix=body.name_prefix,
-        )
-        return json_response(
-            {
-                "project_id": project_id,
-                "nodes": len(nodes),
-                "node_ids": [n.id for n in nodes],
-                "groups": [{"id": g.id, "name": g.name, "node_ids": g.node_ids} for g in groups],
-            },
-            status=201,
-        )
+async def create_fleet(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    body = parse(FleetRequest, await request.read(), code=CONTROL_INVALID)
+    project_id = body.project_id or engine.settings.fleet.project_id
+    if engine.settings.account(project_id) is None:
+        raise control_invalid(f"invalid project_id: {project_id} is not a configured project")
+    nodes, groups = await engine.fleet.create(
+        project_id,
+        count=body.nodes,
+        groups=body.groups,
+        profile=body.profile or engine.settings.fleet.profile,
+        name_prefix=body.name_prefix,
+    )
+    return json_response(
+        {
+            "project_id": project_id,
+            "nodes": len(nodes),
+            "node_ids": [n.id for n in nodes],
+            "groups": [{"id": g.id, "name": g.name, "node_ids": g.node_ids} for g in groups],
+        },
+        status=201,
+    )
 
-    return [web.post("/edgesim/fleet", create_fleet)]
+
+ROUTES = (
+    Route("POST", "/edgesim/fleet", create_fleet, "Create many nodes and groups", CONTROL, FleetRequest, ok=(201,)),
+)

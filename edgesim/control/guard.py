@@ -14,9 +14,9 @@ import hmac
 
 from aiohttp import web
 
+from edgesim.api import paths
 from edgesim.api.errors import IEFError
 
-CONTROL_PREFIX = "/edgesim/"
 OPEN_PATHS = frozenset({"/edgesim/health", "/edgesim/ui"})
 OPEN_PREFIX = "/edgesim/ui/"  # the dashboard's files
 HEADER = "X-Admin-Token"
@@ -29,7 +29,7 @@ def admin_middleware(token: str | None):
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         path = request.path
-        if expected is not None and path.startswith(CONTROL_PREFIX) and not _open(path):
+        if expected is not None and paths.is_control(path) and not _open(path):
             given = request.headers.get(HEADER) or (request.query.get(QUERY) if request.method == "GET" else None)
             given = (given or "").encode()
             if not hmac.compare_digest(given, expected):

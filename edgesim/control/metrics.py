@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from edgesim.api.routing import CONTROL, Route
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.clock import RealClock
 from edgesim.engine.engine import Engine
@@ -79,8 +80,15 @@ class Metrics:
             self.requests.labels(request.method, route, str(response.status)).observe(time.perf_counter() - began)
         return response
 
-    def routes(self) -> list[web.RouteDef]:
-        async def scrape(request: web.Request) -> web.Response:
-            return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-        return [web.get("/edgesim/metrics", scrape, allow_head=False)]
+METRICS = web.AppKey("metrics", Metrics)
+
+
+async def scrape(request: web.Request) -> web.Response:
+    registry = request.app[METRICS].registry
+    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+ROUTES = (
+    Route("GET", "/edgesim/metrics", scrape, "Prometheus metrics", CONTROL, content="text/plain"),
+)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from edgesim.api.errors import IEFError, json_response
+from edgesim.api.errors import control_not_found, json_response
+from edgesim.api.routing import CONTROL, ENGINE, Route
 from edgesim.domain.models import Node
 from edgesim.engine.engine import Engine
 
@@ -28,26 +29,32 @@ def agent_view(engine: Engine, node: Node) -> dict:
     }
 
 
-def routes(engine: Engine) -> list[web.RouteDef]:
-    def node_of(request: web.Request) -> Node:
-        node = engine.world.nodes.get(request.match_info["node_id"])
-        if node is None:
-            raise IEFError(404, "EDGESIM.0404", f"edge node {request.match_info['node_id']} not found")
-        return node
+def _node_of(engine: Engine, request: web.Request) -> Node:
+    node = engine.world.nodes.get(request.match_info["node_id"])
+    if node is None:
+        raise control_not_found(f"edge node {request.match_info['node_id']} not found")
+    return node
 
-    async def show(request: web.Request) -> web.Response:
-        return json_response(agent_view(engine, node_of(request)))
 
-    async def disconnect(request: web.Request) -> web.Response:
-        node = await engine.nodes.disconnect(node_of(request))
-        return json_response(agent_view(engine, node))
+async def show(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    return json_response(agent_view(engine, _node_of(engine, request)))
 
-    async def connect(request: web.Request) -> web.Response:
-        node = await engine.nodes.connect(node_of(request))
-        return json_response(agent_view(engine, node))
 
-    return [
-        web.get("/edgesim/nodes/{node_id}", show, allow_head=False),
-        web.post("/edgesim/nodes/{node_id}/disconnect", disconnect),
-        web.post("/edgesim/nodes/{node_id}/connect", connect),
-    ]
+async def disconnect(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    node = await engine.nodes.disconnect(_node_of(engine, request))
+    return json_response(agent_view(engine, node))
+
+
+async def connect(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    node = await engine.nodes.connect(_node_of(engine, request))
+    return json_response(agent_view(engine, node))
+
+
+ROUTES = (
+    Route("GET", "/edgesim/nodes/{node_id}", show, "A node's agent: heartbeats and silence", CONTROL),
+    Route("POST", "/edgesim/nodes/{node_id}/disconnect", disconnect, "Cut a node off", CONTROL),
+    Route("POST", "/edgesim/nodes/{node_id}/connect", connect, "Let a node report again", CONTROL),
+)

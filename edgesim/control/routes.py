@@ -1,4 +1,4 @@
-"""The simulator's own HTTP surface under /edgesim/: health, clock, events.
+"""The simulator's own HTTP surface under /edgesim/: health, clock, reset, events, this document.
 
 Errors use the IEF error body with codes of edgesim's own (``EDGESIM.*``), documented in
 docs/api.md, so clients parse one shape everywhere.
@@ -13,18 +13,14 @@ from aiohttp import web
 from pydantic import Field
 
 from edgesim import __version__
-from edgesim.api.errors import IEFError, json_response
+from edgesim.api.errors import CONTROL_INVALID, IEFError, control_invalid, json_response
+from edgesim.api.fields import RequestModel
 from edgesim.api.paging import whole_number
-from edgesim.api.rules import RequestModel
-from edgesim.api.validation import CONTROL_CODE, parse
+from edgesim.api.routing import CONTROL, ENGINE, OPENAPI_DOCUMENT, Query, Route
+from edgesim.api.validation import parse
 from edgesim.engine.clock import ClockError, RealClock, VirtualClock
 from edgesim.engine.engine import Engine
 from edgesim.store.sqlite import EVENT_FILTERS
-
-
-def _invalid(message: str) -> IEFError:
-    return IEFError(400, "EDGESIM.0400", message)
-
 
 MAX_ADVANCE = 10 * 365 * 86400.0  # ten simulated years per call
 
@@ -41,6 +37,8 @@ class AdvanceBody(RequestModel):
     seconds: Annotated[float, Field(ge=0, le=MAX_ADVANCE, allow_inf_nan=False)]
 
 
+EVENT_FILTER_QUERY = tuple(Query(name) for name in EVENT_FILTERS)
+
 
 def _number(query, name: str, *, minimum: float, default: float | None = None, integer: bool = False) -> float | None:
     raw = query.get(name)
@@ -55,7 +53,7 @@ def _number(query, name: str, *, minimum: float, default: float | None = None, i
             value = None
     if value is None or not math.isfinite(value) or value < minimum:
         kind = "an integer" if integer else "a number"
-        raise _invalid(f"{name} must be {kind} >= {minimum:g}, got {raw!r}")
+        raise control_invalid(f"{name} must be {kind} >= {minimum:g}, got {raw!r}")
     return value
 
 
@@ -69,50 +67,65 @@ def clock_body(engine: Engine) -> dict:
     }
 
 
-def routes(engine: Engine) -> list[web.RouteDef]:
-    async def health(request: web.Request) -> web.Response:
-        return json_response({"status": "ok", "version": __version__})
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok", "version": __version__})
 
-    async def get_clock(request: web.Request) -> web.Response:
-        return json_response(clock_body(engine))
 
-    async def advance(request: web.Request) -> web.Response:
-        clock = engine.clock
-        if not isinstance(clock, VirtualClock):
-            raise IEFError(409, "EDGESIM.0409", "the clock is real; only a virtual clock can be advanced (start with --clock virtual)")
-        body = parse(AdvanceBody, await request.read(), code=CONTROL_CODE)
-        try:
-            ran = await clock.advance(body.seconds)
-        except ClockError as exc:
-            raise _invalid(str(exc)) from None
-        await engine.checkpoint()  # a restart resumes at the advanced time
-        return json_response({**clock_body(engine), "timers_run": ran})
+async def get_clock(request: web.Request) -> web.Response:
+    return json_response(clock_body(request.app[ENGINE]))
 
-    async def scale(request: web.Request) -> web.Response:
-        clock = engine.clock
-        if not isinstance(clock, RealClock):
-            raise IEFError(409, "EDGESIM.0409", "the clock is virtual: it moves only when advanced")
-        clock.set_scale(parse(ScaleBody, await request.read(), code=CONTROL_CODE).scale)
-        return json_response(clock_body(engine))
 
-    async def reset(request: web.Request) -> web.Response:
-        await engine.reset()
-        return json_response(clock_body(engine))
+async def advance(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    clock = engine.clock
+    if not isinstance(clock, VirtualClock):
+        raise IEFError(409, "EDGESIM.0409", "the clock is real; only a virtual clock can be advanced (start with --clock virtual)")
+    body = parse(AdvanceBody, await request.read(), code=CONTROL_INVALID)
+    try:
+        ran = await clock.advance(body.seconds)
+    except ClockError as exc:
+        raise control_invalid(str(exc)) from None
+    await engine.checkpoint()  # a restart resumes at the advanced time
+    return json_response({**clock_body(engine), "timers_run": ran})
 
-    async def events(request: web.Request) -> web.Response:
-        query = request.query
-        filters = {k: query[k] for k in EVENT_FILTERS if k in query}
-        since = _number(query, "since", minimum=float("-inf"))
-        limit = int(_number(query, "limit", minimum=1, default=1000, integer=True))
-        offset = int(_number(query, "offset", minimum=0, default=0, integer=True))
-        count, page = await engine.events.find(since=since, offset=offset, limit=limit, **filters)
-        return json_response({"count": count, "events": page})
 
-    return [
-        web.get("/edgesim/health", health, allow_head=False),
-        web.get("/edgesim/clock", get_clock, allow_head=False),
-        web.post("/edgesim/clock/advance", advance),
-        web.post("/edgesim/clock/scale", scale),
-        web.post("/edgesim/reset", reset),
-        web.get("/edgesim/events", events, allow_head=False),
-    ]
+async def scale(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    clock = engine.clock
+    if not isinstance(clock, RealClock):
+        raise IEFError(409, "EDGESIM.0409", "the clock is virtual: it moves only when advanced")
+    clock.set_scale(parse(ScaleBody, await request.read(), code=CONTROL_INVALID).scale)
+    return json_response(clock_body(engine))
+
+
+async def reset(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    await engine.reset()
+    return json_response(clock_body(engine))
+
+
+async def events(request: web.Request) -> web.Response:
+    query = request.query
+    filters = {k: query[k] for k in EVENT_FILTERS if k in query}
+    since = _number(query, "since", minimum=float("-inf"))
+    limit = int(_number(query, "limit", minimum=1, default=1000, integer=True))
+    offset = int(_number(query, "offset", minimum=0, default=0, integer=True))
+    count, page = await request.app[ENGINE].events.find(since=since, offset=offset, limit=limit, **filters)
+    return json_response({"count": count, "events": page})
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return json_response(request.app[OPENAPI_DOCUMENT])
+
+
+ROUTES = (
+    Route("GET", "/edgesim/health", health, "Health", CONTROL),
+    Route("GET", "/edgesim/clock", get_clock, "The simulation clock", CONTROL),
+    Route("POST", "/edgesim/clock/advance", advance, "Advance a virtual clock", CONTROL, AdvanceBody),
+    Route("POST", "/edgesim/clock/scale", scale, "Change a real clock's speed", CONTROL, ScaleBody),
+    Route("POST", "/edgesim/reset", reset, "A fresh world on the same server", CONTROL),
+    Route("GET", "/edgesim/events", events, "The event log, oldest first", CONTROL,
+          query=EVENT_FILTER_QUERY + (Query("since", "number"), Query("limit", "integer", minimum=1),
+                                      Query("offset", "integer", minimum=0))),
+    Route("GET", "/edgesim/openapi.json", openapi_document, "This document", CONTROL),
+)

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from edgesim.api.errors import json_response
+from edgesim.api.routing import CONTROL, ENGINE, Route
 from edgesim.control.routes import clock_body
 from edgesim.domain.models import Instance
 from edgesim.domain.states import InstanceState
@@ -68,8 +69,10 @@ def snapshot(engine: Engine) -> dict[str, Any]:
     }
 
 
-def routes(engine: Engine) -> list[web.RouteDef]:
-    async def state(request: web.Request) -> web.Response:
-        return json_response(snapshot(engine))
+async def state(request: web.Request) -> web.Response:
+    return json_response(snapshot(request.app[ENGINE]))
 
-    return [web.get("/edgesim/state", state, allow_head=False)]
+
+ROUTES = (
+    Route("GET", "/edgesim/state", state, "A snapshot of the fleet for the dashboard", CONTROL),
+)

@@ -13,10 +13,10 @@ import contextlib
 import orjson
 from aiohttp import web
 
-from edgesim.api.errors import IEFError
+from edgesim.api.errors import control_invalid
 from edgesim.api.paging import whole_number
-from edgesim.control.routes import EVENT_FILTERS
-from edgesim.engine.engine import Engine
+from edgesim.api.routing import CONTROL, ENGINE, Query, Route
+from edgesim.control.routes import EVENT_FILTER_QUERY, EVENT_FILTERS
 
 KEEPALIVE_SECONDS = 15.0
 CHECK_SECONDS = 0.5  # how often a quiet stream checks that its client is still there
@@ -30,24 +30,20 @@ def _frame(event: dict) -> bytes:
 class EventStreams:
     """The open streams, so a shutting-down server can end them instead of waiting for them."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self) -> None:
         self._queues: set[asyncio.Queue] = set()
 
-    async def close_all(self, app: web.Application) -> None:
+    def close_all(self) -> None:
         for queue in list(self._queues):
             queue.put_nowait(None)
 
-    def routes(self) -> list[web.RouteDef]:
-        return [web.get("/edgesim/events/stream", self.stream, allow_head=False)]
-
-    async def stream(self, request: web.Request) -> web.StreamResponse:
-        engine = self.engine
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        engine = request.app[ENGINE]
         filters = {k: request.query[k] for k in EVENT_FILTERS if k in request.query}
         raw_after = request.headers.get("Last-Event-ID") or request.query.get("after") or "0"
         after = whole_number(raw_after)
         if after is None:
-            raise IEFError(400, "EDGESIM.0400", f"after / Last-Event-ID must be an event seq, got {raw_after!r}")
+            raise control_invalid(f"after / Last-Event-ID must be an event seq, got {raw_after!r}")
 
         def wanted(event: dict) -> bool:
             return event["seq"] > after and all(event.get(k) == v for k, v in filters.items())
@@ -95,3 +91,22 @@ class EventStreams:
             with contextlib.suppress(ValueError):
                 engine.events.listeners.remove(listen)
         return response
+
+
+STREAMS = web.AppKey("event_streams", EventStreams)
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    return await request.app[STREAMS].serve(request)
+
+
+async def hang_up(app: web.Application) -> None:
+    """On shutdown, not at cleanup: aiohttp runs cleanup only after it has waited (up to 60 s)
+    for open handlers to finish, and a stream never finishes by itself."""
+    app[STREAMS].close_all()
+
+
+ROUTES = (
+    Route("GET", "/edgesim/events/stream", stream, "The event log live (server-sent events)", CONTROL,
+          query=EVENT_FILTER_QUERY + (Query("after", "integer", minimum=0),), content="text/event-stream"),
+)

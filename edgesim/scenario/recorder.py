@@ -10,17 +10,21 @@ advance is written as ``{"advance_to": t}``), ``{"event": {...}}`` for each even
 
 from __future__ import annotations
 
-import re
 from typing import IO
 
 import orjson
 from aiohttp import web
 
+from edgesim.api import paths
 from edgesim.engine.engine import Engine
 
-RECORDED = re.compile(r"^/(v[23]/[^/]+/edgemgr/|edgesim/)")
 MUTATING = {"POST", "PUT", "DELETE", "PATCH"}
 ADVANCE = "/edgesim/clock/advance"
+
+
+def _recorded(path: str) -> bool:
+    """What a recording replays: IEF calls and control calls, not the IAM login."""
+    return paths.is_ief(path) or paths.is_control(path)
 
 
 class Recorder:
@@ -40,7 +44,7 @@ class Recorder:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
-        if request.method not in MUTATING or not RECORDED.match(request.path):
+        if request.method not in MUTATING or not _recorded(request.path):
             return await handler(request)
         started = self.engine.clock.now()
         raw = await request.read()

@@ -1,0 +1,40 @@
+"""Where a path belongs: a project's IEF API, the simulated IAM, or edgesim's control surface.
+
+The route declarations build their paths from these prefixes, and everything that treats IEF
+calls apart (the error middleware, auth, chaos API faults, the recorder) asks the functions
+below, so "is this an IEF path" has one answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+API_VERSIONS = ("v2", "v3")
+EDGEMGR = "edgemgr"  # the IEF service's segment after the project
+V2 = f"/v2/{{project_id}}/{EDGEMGR}"
+V3 = f"/v3/{{project_id}}/{EDGEMGR}"
+IAM_TOKENS = "/v3/auth/tokens"
+CONTROL = "/edgesim"
+
+_VERSION = "|".join(API_VERSIONS)
+# Any path under a project; the router answers unknown IEF APIs (IEF.011002) from it.
+ANY_PROJECT_ROUTE = f"/{{version:{_VERSION}}}/{{project_id}}/{{tail:.*}}"
+_PROJECT_PATH = re.compile(rf"^/(?:{_VERSION})/(?P<project_id>[^/]+)/")
+_IEF_PATH = re.compile(rf"^/(?:{_VERSION})/[^/]+/{EDGEMGR}/")
+
+
+def project_in(path: str) -> str | None:
+    """The project a ``/v2|v3/{project_id}/...`` path names (IAM's ``/v3/auth/`` reads as
+    project ``auth``), None for any other path."""
+    match = _PROJECT_PATH.match(path)
+    return match["project_id"] if match is not None else None
+
+
+def is_ief(path: str) -> bool:
+    """Under ``/v2|v3/{project_id}/edgemgr/``: the IEF API proper."""
+    return _IEF_PATH.match(path) is not None
+
+
+def is_control(path: str) -> bool:
+    """Under ``/edgesim/``: the simulator's own surface."""
+    return path.startswith(CONTROL + "/")
