@@ -63,10 +63,17 @@ def _from_document(kind: str, cls: type, body: Any) -> Any:
 
 class Engine:
     def __init__(self, settings: Settings, clock: Clock, store: Store, seed: int = 0) -> None:
-        core = self.core = Core(settings, clock, store, seed)
-        # what the API layer reads directly (the same objects as the core's)
+        # what outlives a reset: the HTTP app and the auth middleware hold these
         self.settings, self.clock, self.store, self.seed = settings, clock, store, seed
-        self.world, self.events = core.world, core.events
+        self.tokens = TokenBook(clock, store)  # IAM tokens of the simulated cloud
+        store.meta_provider = self._meta
+        self._wire(Core(settings, clock, store, seed))
+
+    def _wire(self, core: Core) -> None:
+        """Build every part on ``core``: at start, and anew on a reset."""
+        settings = self.settings
+        self.core = core
+        self.world, self.events = core.world, core.events  # what the API layer reads directly
         self.report = LiveReport(core.events)
         self.quotas = Quotas(settings, core.world)
         self.placement = Placement(core.world)
@@ -80,8 +87,6 @@ class Engine:
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
-        self.tokens = TokenBook(clock, store)  # IAM tokens of the simulated cloud
-        store.meta_provider = self._meta
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
@@ -154,14 +159,14 @@ class Engine:
     async def reset(self) -> None:
         """A fresh world on the same server, as if it had started on an empty store: every
         record, timer, fault, event, IAM token and behaviour change goes; the configured fleet
-        comes back. Whoever listens to the event log (metrics, live streams) keeps listening;
-        the token book stays the same object because the auth middleware holds it."""
+        comes back: a new core with new parts on it. Whoever listens to the event log (metrics,
+        live streams) keeps listening; the token book stays because the auth middleware holds it."""
         await self.store.commit([Wipe()])
         self.clock.reset()
-        listeners, tokens = self.events.listeners, self.tokens
-        tokens.forget_all()
-        self.__init__(self.settings, self.clock, self.store, seed=self.seed)
-        self.events.listeners, self.tokens = listeners, tokens
+        self.tokens.forget_all()
+        listeners = self.events.listeners
+        self._wire(Core(self.settings, self.clock, self.store, self.seed))
+        self.events.listeners = listeners
         await self.start(fresh=True)
 
     async def checkpoint(self) -> None:
