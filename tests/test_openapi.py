@@ -57,3 +57,13 @@ def test_schemathesis_finds_no_server_error_and_no_response_breaking_the_documen
         server.kill()
     assert result.returncode == 0, result.stdout[-6000:]
     assert "Tested: " in result.stdout
+
+
+async def test_every_record_kind_of_the_registry_has_its_stored_schema(api):
+    from edgesim.domain.kinds import KINDS
+
+    schemas = (await api.get("/edgesim/openapi.json", token=None)).body["components"]["schemas"]
+    for kind in KINDS:
+        schema = schemas[f"Record.{kind.name}"]
+        assert set(schema["required"]) <= set(schema["properties"])
+        assert "id" in schema["properties"]

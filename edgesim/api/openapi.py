@@ -16,6 +16,7 @@ from edgesim import __version__
 from edgesim.api import paths
 from edgesim.api.families import ROUTES
 from edgesim.api.routing import IAM, Route
+from edgesim.domain.kinds import KINDS
 
 KEYSTONE_ERROR_SCHEMA = {  # the simulated IAM answers errors like Keystone does
     "type": "object",
@@ -45,12 +46,24 @@ def _parameters(route: Route, project_ids: list[str]) -> list[dict]:
     return params
 
 
+def record_schemas() -> dict[str, Any]:
+    """The schema of every record kind the registry declares, as the store keeps it (what
+    ``GET /edgesim/state`` counts and a store file holds), named ``Record.<kind>``."""
+    schemas = {}
+    for kind in KINDS:
+        schema = TypeAdapter(kind.record).json_schema(ref_template="#/components/schemas/{model}")
+        schema["description"] = f"an edgesim {kind.name} record, as stored (kind {kind.name!r})"
+        schemas[f"Record.{kind.name}"] = schema
+    return schemas
+
+
 def build(project_ids: list[str]) -> dict[str, Any]:
     models = sorted({r.body for r in ROUTES if isinstance(r.body, type) and issubclass(r.body, BaseModel)}, key=lambda m: m.__module__ + m.__name__)
     refs, definitions = models_json_schema([(m, "validation") for m in models], ref_template="#/components/schemas/{model}")
     schemas = dict(definitions.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
     schemas["KeystoneError"] = KEYSTONE_ERROR_SCHEMA
+    schemas.update(record_schemas())
     operations: dict[str, dict] = {}
     for route in ROUTES:
         op: dict[str, Any] = {
