@@ -43,6 +43,19 @@ async def test_unknown_paths(api):
     assert (elsewhere.status, elsewhere.body["error_code"]) == (404, "APIGW.0101")
 
 
+async def test_every_answer_names_its_request(api):
+    """The API gateway sets X-Request-Id on every answer, errors included (clients log it)."""
+    ids = []
+    for path, token in [(api.v2("deployments"), api.token), (api.v2("deployments"), "nope"),
+                        (api.v2("no-such-resource"), api.token), ("/no/such/api", None),
+                        ("/edgesim/health", None)]:
+        headers = {"X-Auth-Token": token} if token else {}
+        async with api.session.get(api.url + path, headers=headers) as resp:
+            ids.append(resp.headers.get("X-Request-Id", ""))
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids), ids
+    assert len(set(ids)) == len(ids)
+
+
 async def test_body_over_12_mb_is_413(api):
     reply = await api.post(api.v2("deployments"), data=b"{" + b" " * (12 * 1024 * 1024 + 1) + b"}")
     assert (reply.status, reply.body["error_code"]) == (413, "APIGW.0201")

@@ -74,7 +74,8 @@ async def test_create_answers_201_with_the_v3_shape(api):
     )
     request.update(description="v3 shop", source="userdefined", tags=[{"key": "app", "value": "shop"}])
     request["deployment"]["annotations"] = {"autonomy_edge_selector": "g1"}
-    request["deployment"]["template"]["init_containers"] = [container(name="init", image_url="busybox")]
+    request["deployment"]["template"]["init_containers"] = [container(
+        name="init", image_url="busybox", resources={"limits": {"cpu": "0.1", "memory": "64"}})]
     reply = await api.post(v3("deployments"), request)
     assert reply.status == 201, reply.body
     dep = reply.body
@@ -93,6 +94,8 @@ async def test_create_answers_201_with_the_v3_shape(api):
     assert c["ports"][0]["host_port_range"] == {"min_port": 8080, "max_port": 8090}
     assert c["envs"] == [{"name": "MODE", "value": "prod"}] and c["npu_type"] == "D310"
     assert [i["name"] for i in template["init_containers"]] == ["init"]
+    # amounts are strings in init containers as in the main one (the SDK's ContainerDef)
+    assert template["init_containers"][0]["resources"] == {"limits": {"cpu": "0.1", "memory": "64"}, "requests": {}}
     got = await api.get(v3(f"deployments/{dep['id']}"))
     assert got.status == 200 and got.body == dep
 

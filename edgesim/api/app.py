@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from aiohttp import web
 
 from edgesim.api import openapi, paths
@@ -39,6 +41,12 @@ async def pin_time(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
 
 
+async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer names its request, as the real API gateway's do (clients log it for
+    support tickets). Random, not seeded: it is never part of the simulation or its log."""
+    response.headers.setdefault("X-Request-Id", uuid.uuid4().hex)
+
+
 async def unknown(request: web.Request) -> web.Response:
     raise unknown_api(f"{request.method} {request.path}")
 
@@ -61,6 +69,7 @@ def build_app(engine: Engine) -> web.Application:
     app[METRICS] = metrics
     app[STREAMS] = EventStreams()
     app[OPENAPI_DOCUMENT] = openapi.build([a.project_id for a in engine.settings.accounts])
+    app.on_response_prepare.append(add_request_id)
     app.on_shutdown.append(hang_up)
     add_routes(app.router, ROUTES)
     # Registered last: any other path under a project answers IEF.011002 (after auth).

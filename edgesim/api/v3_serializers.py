@@ -84,6 +84,11 @@ def container(app: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def init_container(stored: dict[str, Any]) -> dict[str, Any]:
+    """An init container as given, its amounts strings like the main container's."""
+    return {**stored, "resources": _v3_amounts(stored.get("resources"))}
+
+
 def pod_configs(app: dict[str, Any]) -> dict[str, Any]:
     """The v3 pod configs of an app spec (PodConfigs)."""
     configs = app.get("configs") or {}
@@ -122,7 +127,7 @@ def deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "template": {
             "configs": pod_configs(dep.app),
             "containers": [container(dep.app)],
-            "init_containers": list(dep.init_containers),
+            "init_containers": [init_container(c) for c in dep.init_containers],
             "affinity": dep.affinity,
         },
         "state": dep.state,
@@ -155,7 +160,7 @@ def pod(engine: Engine, inst: Instance, dep: Deployment) -> dict[str, Any]:
     # init containers run to completion before the main container starts (not simulated further)
     init_done = inst.attempt > 0
     init = [
-        {**c, "state": InstanceState.SUCCEEDED.value if init_done else "PENDING", "restarts": 0,
+        {**init_container(c), "state": InstanceState.SUCCEEDED.value if init_done else "PENDING", "restarts": 0,
          "is_ready": "false", "reason": "Completed" if init_done else None, "message": None, "container_id": ""}
         for c in dep.init_containers
     ]
