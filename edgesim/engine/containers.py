@@ -196,6 +196,7 @@ class Containers:
         if outcome is None:
             inst.readiness = None
             return
+        assert inst.started_at is not None  # readiness is planned for a started container
         inst.readiness = {"due": inst.started_at + outcome.age, "value": outcome.value,
                           "index": outcome.index, "look_again": outcome.look_again}
         self.arm_readiness(inst)

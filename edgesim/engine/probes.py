@@ -66,7 +66,7 @@ class Window:
 
     @classmethod
     def of(cls, behavior: ProbeBehavior) -> Window | None:
-        if not behavior.ever_fails:
+        if not behavior.ever_fails or behavior.fail_from is None:  # (ever_fails implies a fail_from)
             return None
         return cls(behavior.fail_from, behavior.fail_until, behavior.probability)
 
@@ -103,9 +103,10 @@ class ProbeScanner:
             certain = [w for w in self.windows if w.probability >= 1.0 and w.covers(age)]
             if not certain:
                 return index
-            if any(w.fail_until is None for w in certain):
+            ends = [w.fail_until for w in certain if w.fail_until is not None]
+            if len(ends) < len(certain):  # a window that never ends
                 return None
-            index = max(index + 1, self.times.first_index_at(max(w.fail_until for w in certain)))
+            index = max(index + 1, self.times.first_index_at(max(ends)))
 
     def liveness_kill(self, from_index: int = 0) -> Outcome | None:
         """The third failure in a row from ``from_index`` on (a look-again past the horizon)."""
