@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 
+from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
@@ -110,8 +111,9 @@ class Failover:
         self.instances.lifecycle.move(inst, "node_lost", change, due=inst.due, reason="NodeLost",
                                              message=f"node {node.name} stopped reporting")
         dep = self.world.deployments.get(inst.deployment_id)
-        if dep is not None and dep.group_id is not None and dep.app.get("migration"):
-            inst.migrate_due = lost_at + float(dep.app.get("toleration_seconds", 300))
+        spec = AppSpec.from_dict(dep.app) if dep is not None and dep.group_id is not None else None
+        if spec is not None and spec.migration:
+            inst.migrate_due = lost_at + float(spec.toleration_seconds)
             change.after_commit.append(lambda: self.arm_migration(inst))
 
     async def _recover(self, inst: Instance, change: Change) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edgesim.domain.app_spec import Probe
 from edgesim.engine.behaviors import ProbeBehavior
 
 PERIOD = 10.0
@@ -33,10 +34,12 @@ class ProbeTimes:
     timeout: float
 
     @classmethod
-    def of(cls, spec: dict[str, Any] | None) -> ProbeTimes | None:
-        if not spec:
+    def of(cls, stored: dict[str, Any] | None) -> ProbeTimes | None:
+        """The times of an app spec's stored probe (None: no probe)."""
+        probe = Probe.from_dict(stored or None)
+        if probe is None:
             return None
-        return cls(float(spec.get("initial_delay_seconds") or 10), float(spec.get("timeout_seconds") or 1))
+        return cls(float(probe.initial_delay_seconds or 10), float(probe.timeout_seconds or 1))
 
     def age(self, index: int) -> float:
         return self.initial_delay + index * PERIOD
