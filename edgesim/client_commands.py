@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -19,7 +20,7 @@ token_option = click.option("--admin-token", default=None, envvar="EDGESIM_ADMIN
                             help="X-Admin-Token, when the server has one configured.")
 
 
-def call(url: str, method: str, path: str, body: object = None, admin_token: str | None = None) -> tuple[int, object]:
+def call(url: str, method: str, path: str, body: object = None, admin_token: str | None = None) -> tuple[int, Any]:
     headers = {"Content-Type": "application/json"}
     if admin_token:
         headers["X-Admin-Token"] = admin_token
@@ -39,7 +40,8 @@ def call(url: str, method: str, path: str, body: object = None, admin_token: str
         raise click.ClickException(f"cannot reach edgesim at {url}: {exc.reason}") from None
 
 
-def expect(status: int, answer: object, *ok: int) -> object:
+def expect(status: int, answer: Any, *ok: int) -> Any:
+    """The decoded JSON answer (any JSON value) if the status is one of ``ok``."""
     if status not in ok:
         if isinstance(answer, dict) and "error_msg" in answer:
             raise click.ClickException(f"{answer.get('error_code', status)}: {answer['error_msg']}")

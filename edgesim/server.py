@@ -66,7 +66,7 @@ class Drain:
             await site.stop()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while runner.server.connections and loop.time() < deadline:
+        while runner.server is not None and runner.server.connections and loop.time() < deadline:
             if loop.time() - self._last_start >= QUIET_SECONDS:
                 return
             await asyncio.sleep(POLL_SECONDS)
@@ -89,12 +89,19 @@ class Server:
         self.settings = settings
         self.options = options
         self.store = Store(options.db)
-        self.engine: Engine | None = None
+        self._engine: Engine | None = None
         self._runner: web.AppRunner | None = None
-        self.port: int | None = None
+        self.port = 0  # the port it listens on, once started
         self.seed_note: str | None = None  # set when the store's seed overrides --seed
         self.recorder: Recorder | None = None
         self._drain = Drain()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine on the store's world; it exists once ``start`` has loaded that world."""
+        if self._engine is None:
+            raise RuntimeError("the server has not loaded its world yet (call start)")
+        return self._engine
 
     @property
     def url(self) -> str:
@@ -118,8 +125,8 @@ class Server:
             meta = await self.store.load_meta()
             check_meta(meta)
             seed, clock = self._seed(meta), self._clock(meta)
-            self.engine = Engine(self.settings, clock, self.store, seed=seed)
-            await self.engine.start()
+            self._engine = Engine(self.settings, clock, self.store, seed=seed)
+            await self._engine.start()
         except StoreError:
             raise
         except Exception as exc:
@@ -155,8 +162,8 @@ class Server:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self.engine is not None:
-            await self.engine.clock.stop()
+        if self._engine is not None:
+            await self._engine.clock.stop()
         if self.recorder is not None:
             self.recorder.close()
             self.recorder = None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import ErrorDetails
 
 from edgesim.engine.behaviors import Profile
 
@@ -249,10 +250,10 @@ def _as_fields(name: str, content: dict) -> dict:
     return {field: content.get(key, []) if key else content}
 
 
-def _located(error: dict, origin: dict[str, tuple[str, Path]]) -> str:
+def _located(error: ErrorDetails, origin: dict[str, tuple[str, Path]]) -> str:
     """``<file>: <key in that file>: <problem>`` for one validation error of Settings."""
     field, *rest = error["loc"]
-    name, path = origin[field]
+    name, path = origin[str(field)]  # a Settings field: always a name, never a list index
     if name in ONE_FIELD_FILES:
         key = ONE_FIELD_FILES[name][1]
         rest = [key, *rest] if key else rest

@@ -205,12 +205,25 @@ class CreateBody(RequestModel):
     deployment: DeploymentCreate
 
 
-class ContainerUpdate(ContainerSpec):
-    """Every field optional; an explicit null probe removes the probe."""
+class ContainerUpdate(RequestModel):
+    """``ContainerSpec`` with every field optional; an explicit null probe removes the probe.
+    (Not a subclass: a field that may be null here must not be one a ``ContainerSpec`` reader
+    relies on.)"""
 
     image_url: ImageUrl | None = None
+    envs: list[Env] | None = None
+    volumes: list[Volume] | None = None
+    resources: Resources | None = None
+    configs: Configs | None = None
+    liveness_probe: Probe | None = None
+    readiness_probe: Probe | None = None
+    command: list[str] | None = None
+    args: list[str] | None = None
     toleration_seconds: TolerationSeconds | None = None
     migration: bool | None = None
+
+    _envs = field_validator("envs")(unique_env_names)
+    _volumes = field_validator("volumes")(unique_volume_names)
 
 
 class UpdateBody(RequestModel):

@@ -104,7 +104,9 @@ def _same(given: str, expected: str) -> bool:
 
 def find_account(accounts: list[Account], body: LoginBody) -> Account | None:
     """The account the login opens: domain, user and password right, and the scoped project its own."""
-    user, project = body.auth.identity.password.user, body.auth.scope.project
+    password, project = body.auth.identity.password, body.auth.scope.project
+    assert password is not None and project is not None  # the body's validators refuse a login without them
+    user = password.user
     for account in accounts:
         domain_ok = user.domain.name == account.domain or user.domain.id == stable_id("domain", account.domain)
         if not (domain_ok and user.name == account.user and _same(user.password, account.password)):

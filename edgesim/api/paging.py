@@ -29,13 +29,15 @@ def page_params(request: web.Request, *, default_limit: int, max_limit: int) -> 
     raw_offset = request.query.get("offset")
     limit, offset = default_limit, 0
     if raw_limit is not None:
-        limit = whole_number(raw_limit)
-        if limit is None or not 1 <= limit <= max_limit:
+        given = whole_number(raw_limit)
+        if given is None or not 1 <= given <= max_limit:
             raise bad_limit(raw_limit, max_limit)
+        limit = given
     if raw_offset is not None:
-        offset = whole_number(raw_offset)
-        if offset is None:
+        given = whole_number(raw_offset)
+        if given is None:
             raise bad_offset(raw_offset)
+        offset = given
     return limit, offset
 
 

@@ -170,7 +170,7 @@ def verify(
     unsigned = [name for name in MUST_SIGN if name not in auth.signed_headers]
     if unsigned:
         raise SignatureError(f"SignedHeaders must include {', '.join(unsigned)}")
-    sdk_date = lowered.get(DATE_HEADER)
+    sdk_date = lowered.get(DATE_HEADER, "")
     check_date(sdk_date, now or datetime.now(UTC))
     canonical = canonical_request(method, raw_path, raw_query, lowered, auth.signed_headers, body)
     expected = signature(secret, string_to_sign(canonical, sdk_date))

@@ -23,6 +23,7 @@ from edgesim.api.deployment_models import (
     VERSION_PATTERN,
     Env,
     HttpGet,
+    ResourceAmounts,
     Resources,
     Volume,
     unique_env_names,
@@ -113,8 +114,9 @@ def _number_string(value: Any) -> Any:
 Amount = BeforeValidator(_number_string)
 
 
-class Amounts(RequestModel):
-    """The v2 ranges (cpu cores, memory MB, gpu MB, npu count) over string values."""
+class Amounts(ResourceAmounts):
+    """The v2 ranges (cpu cores, memory MB, gpu MB, npu count) over string values (a
+    subclass, so the v2 ``Resources`` checks read it as their own amounts)."""
 
     # The string is turned into a number first, then the number is range-checked (a null
     # skips both): constraints on the whole "float | None" would be applied to null too.
@@ -254,7 +256,7 @@ def _v2_probe(probe: Probe | None) -> dict[str, Any] | None:
 
 
 def _v2_port(port: PortMapping) -> dict[str, Any]:
-    out = {"container_port": port.container_port, "host_port": port.host_port, "host_ip": port.host_ip}
+    out: dict[str, Any] = {"container_port": port.container_port, "host_port": port.host_port, "host_ip": port.host_ip}
     if port.host_port_range is not None:  # v3 only: kept with the port, unseen by v2 clients
         out["host_port_range"] = port.host_port_range.model_dump(mode="json")
     return out

@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from edgesim.api.fields import given_amounts
+from edgesim.domain.app_spec import AppSpec, Probe
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
@@ -48,39 +49,35 @@ def _v3_amounts(resources: dict[str, Any] | None) -> dict[str, dict[str, str]]:
     return {side: {k: _amount(v) for k, v in given[side].items()} for side in ("limits", "requests")}
 
 
-def _probe(probe: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not probe:
+def _probe(probe: Probe | None) -> dict[str, Any] | None:
+    if probe is None:
         return None
     return {
-        "exec": {"command": probe["exec_command"]} if probe.get("exec_command") else None,
-        "http_get": probe.get("http_get"),
-        "initial_delay_seconds": probe.get("initial_delay_seconds"),
-        "timeout_seconds": probe.get("timeout_seconds"),
+        "exec": {"command": probe.exec_command} if probe.exec_command else None,
+        "http_get": probe.http_get.to_dict() if probe.http_get else None,
+        "initial_delay_seconds": probe.initial_delay_seconds,
+        "timeout_seconds": probe.timeout_seconds,
     }
 
 
-def _without_nulls(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    return [{k: v for k, v in item.items() if v is not None} for item in items or []]
-
-
 def container(app: dict[str, Any]) -> dict[str, Any]:
-    """The v3 container of an app spec (ContainerDef)."""
-    configs = app.get("configs") or {}
+    """The v3 container of a stored app spec (ContainerDef)."""
+    spec = AppSpec.from_dict(app)
     return {
-        "name": app.get("name"),
-        "image_url": app.get("image_url"),
-        "version": app.get("version"),
-        "command": list(app.get("command") or []),
-        "args": list(app.get("args") or []),
-        "envs": _without_nulls(app.get("envs")),
-        "ports": list(configs.get("ports") or []),
-        "privileged": bool(configs.get("privileged", False)),
-        "run_as_user": configs.get("run_as_user"),
-        "readiness_probe": _probe(app.get("readiness_probe")),
-        "liveness_probe": _probe(app.get("liveness_probe")),
-        "volumes": list(app.get("volumes") or []),
-        "resources": _v3_amounts(app.get("resources")),
-        "npu_type": app.get("npu_type", ""),
+        "name": spec.name,
+        "image_url": spec.image_url,
+        "version": spec.version,
+        "command": list(spec.command),
+        "args": list(spec.args),
+        "envs": [{k: v for k, v in env.to_dict().items() if v is not None} for env in spec.envs],
+        "ports": [p.to_dict() for p in spec.configs.ports or ()],
+        "privileged": spec.configs.privileged,
+        "run_as_user": spec.configs.run_as_user,
+        "readiness_probe": _probe(spec.readiness_probe),
+        "liveness_probe": _probe(spec.liveness_probe),
+        "volumes": [v.to_dict() for v in spec.volumes],
+        "resources": _v3_amounts(spec.resources.to_dict()),
+        "npu_type": spec.npu_type or "",
     }
 
 
@@ -90,15 +87,16 @@ def init_container(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def pod_configs(app: dict[str, Any]) -> dict[str, Any]:
-    """The v3 pod configs of an app spec (PodConfigs)."""
-    configs = app.get("configs") or {}
+    """The v3 pod configs of a stored app spec (PodConfigs)."""
+    spec = AppSpec.from_dict(app)
+    configs = spec.configs
     return {
-        "host_network": configs.get("host_network"),
-        "host_pid": configs.get("host_pid", False),
-        "migration": app.get("migration", False),
-        "restart_policy": configs.get("restart_policy"),
-        "toleration_seconds": app.get("toleration_seconds"),
-        "dns_policy": configs.get("dns_policy"),
+        "host_network": configs.host_network,
+        "host_pid": configs.host_pid,
+        "migration": spec.migration,
+        "restart_policy": configs.restart_policy,
+        "toleration_seconds": spec.toleration_seconds,
+        "dns_policy": configs.dns_policy,
     }
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from edgesim.api.errors import IEFError
 
@@ -59,7 +60,7 @@ def field_path(loc: tuple) -> str:
     return path
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     msg = error["msg"]
     return msg.removeprefix("Value error, ")
 

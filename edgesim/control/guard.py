@@ -31,8 +31,7 @@ def admin_middleware(token: str | None):
         path = request.path
         if expected is not None and paths.is_control(path) and not _open(path):
             given = request.headers.get(HEADER) or (request.query.get(QUERY) if request.method == "GET" else None)
-            given = (given or "").encode()
-            if not hmac.compare_digest(given, expected):
+            if not hmac.compare_digest((given or "").encode(), expected):
                 raise IEFError(401, "EDGESIM.0401", f"this control route needs the admin token in {HEADER}")
         return await handler(request)
 

@@ -38,8 +38,8 @@ class EngineCollector:
         world = self.engine.world
         nodes = GaugeMetricFamily("edgesim_nodes", "Edge nodes by state", labels=["state"])
         by_node_state = Counter(n.state for n in world.nodes.values())
-        for state in NodeState:
-            nodes.add_metric([state.value], by_node_state.get(state.value, 0))
+        for node_state in NodeState:
+            nodes.add_metric([node_state.value], by_node_state.get(node_state.value, 0))
         yield nodes
         instances = GaugeMetricFamily("edgesim_instances", "Instances by state", labels=["state"])
         by_state = Counter(i.state for i in world.instances.values())

@@ -44,6 +44,7 @@ def _number(query, name: str, *, minimum: float, default: float | None = None, i
     raw = query.get(name)
     if raw is None:
         return default
+    value: float | None
     if integer:
         value = whole_number(raw)
     else:
@@ -55,6 +56,11 @@ def _number(query, name: str, *, minimum: float, default: float | None = None, i
         kind = "an integer" if integer else "a number"
         raise control_invalid(f"{name} must be {kind} >= {minimum:g}, got {raw!r}")
     return value
+
+
+def _count(query, name: str, *, minimum: int, default: int) -> int:
+    value = _number(query, name, minimum=minimum, default=default, integer=True)
+    return default if value is None else int(value)
 
 
 def clock_body(engine: Engine) -> dict:
@@ -108,8 +114,8 @@ async def events(request: web.Request) -> web.Response:
     query = request.query
     filters = {k: query[k] for k in EVENT_FILTERS if k in query}
     since = _number(query, "since", minimum=float("-inf"))
-    limit = int(_number(query, "limit", minimum=1, default=1000, integer=True))
-    offset = int(_number(query, "offset", minimum=0, default=0, integer=True))
+    limit = _count(query, "limit", minimum=1, default=1000)
+    offset = _count(query, "offset", minimum=0, default=0)
     count, page = await request.app[ENGINE].events.find(since=since, offset=offset, limit=limit, **filters)
     return json_response({"count": count, "events": page})
 

@@ -71,7 +71,7 @@ class EventStreams:
             quiet = 0.0
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), CHECK_SECONDS)
+                    queued = await asyncio.wait_for(queue.get(), CHECK_SECONDS)
                 except TimeoutError:
                     if request.transport is None or request.transport.is_closing():
                         break  # the client went away
@@ -80,9 +80,9 @@ class EventStreams:
                         await response.write(b": keep-alive\n\n")
                         quiet = 0.0
                     continue
-                if event is None:
+                if queued is None:
                     break
-                await response.write(_frame(event))
+                await response.write(_frame(queued))
                 quiet = 0.0
         except ConnectionResetError:
             pass  # the client went away

@@ -6,8 +6,8 @@ Each record converts to and from a JSON-ready dict so the store can keep it as o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any, Self
+from dataclasses import Field, dataclass, field, fields
+from typing import Any, ClassVar, Self
 
 import orjson
 
@@ -18,6 +18,10 @@ class Document:
     """A record the store keeps as one JSON document."""
 
     __slots__ = ()
+    # Declared for the type checker only (no value, so no attribute): every record is a
+    # dataclass with an ``id``.
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    id: str
 
     def to_dict(self) -> dict[str, Any]:
         # orjson walks a dataclass in C: an order of magnitude cheaper than dataclasses.asdict,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from edgesim.domain.app_spec import Resources
+
 KINDS = ("cpu", "memory", "gpu", "npu")
 
 
@@ -40,16 +42,10 @@ class Amounts:
 
 def requests_of(app: dict[str, Any]) -> Amounts:
     """What an instance reserves: its requests; a limit stands in for a missing request."""
-    resources = app.get("resources") or {}
-    requests = resources.get("requests") or {}
-    limits = resources.get("limits") or {}
-    values = {}
-    for kind in KINDS:
-        value = requests.get(kind)
-        if value is None:
-            value = limits.get(kind)
-        values[kind] = float(value or 0.0)
-    return Amounts(**values)
+    resources = Resources.from_dict(app.get("resources"))
+    requests = resources.requests.given() if resources.requests else {}
+    limits = resources.limits.given() if resources.limits else {}
+    return Amounts(**{kind: float(requests.get(kind, limits.get(kind, 0.0))) for kind in KINDS})
 
 
 def capacity_of(hardware: dict[str, Any]) -> Amounts:

@@ -222,7 +222,7 @@ class Chaos:
             if rng.random() >= spec.probability:
                 continue
             if spec.kind == "api_latency":
-                latency += draw(spec.seconds, rng)
+                latency += draw(spec.drawn_seconds, rng)
             elif error is None:
                 error = (spec.status, spec.error_code, spec.error_msg)
         return latency, error

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from edgesim.domain.app_spec import Configs, Resources
 from edgesim.domain.models import Instance
 from edgesim.domain.states import InstanceState
 from edgesim.engine.behaviors import Profile, draw
@@ -107,11 +108,12 @@ class Containers:
             code = profile.exit.code
             ends.append((after, 1, {"code": code, "reason": "Completed" if code == 0 else "Error",
                                     "message": f"container exited with code {code}"}))
-        limits = (inst.app.get("resources") or {}).get("limits") or {}
-        oom = profile.memory.oom_after(limits.get("memory"))
+        limits = Resources.from_dict(inst.app.get("resources")).limits
+        memory_limit = limits.memory if limits else None
+        oom = profile.memory.oom_after(memory_limit)
         if oom is not None:
             ends.append((oom, 0, {"code": KILLED, "reason": "OOMKilled",
-                                  "message": f"memory limit of {limits['memory']:g} MB exceeded"}))
+                                  "message": f"memory limit of {memory_limit:g} MB exceeded"}))
         scanner = self._scanner(inst, "liveness", profile)
         if scanner is not None:
             kill = scanner.liveness_kill(from_index)
@@ -159,7 +161,8 @@ class Containers:
         self.core.timers.cancel(f"ready:{inst.id}")
         inst.readiness = None
         inst.is_ready = False
-        policy = (inst.app.get("configs") or {}).get("restart_policy", "Always")
+        configs = inst.app.get("configs")
+        policy = Configs.from_dict(configs).restart_policy if configs else "Always"
         change.event(self.core.events.record(
             "instance.exited", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
             code=code, reason=plan["reason"], ran_for=round(ran_for, 6),
@@ -196,6 +199,7 @@ class Containers:
         if outcome is None:
             inst.readiness = None
             return
+        assert inst.started_at is not None  # readiness is planned for a started container
         inst.readiness = {"due": inst.started_at + outcome.age, "value": outcome.value,
                           "index": outcome.index, "look_again": outcome.look_again}
         self.arm_readiness(inst)

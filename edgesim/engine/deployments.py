@@ -140,7 +140,8 @@ class Deployments:
 
     def _create_instances(self, dep: Deployment, change: Change) -> None:
         """A full set of new instances: one per node of a node_ids deployment, else ``replicas``."""
-        for node_id in dep.node_ids or [None] * dep.replicas:
+        targets: list[str | None] = [*dep.node_ids] or [None] * dep.replicas
+        for node_id in targets:
             self.instances.create(dep, node_id, change)
 
     def serving(self, dep: Deployment) -> list[Instance]:

@@ -51,7 +51,7 @@ def check_meta(meta: dict[str, Any]) -> None:
             raise ValueError(f"stored meta {key} is {value!r}, not {expected}")
 
 
-def _from_document(kind: str, cls: type, body: Any) -> Any:
+def _from_document(kind: str, cls: type[Document], body: Any) -> Document:
     """The record a stored document holds; a document that does not fit (edited, damaged)
     names itself instead of failing deep in a constructor."""
     try:
@@ -128,8 +128,8 @@ class Engine:
             await self._create_default_fleet()
         for kind in KINDS:
             if kind.timers:
-                records, arm = self._rearmers()[kind.name]
-                for record in list(records()):
+                current, arm = self._rearmers()[kind.name]
+                for record in list(current()):
                     arm(record)
         await self.checkpoint()  # the seed and epoch are on disk from the start
 

@@ -13,6 +13,9 @@ When a node returns before that, its instances carry on as they were.
 
 from __future__ import annotations
 
+import functools
+
+from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.change import Change
@@ -81,7 +84,7 @@ class Failover:
                     self.instances.containers.kill(
                         inst, change, code=137, reason="Error", message="the node crashed; container restarted")
                 else:
-                    change.after_commit.append(lambda inst=inst: self.instances.arm(inst))
+                    change.after_commit.append(functools.partial(self.instances.arm, inst))
         self.instances.retry_waiting(node.id, change)
 
     # --- lost ----------------------------------------------------------------------------------------
@@ -92,13 +95,13 @@ class Failover:
             return
         with self.core.step() as change:
             change.touch(node)
-            node.lost_at = self.core.clock.now()
+            node.lost_at = lost_at = self.core.clock.now()
             if node.state == NodeState.RUNNING:
                 set_node_state(self.core, node, NodeState.FAIL, change)
             for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
-                await self._lose(inst, node, change)
+                await self._lose(inst, node, lost_at, change)
 
-    async def _lose(self, inst: Instance, node: Node, change: Change) -> None:
+    async def _lose(self, inst: Instance, node: Node, lost_at: float, change: Change) -> None:
         if inst.state in (InstanceState.TERMINATING, InstanceState.UNKNOWN) or inst.phase == WAIT:
             return  # terminating ones finish anyway; waiting ones run nothing there
         change.touch(inst)
@@ -108,8 +111,9 @@ class Failover:
         self.instances.lifecycle.move(inst, "node_lost", change, due=inst.due, reason="NodeLost",
                                              message=f"node {node.name} stopped reporting")
         dep = self.world.deployments.get(inst.deployment_id)
-        if dep is not None and dep.group_id is not None and dep.app.get("migration"):
-            inst.migrate_due = node.lost_at + float(dep.app.get("toleration_seconds", 300))
+        spec = AppSpec.from_dict(dep.app) if dep is not None and dep.group_id is not None else None
+        if spec is not None and spec.migration:
+            inst.migrate_due = lost_at + float(spec.toleration_seconds)
             change.after_commit.append(lambda: self.arm_migration(inst))
 
     async def _recover(self, inst: Instance, change: Change) -> None:

@@ -45,8 +45,8 @@ class FaultBook:
             return [self.world.nodes[n] for n in t.node_ids if n in self.world.nodes]
         group = self.world.groups.get(t.group_id or "")
         members = sorted(n for n in group.node_ids if n in self.world.nodes) if group else []
-        if t.count is not None or t.fraction is not None:
-            size = t.count if t.count is not None else max(1, round(len(members) * t.fraction))
+        size = t.count if t.count is not None else None if t.fraction is None else max(1, round(len(members) * t.fraction))
+        if size is not None:
             members = sorted(self.core.draws.rng("fault-pick", spec.model_dump_json()).sample(members, min(size, len(members))))
         return [self.world.nodes[n] for n in members]
 
@@ -101,7 +101,7 @@ class FaultBook:
     def extra_start_seconds(self, inst: Instance) -> float:
         now = self.core.clock.now()
         return sum(
-            draw(spec.seconds, self.core.draws.rng("fault", fault.id, "start", inst.id, inst.attempt))
+            draw(spec.drawn_seconds, self.core.draws.rng("fault", fault.id, "start", inst.id, inst.attempt))
             for fault, spec in self._matching("slow_start", inst, now)
             if self.core.draws.rng("fault", fault.id, "hit", inst.id, inst.attempt).random() < spec.probability
         )

@@ -99,3 +99,10 @@ class FaultSpec(_Model):
         if self.kind in ("api_latency", "slow_start") and self.seconds is None:
             raise ValueError(f"an {self.kind} fault needs seconds (a number or a distribution)")
         return self
+
+    @property
+    def drawn_seconds(self) -> Distribution:
+        """``seconds`` of an api_latency or slow_start fault (the check above makes them give it)."""
+        if self.seconds is None:
+            raise ValueError(f"a {self.kind} fault has no seconds")
+        return self.seconds

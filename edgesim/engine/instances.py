@@ -47,7 +47,7 @@ class Instances:
         self.world = core.world
         self.placement = placement
         self.lifecycle = Lifecycle(core.world, core.events)
-        self.containers = Containers(core, self.lifecycle, faults, arm=self.arm)
+        self.containers: Containers = Containers(core, self.lifecycle, faults, arm=self.arm)
         self._removed: list[RemovedHandler] = []
 
     def when_removed(self, handler: RemovedHandler) -> None:

@@ -57,9 +57,9 @@ class Placement:
         running = [n for n in nodes if n.state == NodeState.RUNNING]
         if not running:
             return "Unschedulable", f"0/{len(nodes)} nodes of group {group.name} are RUNNING"
-        lacking = sorted({need.lacking(self.world.free_on(n)) or "cpu" for n in running})
-        return f"Insufficient {lacking[0]}", (
-            f"0/{len(nodes)} nodes of group {group.name} can take it: insufficient {', '.join(lacking)}"
+        shortages = sorted({need.lacking(self.world.free_on(n)) or "cpu" for n in running})
+        return f"Insufficient {shortages[0]}", (
+            f"0/{len(nodes)} nodes of group {group.name} can take it: insufficient {', '.join(shortages)}"
         )
 
     def fits_somewhere(self, group_id: str, need: Amounts) -> bool:

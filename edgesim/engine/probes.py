@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edgesim.domain.app_spec import Probe
 from edgesim.engine.behaviors import ProbeBehavior
 
 PERIOD = 10.0
@@ -33,10 +34,12 @@ class ProbeTimes:
     timeout: float
 
     @classmethod
-    def of(cls, spec: dict[str, Any] | None) -> ProbeTimes | None:
-        if not spec:
+    def of(cls, stored: dict[str, Any] | None) -> ProbeTimes | None:
+        """The times of an app spec's stored probe (None: no probe)."""
+        probe = Probe.from_dict(stored or None)
+        if probe is None:
             return None
-        return cls(float(spec.get("initial_delay_seconds") or 10), float(spec.get("timeout_seconds") or 1))
+        return cls(float(probe.initial_delay_seconds or 10), float(probe.timeout_seconds or 1))
 
     def age(self, index: int) -> float:
         return self.initial_delay + index * PERIOD
@@ -66,7 +69,7 @@ class Window:
 
     @classmethod
     def of(cls, behavior: ProbeBehavior) -> Window | None:
-        if not behavior.ever_fails:
+        if not behavior.ever_fails or behavior.fail_from is None:  # (ever_fails implies a fail_from)
             return None
         return cls(behavior.fail_from, behavior.fail_until, behavior.probability)
 
@@ -103,9 +106,10 @@ class ProbeScanner:
             certain = [w for w in self.windows if w.probability >= 1.0 and w.covers(age)]
             if not certain:
                 return index
-            if any(w.fail_until is None for w in certain):
+            ends = [w.fail_until for w in certain if w.fail_until is not None]
+            if len(ends) < len(certain):  # a window that never ends
                 return None
-            index = max(index + 1, self.times.first_index_at(max(w.fail_until for w in certain)))
+            index = max(index + 1, self.times.first_index_at(max(ends)))
 
     def liveness_kill(self, from_index: int = 0) -> Outcome | None:
         """The third failure in a row from ``from_index`` on (a look-again past the horizon)."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from edgesim.domain.errors import QuotaExceeded
+from edgesim.domain.models import Deployment, Group, Node
 from edgesim.engine.world import World
 from edgesim.settings import QUOTA_TYPES, Settings
 
@@ -15,11 +18,12 @@ class Quotas:
         self.world = world
 
     def used(self, project_id: str, quota_type: str) -> int:
-        table = {
+        tables: dict[str, Mapping[str, Node | Group | Deployment]] = {
             "edge_node": self.world.nodes,
             "edge_group": self.world.groups,
             "deployment": self.world.deployments,
-        }[quota_type]
+        }
+        table = tables[quota_type]
         return sum(1 for record in table.values() if record.project_id == project_id)
 
     def limit(self, project_id: str, quota_type: str) -> int | None:

@@ -186,16 +186,17 @@ class World:
 
     def _reserve(self, inst: Instance) -> None:
         """Make the index hold what the instance reserves now (nothing unless placed and live)."""
-        held = inst.node_id is not None and inst.phase not in HOLDS_NOTHING and inst.id in self.instances
+        live = inst.phase not in HOLDS_NOTHING and inst.id in self.instances
+        node_id = inst.node_id if live else None  # the node it holds resources on, if any
         was = self._holds.get(inst.id)
-        if held and was is not None and was[0] == inst.node_id:
+        if node_id is not None and was is not None and was[0] == node_id:
             return  # still on the same node (an instance's requests never change)
         self._release(inst.id)
-        if held:
+        if node_id is not None:
             need = requests_of(inst.app)
             units = tuple(round(getattr(need, k) * UNITS) for k in KINDS)
-            self._holds[inst.id] = (inst.node_id, units)
-            sums = self._reserved.setdefault(inst.node_id, [0] * len(KINDS))
+            self._holds[inst.id] = (node_id, units)
+            sums = self._reserved.setdefault(node_id, [0] * len(KINDS))
             for i, v in enumerate(units):
                 sums[i] += v
 

@@ -31,9 +31,12 @@ class LoadError(Exception):
 
 
 class _Refused(yaml.MarkedYAMLError):
-    def __init__(self, field: str, problem: str, mark: yaml.Mark) -> None:
+    # ``mark`` is either of PyYAML's two Mark classes (pure Python or libyaml's); both have a line
+    def __init__(self, field: str, problem: str, mark: Any) -> None:
         super().__init__(problem=problem, problem_mark=mark)
         self.field = field
+        self.reason = problem
+        self.line = mark.line + 1 if mark is not None else 1
 
 
 class _ScenarioLoader(yaml.SafeLoader):
@@ -48,7 +51,7 @@ class _ScenarioLoader(yaml.SafeLoader):
     def field(self) -> str:
         return ".".join(label for label in self.labels if label is not None)
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         # index is the key node of a mapping value, the position of a list item, None otherwise
         self.labels.append(index.value if isinstance(index, yaml.ScalarNode) else None if index is None else str(index))
         try:
@@ -60,7 +63,7 @@ class _ScenarioLoader(yaml.SafeLoader):
             if isinstance(start, yaml.AliasEvent):
                 if id(node) not in self.sizes:  # its anchor is still being composed
                     raise _Refused(self.field(), f"the alias *{start.anchor} is inside the value it names", start.start_mark)
-            else:
+            elif node is not None:
                 self._check(node)
             return node
         finally:
@@ -115,7 +118,7 @@ def load_yaml(raw: str | bytes) -> Any:
     try:
         data = loader.get_single_data()
     except _Refused as exc:
-        raise LoadError(exc.problem_mark.line + 1, exc.field, exc.problem) from None
+        raise LoadError(exc.line, exc.field, exc.reason) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

@@ -13,6 +13,7 @@ import aiohttp
 import orjson
 import yaml
 
+from edgesim.engine.clock import VirtualClock
 from edgesim.scenario.model import ScenarioError
 from edgesim.server import Server, ServerOptions
 from edgesim.settings import Settings
@@ -100,12 +101,13 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
     mismatches: list[str] = []
 
     async def reach(t: float) -> None:
-        if time_scale is None:
-            if t > engine.clock.now():
-                await engine.clock.advance(t - engine.clock.now())
+        clock = engine.clock
+        if isinstance(clock, VirtualClock):  # no time scale: the server runs on a virtual clock
+            if t > clock.now():
+                await clock.advance(t - clock.now())
         else:
-            while engine.clock.now() < t:
-                await asyncio.sleep((t - engine.clock.now()) / time_scale)
+            while clock.now() < t:
+                await asyncio.sleep((t - clock.now()) / options.time_scale)
 
     try:
         async with aiohttp.ClientSession() as session:

@@ -13,6 +13,7 @@ import orjson
 from edgesim.api.serializers import node as node_json
 from edgesim.api.serializers import v2_deployment
 from edgesim.domain.states import InstanceState
+from edgesim.engine.engine import Engine
 from edgesim.scenario.model import Expectation, Scenario, ScenarioError, Step
 from edgesim.scenario.values import UnknownReference, lookup, substitute
 from edgesim.server import Server, ServerOptions
@@ -62,15 +63,14 @@ class Run:
         self.settings = settings
         self.saved: dict[str, Any] = {}
         self.result = ScenarioResult(scenario)
-        self.server: Server | None = None
-        self.session: aiohttp.ClientSession | None = None
+        options = ServerOptions(host="127.0.0.1", port=0, db=":memory:", clock="virtual", seed=scenario.seed)
+        self.server = Server(settings, options)
+        self.session: aiohttp.ClientSession | None = None  # opened by run, inside the event loop
 
     # --- the run ----------------------------------------------------------------------------------
 
     async def run(self) -> ScenarioResult:
         began = time.perf_counter()
-        options = ServerOptions(host="127.0.0.1", port=0, db=":memory:", clock="virtual", seed=self.scenario.seed)
-        self.server = Server(self.settings, options)
         await self.server.start()
         account = self.settings.account(self.settings.fleet.project_id) or self.settings.accounts[0]
         self.project_id = account.project_id
@@ -84,6 +84,7 @@ class Run:
             if self.scenario.fleet is not None:
                 await self._set_up("fleet", "POST", "/edgesim/fleet", 201)
             for step in self.scenario.steps:
+                assert step.at is not None  # parsing gives every step its time
                 await self._advance_to(step.at)
                 try:
                     await self._step(step)
@@ -100,7 +101,7 @@ class Run:
         return self.result
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         return self.server.engine
 
     def names(self) -> dict[str, Any]:
@@ -135,6 +136,7 @@ class Run:
     async def _http(self, method: str, path: str, body: Any, ok: tuple[int, ...] | None, line: int,
                     headers: dict[str, str] | None = None) -> tuple[int, Any]:
         data = None if body is None else orjson.dumps(body)
+        assert self.session is not None  # steps run inside run(), which opened it
         async with self.session.request(method, self.server.url + path, data=data, headers={**self.headers, **(headers or {})}) as resp:
             raw = await resp.read()
             answer = orjson.loads(raw) if raw and resp.content_type == "application/json" else None
@@ -162,6 +164,7 @@ class Run:
             _, answer = await self._http("POST", "/edgesim/chaos/faults", substitute(step.fault, names), (201,), step.line)
             self._save(step.save, answer)
         else:
+            assert step.expect is not None  # a step is exactly one of call, fault or expect
             await self._expect(step, step.expect)
 
     def _save(self, paths: dict[str, str], answer: Any) -> None:
@@ -239,6 +242,7 @@ class Run:
         if step.fault is not None:
             return f"fault {step.fault.get('kind')}"
         e = step.expect
+        assert e is not None  # a step is exactly one of call, fault or expect
         parts = [f"{k}={v}" for k, v in e.model_dump(exclude_none=True, exclude={"save"}).items() if v != {}]
         return "expect " + " ".join(parts)
 

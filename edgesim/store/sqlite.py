@@ -125,9 +125,16 @@ class Store:
             raise
         self._writer = asyncio.create_task(self._write_forever(), name="edgesim-store-writer")
 
+    @property
+    def _open_db(self) -> aiosqlite.Connection:
+        """The connection, which only exists between ``open`` and ``close``."""
+        if self._db is None:
+            raise StoreError(f"{self.path}: the store is not open")
+        return self._db
+
     async def _refuse_unless_ours(self) -> None:
         """An empty file, or one holding only edgesim's tables at a schema we know."""
-        rows = await self._db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        rows = await self._open_db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
         foreign = sorted({name for (name,) in rows if not name.startswith("sqlite_")} - EDGESIM_TABLES)
         if foreign:
             raise StoreError(f"{self.path}: a SQLite database but not an edgesim store (tables: {', '.join(foreign)}); not touching it")
@@ -136,9 +143,10 @@ class Store:
             raise StoreError(f"{self.path}: written by a newer edgesim (schema {version} > {SCHEMA_VERSION})")
 
     async def _user_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cur:
-            (version,) = await cur.fetchone()
-        return version
+        async with self._open_db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        assert row is not None  # a PRAGMA always answers one row
+        return int(row[0])
 
     async def close(self, flush: bool = True) -> None:
         """Write everything still queued, then close the database and let go of the file.
@@ -206,7 +214,7 @@ class Store:
 
     async def _rollback(self) -> None:
         try:
-            await self._db.rollback()
+            await self._open_db.rollback()
         except Exception:  # the connection may be gone; nothing more to do
             log.exception("store rollback failed")
 
@@ -229,7 +237,7 @@ class Store:
         deletes = [(o.kind, o.id) for o in latest.values() if isinstance(o, Delete)]
         rows = [(e.seq, orjson.dumps(e.body).decode()) for e in events]
         meta = [(k, orjson.dumps(v).decode()) for k, v in self.meta_provider().items()]  # read here: it reads the clock
-        db = self._db
+        db = self._open_db
         if wipe:
             for table in ("documents", "events", "meta"):
                 await db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
@@ -251,23 +259,23 @@ class Store:
     # --- reading ------------------------------------------------------------------------------
 
     async def load_meta(self) -> dict[str, Any]:
-        rows = await self._db.execute_fetchall("SELECT key, value FROM meta")
+        rows = await self._open_db.execute_fetchall("SELECT key, value FROM meta")
         return {key: self._decode(f"meta {key}", value) for key, value in rows}
 
     async def load_documents(self, kind: str) -> list[dict[str, Any]]:
-        rows = await self._db.execute_fetchall("SELECT id, body FROM documents WHERE kind = ?", (kind,))
+        rows = await self._open_db.execute_fetchall("SELECT id, body FROM documents WHERE kind = ?", (kind,))
         return [self._decode(f"{kind} {doc_id}", body) for doc_id, body in rows]
 
     async def load_recent_events(self, count: int) -> list[dict[str, Any]]:
         """The last ``count`` events, oldest first."""
-        rows = await self._db.execute_fetchall(
+        rows = await self._open_db.execute_fetchall(
             "SELECT seq, body FROM (SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq", (count,)
         )
         return [self._decode(f"event {seq}", body) for seq, body in rows]
 
     async def events_after(self, seq: int, count: int) -> list[dict[str, Any]]:
         """Up to ``count`` events numbered above ``seq``, oldest first: a log read in slices."""
-        rows = await self._db.execute_fetchall(
+        rows = await self._open_db.execute_fetchall(
             "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, count)
         )
         return [orjson.loads(body) for (body,) in rows]
@@ -275,8 +283,8 @@ class Store:
     async def count_events(self, before: int, since: float | None, filters: dict[str, str]) -> int:
         """How many events numbered below ``before`` match (see ``find_events``)."""
         where, params = _event_match(before, since, filters)
-        rows = await self._db.execute_fetchall(f"SELECT COUNT(*) FROM events WHERE {where}", params)  # noqa: S608 - built from fixed clauses
-        return rows[0][0]
+        rows = await self._open_db.execute_fetchall(f"SELECT COUNT(*) FROM events WHERE {where}", params)  # noqa: S608 - built from fixed clauses
+        return int(next(iter(rows))[0])
 
     async def find_events(
         self, before: int, since: float | None, filters: dict[str, str], offset: int, limit: int
@@ -284,7 +292,7 @@ class Store:
         """Events numbered below ``before``, oldest first, whose time is >= ``since`` and whose
         fields equal every filter (names from ``EVENT_FILTERS``); ``limit`` of them from ``offset``."""
         where, params = _event_match(before, since, filters)
-        rows = await self._db.execute_fetchall(
+        rows = await self._open_db.execute_fetchall(
             f"SELECT body FROM events WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",  # noqa: S608 - fixed clauses
             (*params, limit, offset),
         )
@@ -301,7 +309,8 @@ class Store:
 def _event_match(before: int, since: float | None, filters: dict[str, str]) -> tuple[str, list[Any]]:
     """The WHERE clause of an event query and its parameters. Kind and time are written as the
     indexes are, so SQLite uses them; values only ever travel as parameters."""
-    clauses, params = ["seq < ?"], [before]
+    clauses: list[str] = ["seq < ?"]
+    params: list[Any] = [before]
     if since is not None:
         clauses.append("json_extract(body, '$.time') >= ?")
         params.append(since)

@@ -69,7 +69,8 @@ class Edgesim:
 
     def reset(self) -> None:
         """Throw the world away and start a fresh one on the same url."""
-        self._run(self._server.stop())
+        if self._server is not None:
+            self._run(self._server.stop())
         self._start()
 
     def close(self) -> None:
