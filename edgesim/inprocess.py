@@ -62,12 +62,13 @@ class Simulation:
         options = ServerOptions(host="127.0.0.1", port=self._port, db=":memory:", clock="virtual", seed=self._seed)
         self._server = Server(self._settings, options)
         self._run(self._server.start())
-        self._port = self._server.port
+        self._port = self._server.port or 0
         self.url = self._server.url
 
     def reset(self) -> None:
         """Throw the world away and start a fresh one on the same url."""
-        self._run(self._server.stop())
+        if self._server is not None:
+            self._run(self._server.stop())
         self._start()
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ No ``from __future__ import annotations`` here: the toolkit's discovery reads th
 types from the signatures, and a postponed annotation reads as a bare string.
 """
 
+from functools import partial
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -44,7 +45,7 @@ def remove_all_faults(configuration: Configuration = None, secrets: Secrets = No
     faults = call(lambda: edgesim.control("GET", "chaos/faults"))["faults"]
     removed = [f["id"] for f in faults if f["state"] in ("scheduled", "active")]
     for fault_id in removed:
-        call(lambda fault_id=fault_id: edgesim.control("DELETE", f"chaos/faults/{fault_id}"))
+        call(partial(edgesim.control, "DELETE", f"chaos/faults/{fault_id}"))
     return removed
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -23,8 +24,7 @@ def find_deployment(edgesim: Client, name_or_id: str) -> dict[str, Any]:
             raise ActivityFailed(f"edgesim: {exc}") from None
     offset = 0
     while True:
-        page = call(lambda offset=offset: edgesim.ief(
-            "GET", f"deployments?name={quote(name_or_id, safe='')}&limit={PAGE}&offset={offset}"))
+        page = call(partial(edgesim.ief, "GET", f"deployments?name={quote(name_or_id, safe='')}&limit={PAGE}&offset={offset}"))
         for deployment in page["deployments"]:
             if deployment["name"] == name_or_id:
                 return deployment
