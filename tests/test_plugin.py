@@ -93,3 +93,26 @@ async def test_works_in_asyncio_tests_too(edgesim):
     dep = deploy(edgesim)
     edgesim.advance(30)
     assert state(edgesim, dep) == "RUNNING"
+
+
+def test_fixture_helpers_create_fleets_and_groups(edgesim):
+    fleet = edgesim.create_fleet(3, groups={"site": 2}, name_prefix="site")
+    assert (fleet["nodes"], [len(g["node_ids"]) for g in fleet["groups"]]) == (3, [2])
+    group = edgesim.create_group("spare", node_ids=[fleet["node_ids"][2]])
+    assert [n["id"] for n in group["nodes"]] == [fleet["node_ids"][2]]
+    fresh = edgesim.create_group("fresh", nodes=2)
+    assert len(fresh["nodes"]) == 2
+    assert call(edgesim, "GET", v2(edgesim, "nodes"))[1]["count"] == 10
+
+
+def test_wait_for_failure_says_the_state_and_events_refuse_unknown_filters(edgesim):
+    dep = deploy(edgesim)
+
+    def never():
+        return False
+
+    with pytest.raises(pytest.fail.Exception, match=r"now t=5; last value False\); nodes: 5 RUNNING; deployments: web 0/1 ready"):
+        edgesim.wait_for(never, within=5)
+    assert edgesim.wait_for(lambda: state(edgesim, dep) == "RUNNING", timeout=30)
+    with pytest.raises(TypeError, match="unknown filter"):
+        edgesim.events(type="fault.hit")

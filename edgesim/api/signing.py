@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_HEADER = "x-sdk-date"
@@ -177,3 +177,17 @@ def verify(
     if not hmac.compare_digest(expected.encode(), auth.signature.encode()):
         raise SignatureError("the signature does not match the request (wrong secret key, or the request was changed)")
     return auth.access_key
+
+
+def sign(method: str, url: str, headers: Mapping[str, str], body: bytes, access_key: str, secret_key: str,
+         now: datetime | None = None) -> dict[str, str]:
+    """The client's side of the scheme (what the official SDK's signer sends): ``headers`` plus
+    ``Host``, ``X-Sdk-Date`` and the ``Authorization`` that ``verify`` accepts."""
+    parts = urlsplit(url)
+    sdk_date = (now or datetime.now(UTC)).strftime(DATE_FORMAT)
+    signed = {**headers, "Host": parts.netloc, "X-Sdk-Date": sdk_date}
+    names = sorted(name.lower() for name in signed)
+    canonical = canonical_request(method, parts.path or "/", parts.query, signed, names, body)
+    value = signature(secret_key, string_to_sign(canonical, sdk_date))
+    signed["Authorization"] = f"{ALGORITHM} Access={access_key}, SignedHeaders={';'.join(names)}, Signature={value}"
+    return signed
