@@ -11,6 +11,7 @@ from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, PAGE, Query, Route
 from edgesim.api.serializers import node, registered_node
 from edgesim.api.validation import parse
+from edgesim.engine.engine import Engine
 
 BASE = V2 + "/nodes"
 
@@ -41,6 +42,7 @@ async def list_(request: web.Request) -> web.Response:
     state = request.query.get("state")
     group_id = request.query.get("group_id")
     tags = tag_filter(request)
+    device_id, device_name = request.query.get("device_id"), request.query.get("device_name")
     project_id = request.match_info["project_id"]
     world = engine.world
     matches = [
@@ -51,9 +53,21 @@ async def list_(request: web.Request) -> web.Response:
         and (state is None or n.state == state)
         and (group_id is None or group_id in world.group_ids_of(n.id))
         and has_tags(n.tags, tags)
+        and (device_id is None or _device_bound_to(engine, device_id, n.id))
+        and (device_name is None or any(device_name in d.name for d in world.devices_on(n.id)))
     ]
     page = paged(matches, lambda n: n.created_at, descending, limit, offset, tiebreak=lambda n: n.name)
-    return json_response({"count": len(matches), "nodes": [node(engine, n) for n in page]})
+    answers = [node(engine, n) for n in page]
+    bound = world.devices.get(device_id or "")
+    if bound is not None:  # the binding's notes, as EdgeNodeResp documents them
+        for answer in answers:
+            answer.update(relation=bound.relation, comment=bound.comment)
+    return json_response({"count": len(matches), "nodes": answers})
+
+
+def _device_bound_to(engine: Engine, device_id: str, node_id: str) -> bool:
+    device = engine.world.devices.get(device_id)
+    return device is not None and device.node_id == node_id
 
 
 async def get(request: web.Request) -> web.Response:
@@ -90,7 +104,9 @@ async def action(request: web.Request) -> web.Response:
 ROUTES = (
     Route("POST", BASE, register, "Register an edge node", IEF, RegisterNodeBody, ok=(201,)),
     Route("GET", BASE, list_, "List edge nodes", IEF,
-          query=(Query("name"), Query("state"), Query("group_id"), Query("tags")) + PAGE),
+          query=(Query("name"), Query("state"), Query("group_id"), Query("tags"),
+                 Query("device_id", description="the node this device is bound to"),
+                 Query("device_name", description="nodes with a bound device whose name contains it")) + PAGE),
     Route("GET", BASE + "/{node_id}", get, "Show an edge node", IEF),
     Route("PUT", BASE + "/{node_id}", update, "Update an edge node", IEF, UpdateNodeBody),
     Route("DELETE", BASE + "/{node_id}", delete, "Delete an edge node", IEF, ok=(204,)),
