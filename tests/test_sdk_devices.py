@@ -53,7 +53,6 @@ from huaweicloudsdkief.v1 import (
     ValueInAttributes,
     ValueInTwin,
 )
-
 from test_sdk_e2e import _no_proxy, call, sdk  # noqa: F401 (the fixture is used by name)
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
