@@ -475,3 +475,24 @@ async def test_everything_survives_a_restart(tmp_path):
         assert reply.status == 201
     finally:
         await stop_api(api)
+
+
+async def test_a_node_registers_with_its_devices_bound(api):
+    a, b = await make_device(api, "a"), await make_device(api, "b")
+    body = {"node": {"name": "edge-new", "device_infos": [{"relation": "owns", "comment": "", "device_ids": [a["id"]]}]}}
+    reply = await api.post(api.v2("nodes"), body)
+    assert reply.status == 201, reply.body
+    node = reply.body["node"]
+    assert node["device_num"] == 1 and node["device_infos"][0]["device_ids"] == [a["id"]]
+    # the node is UNCONNECTED until its agent connects: the device comes online with it
+    assert (await show_device(api, a["id"]))["state"] == "offline"
+    await api.advance(120)
+    assert (await show_node(api, node["id"]))["state"] == "RUNNING"
+    assert (await show_device(api, a["id"]))["state"] == "online"
+    nodes_before = (await api.get(api.v2("nodes"))).body["count"]
+    taken = {"node": {"name": "edge-2", "device_infos": [{"device_ids": [b["id"], a["id"]]}]}}
+    refused(await api.post(api.v2("nodes"), taken), 409, "IEF.100007", a["id"])
+    unknown = {"node": {"name": "edge-3", "device_infos": [{"device_ids": [UNKNOWN_ID]}]}}
+    refused(await api.post(api.v2("nodes"), unknown), 400, "IEF.100003", "device_infos")
+    assert (await api.get(api.v2("nodes"))).body["count"] == nodes_before
+    assert (await show_device(api, b["id"]))["node_id"] is None

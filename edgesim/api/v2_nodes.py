@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from edgesim.api.errors import json_response
@@ -11,6 +13,8 @@ from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, PAGE, Query, Route
 from edgesim.api.serializers import node, registered_node
 from edgesim.api.validation import parse
+from edgesim.domain.models import Node
+from edgesim.engine.change import Change
 from edgesim.engine.engine import Engine
 
 BASE = V2 + "/nodes"
@@ -30,8 +34,16 @@ async def register(request: web.Request) -> web.Response:
         attributes=[a.model_dump() for a in body.attributes],
         tags=[t.model_dump() for t in body.tags],
         log_configs=[c.model_dump() for c in body.log_configs],
+        also=_bind_devices(engine, [(i.device_ids, i.relation, i.comment) for i in body.device_infos]),
     )
     return json_response({"node": registered_node(engine, n)}, status=201)
+
+
+def _bind_devices(engine: Engine, infos: list[tuple[list[str], str, str]]) -> Callable[[Node, Change], None] | None:
+    """The register body's ``device_infos``: bound within the registration itself."""
+    if not infos:
+        return None
+    return lambda node, change: engine.devices.bind_registering(node, infos, change)
 
 
 async def list_(request: web.Request) -> web.Response:

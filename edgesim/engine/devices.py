@@ -180,6 +180,17 @@ class Devices:
                 result.added.append(node.id)
         return result
 
+    def bind_registering(self, node: Node, infos: list[tuple[list[str], str, str]], change: Change) -> None:
+        """Bind devices (ids, relation, comment) to a node being registered, within its change."""
+        for device_ids, relation, comment in infos:
+            for device_id in dict.fromkeys(device_ids):
+                device = self.world.devices.get(device_id)
+                if device is None or device.project_id != node.project_id:
+                    raise ReferenceNotFound(f"device {device_id} not found", field="node.device_infos")
+                if device.node_id not in (None, node.id):
+                    raise NotAllowed(f"device {device_id} is bound to edge node {device.node_id}; unbind it first")
+                self._bind(device, node, relation, comment, change)
+
     def _node(self, project_id: str, node_id: str) -> Node:
         node = self.world.nodes.get(node_id)
         if node is None or node.project_id != project_id:

@@ -8,6 +8,7 @@ start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from edgesim.domain.errors import DuplicateName, InUse, NotAllowed, NotFound
@@ -56,7 +57,10 @@ class Nodes:
         tags: list[dict[str, str]] | None = None,
         log_configs: list[dict[str, Any]] | None = None,
         product_id: str = "",
+        also: Callable[[Node, Change], None] | None = None,
     ) -> Node:
+        """``also`` does more within the same command (binds devices): if it refuses, the
+        node is not registered either."""
         core = self.core
         if self.world.node_named(project_id, name) is not None:
             raise DuplicateName(f"edge node name {name!r} already exists", field="node.name")
@@ -77,6 +81,8 @@ class Nodes:
             change.touch(node)
             self.world.add_node(node)
             change.event(core.events.record("node.registered", node_id=node.id, name=name, state=node.state))
+            if also is not None:
+                also(node, change)
             self._schedule_connect(node, change)
         return node
 
