@@ -496,3 +496,28 @@ async def test_a_node_registers_with_its_devices_bound(api):
     refused(await api.post(api.v2("nodes"), unknown), 400, "IEF.100003", "device_infos")
     assert (await api.get(api.v2("nodes"))).body["count"] == nodes_before
     assert (await show_device(api, b["id"]))["node_id"] is None
+
+
+async def _device_story(db) -> list[dict]:
+    api = await start_api(db, seed=7)
+    try:
+        node = (await api.node_ids())[0]
+        t = await make_template(api, twin={"t": {"expected": {"value": "1"}}})
+        d = await make_device(api, device_template_id=t["id"])
+        await bind_on_node(api, node, [d["id"]])
+        await api.post(f"/edgesim/nodes/{node}/disconnect", token=None)
+        await api.advance(200)
+        await api.post(f"/edgesim/nodes/{node}/connect", token=None)
+        await api.post(products_path(api), {"product": {"name": "prod"}})
+        await api.delete(api.v2(f"devices/{d['id']}"))
+        return await api.events()
+    finally:
+        await stop_api(api)
+
+
+async def test_same_seed_and_requests_give_the_same_event_log(tmp_path):
+    first, second = await _device_story(tmp_path / "a.db"), await _device_story(tmp_path / "b.db")
+    assert first == second
+    kinds = [e["kind"] for e in first if e["kind"].startswith("device")]
+    assert kinds == ["device_template.created", "device.created", "device.bound", "device.online",
+                     "device.offline", "device.online", "device.unbound", "device.offline", "device.deleted"]

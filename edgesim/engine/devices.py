@@ -9,6 +9,7 @@ called by every node state change) each of its devices' ``device.online`` /
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,14 +106,16 @@ class Devices:
                 f"access_protocol {access_protocol!r} does not match the template's {template.access_protocol!r}",
                 field=f"{PREFIX}.access_protocol",
             )
-        copied_twin = {k: {**v, "optional": False} for k, v in template.twin.items() if "expected" not in v}
-        copied_twin |= {k: {**v, "optional": False, "expected": {"value": v["expected"]["value"]}}
-                        for k, v in template.twin.items() if "expected" in v}
+        copied_twin = copy.deepcopy(template.twin)  # copies: the records share nothing
+        for prop in copied_twin.values():
+            prop["optional"] = False
+            if "expected" in prop:  # re-stamped when the device is made
+                prop["expected"] = {"value": prop["expected"]["value"]}
         return (
             template.access_protocol,
-            {**template.attributes, **attributes},
+            {**copy.deepcopy(template.attributes), **attributes},
             {**copied_twin, **twin},
-            {**template.property_visitors, **visitors},
+            {**copy.deepcopy(template.property_visitors), **visitors},
         )
 
     async def update(self, project_id: str, device_id: str, fields: dict[str, Any]) -> Device:
