@@ -398,6 +398,24 @@ async def test_a_device_is_online_only_while_its_node_runs(api):
     assert (await show_device(api, d["id"]))["state"] == "offline"
 
 
+async def test_a_partitioned_node_takes_its_devices_offline_when_it_is_marked_failed(api):
+    node = (await api.node_ids())[0]
+    d = await make_device(api)
+    await bind_on_node(api, node, [d["id"]])
+    fault = {"kind": "node_partition", "target": {"node_ids": [node]}, "start": 100, "duration": 200}
+    assert (await api.post("/edgesim/chaos/faults", fault, token=None)).status == 201
+    await advance_to(api, 139)
+    assert (await show_device(api, d["id"]))["state"] == "online"  # silent, not yet marked failed
+    await advance_to(api, 140)
+    assert (await show_node(api, node))["state"] == "FAIL"
+    assert (await show_device(api, d["id"]))["state"] == "offline"
+    marked = (await api.events(kind="node.state", node_id=node))[-1]["time"]
+    assert [e["time"] for e in await api.events(kind="device.offline", device_id=d["id"])] == [marked]
+    await advance_to(api, 300)
+    assert (await show_device(api, d["id"]))["state"] == "online"
+    assert [e["time"] for e in await api.events(kind="device.online", device_id=d["id"])] == [0, 300]
+
+
 # --- products ---------------------------------------------------------------------------------------
 
 
