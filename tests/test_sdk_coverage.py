@@ -1,0 +1,40 @@
+"""Every operation of the official SDK, called once through the SDK over a real socket.
+
+edgesim routes exactly the operations listed in ``SERVED``; every other one answers 404
+``IEF.011002`` ("no such API"), and none answers 5xx or anything the SDK cannot read. A family
+that lands adds its operation names here. The count is printed (``pytest -s``) and by
+``python -m edgesim.testing.sdk_coverage``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from edgesim.testing.sdk_coverage import UNROUTED, operations, walk
+
+SERVED = {
+    # v2 edge nodes and groups, quotas
+    "create_edge_node", "list_edge_nodes", "show_edge_node_detail", "update_edge_node",
+    "delete_edge_node", "enable_disable_edge_nodes",
+    "create_edge_group", "list_edge_groups", "show_edge_group_detail", "update_edge_group",
+    "delete_edge_group", "update_edge_group_node_binding", "show_quota",
+    # v3 deployments and pods
+    "create_deployments", "list_deployments", "show_deployment", "update_deployment",
+    "delete_deployment", "list_pods", "delete_pod", "restart_deployments_pod",
+}
+
+
+async def test_the_sdk_reaches_exactly_the_served_operations(api):
+    before = len(await api.events())
+    outcomes = await asyncio.to_thread(walk, api.url)
+
+    assert len(outcomes) == len(operations()) == 111
+    broken = [outcome for outcome in outcomes if outcome.broken]
+    assert not broken, broken
+    served = {outcome.operation for outcome in outcomes if outcome.served}
+    print(f"\nserved {len(served)} of {len(outcomes)} SDK operations")
+    assert served == SERVED
+    assert all(outcome.status == 404 and outcome.error_code == UNROUTED
+               for outcome in outcomes if outcome.operation not in SERVED)
+    # Empty requests are refused or only read: the walk changed nothing.
+    assert len(await api.events()) == before
