@@ -438,6 +438,8 @@ async def test_product_crud_and_registration(api):
     assert reply.status == 201, reply.body
     node = reply.body["node"]
     assert (await show_node(api, node["id"]))["product_id"] == p["id"]
+    refused(await api.post(register, {"identifier": p["identifier"], "name": "gw-1"}, token=None), 400, "EDGESIM.0400", "gw-1")
+    refused(await api.post(register, {"identifier": p["identifier"], "name": "bad name"}, token=None), 400, "EDGESIM.0400", "name")
 
     assert (await api.delete(products_path(api, f"/{p['id']}"))).status == 204
     refused(await api.get(products_path(api, f"/{p['id']}")), 404, "IEF.100003")

@@ -9,13 +9,14 @@ from typing import Any
 from aiohttp import web
 
 from edgesim.api.devices import PAGE
-from edgesim.api.errors import CONTROL_INVALID, IEFError, json_response
+from edgesim.api.errors import CONTROL_INVALID, IEFError, control_invalid, json_response
 from edgesim.api.paging import page_params, paged, sort_descending
 from edgesim.api.paths import V2_PRODUCTMGR
 from edgesim.api.product_models import CreateProductBody, ProductRegistration
 from edgesim.api.routing import CONTROL, ENGINE, IEF, Query, Route
 from edgesim.api.serializers import registered_node
 from edgesim.api.validation import parse
+from edgesim.domain.errors import DomainError
 from edgesim.domain.models import Product
 from edgesim.engine.engine import Engine
 from edgesim.engine.products import BadCredential, key_material
@@ -78,6 +79,8 @@ async def register(request: web.Request) -> web.Response:
         )
     except BadCredential as exc:
         raise IEFError(401, "EDGESIM.0401", str(exc)) from None
+    except DomainError as exc:  # the node's name taken, the node quota used up
+        raise control_invalid(f"{exc.field}: {exc.message}" if exc.field else exc.message) from None
     return json_response({"node": registered_node(engine, n)}, status=201)
 
 

@@ -70,7 +70,7 @@ class Devices:
     ) -> Device:
         if device_id is not None and device_id in self.world.devices:
             raise DuplicateName(f"device id {device_id!r} already exists", field=f"{PREFIX}.id")
-        if any(d.name == name for d in self.of_project(project_id)):
+        if self.world.device_named(project_id, name) is not None:
             raise DuplicateName(f"device name {name!r} already exists", field=f"{PREFIX}.name")
         if template_id is not None:
             access_protocol, attributes, twin, property_visitors = self._from_template(

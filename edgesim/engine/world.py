@@ -39,6 +39,7 @@ class World:
         }
         self.devices = cast(dict[str, Device], self.tables["device"])
         self._devices_on: dict[str, dict[str, None]] = defaultdict(dict)  # node id -> bound devices
+        self._device_names: dict[tuple[str, str], str] = {}
         self._node_names: dict[tuple[str, str], str] = {}
         self._group_names: dict[tuple[str, str], str] = {}
         self._deployment_names: dict[tuple[str, str], str] = {}
@@ -126,11 +127,13 @@ class World:
 
     def add_device(self, device: Device) -> None:
         self.devices[device.id] = device
+        self._device_names[(device.project_id, device.name)] = device.id
         if device.node_id is not None:
             self._devices_on[device.node_id][device.id] = None
 
     def remove_device(self, device: Device) -> None:
         self.devices.pop(device.id, None)
+        self._device_names.pop((device.project_id, device.name), None)
         if device.node_id is not None:
             self._devices_on[device.node_id].pop(device.id, None)
 
@@ -139,6 +142,10 @@ class World:
         self.remove_device(device)
         device.node_id = node_id
         self.add_device(device)
+
+    def device_named(self, project_id: str, name: str) -> Device | None:
+        device_id = self._device_names.get((project_id, name))
+        return self.devices.get(device_id) if device_id else None
 
     def devices_on(self, node_id: str) -> list[Device]:
         """The node's devices in the order they were bound."""
