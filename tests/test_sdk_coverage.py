@@ -21,6 +21,12 @@ SERVED = {
     # v3 deployments and pods
     "create_deployments", "list_deployments", "show_deployment", "update_deployment",
     "delete_deployment", "list_pods", "delete_pod", "restart_deployments_pod",
+    # devices, device templates, products, node-device binding
+    "create_device", "list_devices", "show_device", "update_device", "delete_device",
+    "create_device_template", "list_device_templates", "show_device_template",
+    "update_device_template_by_id", "delete_device_template",
+    "create_product", "list_products", "show_product_detail", "delete_product",
+    "update_edge_node_device", "update_node_by_device_id",
 }
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from edgesim.api.device_models import DevicesAdded
 from edgesim.api.fields import RESOURCE_NAME_PATTERN, Description, RequestModel, Tag, check_description, unique_keys
 
 NodeId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -36,6 +37,7 @@ class NodeRegistration(RequestModel):
     attributes: Annotated[list[Attribute], Field(max_length=32)] = []
     tags: Annotated[list[Tag], Field(max_length=20)] = []
     log_configs: list[LogConfig] = []
+    device_infos: list[DevicesAdded] = []  # devices bound to the node as it registers
 
     _description = field_validator("description")(check_description)
     _keys = field_validator("attributes", "tags")(unique_keys)

@@ -13,6 +13,9 @@ API_VERSIONS = ("v2", "v3")
 EDGEMGR = "edgemgr"  # the IEF service's segment after the project
 V2 = f"/v2/{{project_id}}/{EDGEMGR}"
 V3 = f"/v3/{{project_id}}/{EDGEMGR}"
+PRODUCTMGR = "productmgr"  # the service segment of products (batch node registration)
+V2_PRODUCTMGR = f"/v2/{{project_id}}/{PRODUCTMGR}"
+IEF_SERVICES = (EDGEMGR, PRODUCTMGR)
 IAM_TOKENS = "/v3/auth/tokens"
 CONTROL = "/edgesim"
 
@@ -20,7 +23,7 @@ _VERSION = "|".join(API_VERSIONS)
 # Any path under a project; the router answers unknown IEF APIs (IEF.011002) from it.
 ANY_PROJECT_ROUTE = f"/{{version:{_VERSION}}}/{{project_id}}/{{tail:.*}}"
 _PROJECT_PATH = re.compile(rf"^/(?:{_VERSION})/(?P<project_id>[^/]+)/")
-_IEF_PATH = re.compile(rf"^/(?:{_VERSION})/[^/]+/{EDGEMGR}/")
+_IEF_PATH = re.compile(rf"^/(?:{_VERSION})/[^/]+/(?:{'|'.join(IEF_SERVICES)})/")
 
 
 def project_in(path: str) -> str | None:
@@ -31,7 +34,7 @@ def project_in(path: str) -> str | None:
 
 
 def is_ief(path: str) -> bool:
-    """Under ``/v2|v3/{project_id}/edgemgr/``: the IEF API proper."""
+    """Under ``/v2|v3/{project_id}/edgemgr/`` (or another IEF service's segment): the IEF API proper."""
     return _IEF_PATH.match(path) is not None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgesim.api.fields import given_amounts
-from edgesim.domain.models import Deployment, Group, Instance, Node
+from edgesim.domain.models import Deployment, Device, Group, Instance, Node
 from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
 from edgesim.engine.groups import BindingResult
@@ -108,8 +108,8 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         "tags": list(n.tags),
         "log_configs": list(n.log_configs),
         "ntp_configs": {"ntp_enabled": bool(n.ntp_servers), "ntp_servers": list(n.ntp_servers)},
-        "device_infos": [],
-        "device_num": 0,
+        "device_infos": device_infos(engine.world.devices_on(n.id)),
+        "device_num": len(engine.world.devices_on(n.id)),
         "node_type": "",
         "mqtt_mode": "internal",
         "mqtt_internal": f"tls://{ip}:8883" if (ip := (hw.get("host_ips") or [""])[0]) else "",
@@ -123,10 +123,19 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         "relation": "",
         "comment": "",
         "identifier": "",
-        "product_id": "",
+        "product_id": n.product_id,
         "purchase_id": "",
         "error_reason": n.error_reason,
     }
+
+
+def device_infos(devices: list[Device]) -> list[dict[str, Any]]:
+    """A node's devices as the SDK's ``DeviceInfos``: one entry per (relation, comment), in
+    the order the devices were bound."""
+    entries: dict[tuple[str, str], list[str]] = {}
+    for d in devices:
+        entries.setdefault((d.relation, d.comment), []).append(d.id)
+    return [{"relation": r, "comment": c, "device_ids": ids} for (r, c), ids in entries.items()]
 
 
 def registered_node(engine: Engine, n: Node) -> dict[str, Any]:

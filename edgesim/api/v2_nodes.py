@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from edgesim.api.errors import json_response
@@ -11,6 +13,9 @@ from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, PAGE, Query, Route
 from edgesim.api.serializers import node, registered_node
 from edgesim.api.validation import parse
+from edgesim.domain.models import Node
+from edgesim.engine.change import Change
+from edgesim.engine.engine import Engine
 
 BASE = V2 + "/nodes"
 
@@ -29,8 +34,16 @@ async def register(request: web.Request) -> web.Response:
         attributes=[a.model_dump() for a in body.attributes],
         tags=[t.model_dump() for t in body.tags],
         log_configs=[c.model_dump() for c in body.log_configs],
+        also=_bind_devices(engine, [(i.device_ids, i.relation, i.comment) for i in body.device_infos]),
     )
     return json_response({"node": registered_node(engine, n)}, status=201)
+
+
+def _bind_devices(engine: Engine, infos: list[tuple[list[str], str, str]]) -> Callable[[Node, Change], None] | None:
+    """The register body's ``device_infos``: bound within the registration itself."""
+    if not infos:
+        return None
+    return lambda node, change: engine.devices.bind_registering(node, infos, change)
 
 
 async def list_(request: web.Request) -> web.Response:
@@ -41,6 +54,7 @@ async def list_(request: web.Request) -> web.Response:
     state = request.query.get("state")
     group_id = request.query.get("group_id")
     tags = tag_filter(request)
+    device_id, device_name = request.query.get("device_id"), request.query.get("device_name")
     project_id = request.match_info["project_id"]
     world = engine.world
     matches = [
@@ -51,9 +65,21 @@ async def list_(request: web.Request) -> web.Response:
         and (state is None or n.state == state)
         and (group_id is None or group_id in world.group_ids_of(n.id))
         and has_tags(n.tags, tags)
+        and (device_id is None or _device_bound_to(engine, device_id, n.id))
+        and (device_name is None or any(device_name in d.name for d in world.devices_on(n.id)))
     ]
     page = paged(matches, lambda n: n.created_at, descending, limit, offset, tiebreak=lambda n: n.name)
-    return json_response({"count": len(matches), "nodes": [node(engine, n) for n in page]})
+    answers = [node(engine, n) for n in page]
+    bound = world.devices.get(device_id or "")
+    if bound is not None:  # the binding's notes, as EdgeNodeResp documents them
+        for answer in answers:
+            answer.update(relation=bound.relation, comment=bound.comment)
+    return json_response({"count": len(matches), "nodes": answers})
+
+
+def _device_bound_to(engine: Engine, device_id: str, node_id: str) -> bool:
+    device = engine.world.devices.get(device_id)
+    return device is not None and device.node_id == node_id
 
 
 async def get(request: web.Request) -> web.Response:
@@ -90,7 +116,9 @@ async def action(request: web.Request) -> web.Response:
 ROUTES = (
     Route("POST", BASE, register, "Register an edge node", IEF, RegisterNodeBody, ok=(201,)),
     Route("GET", BASE, list_, "List edge nodes", IEF,
-          query=(Query("name"), Query("state"), Query("group_id"), Query("tags")) + PAGE),
+          query=(Query("name"), Query("state"), Query("group_id"), Query("tags"),
+                 Query("device_id", description="the node this device is bound to"),
+                 Query("device_name", description="nodes with a bound device whose name contains it")) + PAGE),
     Route("GET", BASE + "/{node_id}", get, "Show an edge node", IEF),
     Route("PUT", BASE + "/{node_id}", update, "Update an edge node", IEF, UpdateNodeBody),
     Route("DELETE", BASE + "/{node_id}", delete, "Delete an edge node", IEF, ok=(204,)),

@@ -45,8 +45,9 @@ def snapshot(engine: Engine) -> dict[str, Any]:
     return {
         "seq": engine.events.seq,  # follow the stream from here (?after=seq)
         "clock": clock_body(engine),
-        # how many records of each kind the world holds (the registry's kinds, domain.kinds)
-        "records": {kind: len(table) for kind, table in world.tables.items()},
+        # how many records of each kind the world holds (the registry's kinds, domain.kinds);
+        # kinds with none are left out, so a family a fleet does not use adds nothing here
+        "records": {kind: len(table) for kind, table in world.tables.items() if table},
         "groups": [
             {"id": g.id, "name": g.name, "node_ids": g.node_ids}
             for g in sorted(world.groups.values(), key=lambda g: g.name)

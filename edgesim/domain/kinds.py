@@ -12,7 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from edgesim.domain.models import BehaviorSet, Deployment, Document, Fault, Group, Instance, Node, Token
+from edgesim.domain.models import (
+    BehaviorSet,
+    Deployment,
+    Device,
+    DeviceTemplate,
+    Document,
+    Fault,
+    Group,
+    Instance,
+    Node,
+    Product,
+    Token,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("fault", Fault, in_world=False, timers=True),
     Kind("token", Token, in_world=False),
     Kind("config", BehaviorSet, in_world=False),
+    Kind("device_template", DeviceTemplate),
+    # devices load in binding order, so a node lists its devices as they were bound
+    Kind("device", Device, order=lambda d: (d.bound_seq, d.id)),
+    Kind("product", Product),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

@@ -61,6 +61,7 @@ class Node(Document):
     silent_since: float | None = None  # its agent stopped reporting (partition, stop, fault)
     lost_at: float | None = None  # when its instances were declared lost (the node marked FAIL)
     crashed: bool = False  # a fault took its agent and containers down; they restart on return
+    product_id: str = ""  # the product whose credential registered it (``engine.products``)
 
 
 @dataclass(slots=True)
@@ -205,3 +206,64 @@ class BehaviorSet(Document):
 
     id: str
     profiles: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DeviceTemplate(Document):
+    """A device template: the attributes, twin properties and protocol devices are made from.
+
+    Maps are stored as the API returns them (``attributes``: name -> {value, optional,
+    metadata}; ``twin``: name -> {expected?, optional, metadata}); ``tags`` is the single
+    ``{key, value}`` object the SDK gives templates, or None."""
+
+    id: str
+    project_id: str
+    name: str
+    access_protocol: str = "userdefine"
+    description: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    twin: dict[str, Any] = field(default_factory=dict)
+    property_visitors: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] | None = None
+    created_at: float = 0.0
+    updated_at: float | None = None
+
+
+@dataclass(slots=True)
+class Device(Document):
+    """An end device. ``node_id`` is the node it is bound to (at most one), with the binding's
+    ``relation`` and ``comment`` and ``bound_at`` (simulated seconds, for the node's order).
+    Its online state is not stored: it follows its node (``engine.devices``)."""
+
+    id: str
+    project_id: str
+    name: str
+    access_protocol: str = "userdefine"
+    connection_type: str = "edge"
+    description: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    twin: dict[str, Any] = field(default_factory=dict)
+    access_config: dict[str, Any] = field(default_factory=dict)
+    property_visitors: dict[str, Any] = field(default_factory=dict)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    node_id: str | None = None
+    relation: str = ""
+    comment: str = ""
+    bound_seq: int = 0  # binding order on its node (an event sequence number)
+    created_at: float = 0.0
+    updated_at: float | None = None
+
+
+@dataclass(slots=True)
+class Product(Document):
+    """A product: a batch node registration credential (``identifier`` and a certificate);
+    nodes registered with it carry its id."""
+
+    id: str
+    project_id: str
+    name: str
+    identifier: str
+    description: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    created_at: float = 0.0

@@ -14,8 +14,9 @@ The core knows no engine part; each part gets the core and the parts it calls
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
+from edgesim.domain.models import Node
 from edgesim.engine.behaviors import BehaviorBook
 from edgesim.engine.change import Change
 from edgesim.engine.clock import Clock
@@ -44,6 +45,9 @@ class Core:
         self.timers = TimerTable(clock)
         self.world = World()
         self.behaviors = BehaviorBook(settings.behaviors)  # replaced by PUT /edgesim/behaviors
+        # called (node, old state, change) on every node state change, within its change: what
+        # follows a node (its devices' online state) changes at the same simulated moment
+        self.node_state_listeners: list[Callable[[Node, str, Change], None]] = []
 
     @contextlib.asynccontextmanager
     async def command(self) -> AsyncIterator[Change]:

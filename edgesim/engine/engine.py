@@ -19,6 +19,8 @@ from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
 from edgesim.engine.core import Core
 from edgesim.engine.deployments import Deployments
+from edgesim.engine.device_templates import DeviceTemplates
+from edgesim.engine.devices import Devices
 from edgesim.engine.failover import Failover
 from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
@@ -27,6 +29,7 @@ from edgesim.engine.instances import Instances
 from edgesim.engine.nodes import Nodes
 from edgesim.engine.placement import Placement
 from edgesim.engine.pods import Pods
+from edgesim.engine.products import Products
 from edgesim.engine.quotas import Quotas
 from edgesim.engine.report import LiveReport
 from edgesim.engine.tokens import TokenBook
@@ -87,6 +90,9 @@ class Engine:
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
+        self.device_templates = DeviceTemplates(core)
+        self.devices = Devices(core, self.device_templates)
+        self.products = Products(core, self.nodes)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back

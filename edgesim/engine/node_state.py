@@ -13,3 +13,5 @@ def set_node_state(core: Core, node: Node, state: str, change: Change) -> None:
     node.state = state
     node.updated_at = core.clock.now()
     change.event(core.events.record("node.state", node_id=node.id, **{"from": old, "to": state}))
+    for listener in core.node_state_listeners:
+        listener(node, old, change)

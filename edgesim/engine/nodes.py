@@ -8,6 +8,7 @@ start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from edgesim.domain.errors import DuplicateName, InUse, NotAllowed, NotFound
@@ -55,7 +56,11 @@ class Nodes:
         attributes: list[dict[str, str]] | None = None,
         tags: list[dict[str, str]] | None = None,
         log_configs: list[dict[str, Any]] | None = None,
+        product_id: str = "",
+        also: Callable[[Node, Change], None] | None = None,
     ) -> Node:
+        """``also`` does more within the same command (binds devices): if it refuses, the
+        node is not registered either."""
         core = self.core
         if self.world.node_named(project_id, name) is not None:
             raise DuplicateName(f"edge node name {name!r} already exists", field="node.name")
@@ -71,11 +76,13 @@ class Nodes:
             node = Node(
                 id=node_id, project_id=project_id, name=name, state=NodeState.UNCONNECTED, description=description,
                 created_at=now, hardware=hardware, attributes=attributes or [], tags=tags or [],
-                log_configs=log_configs or [],
+                log_configs=log_configs or [], product_id=product_id,
             )
             change.touch(node)
             self.world.add_node(node)
             change.event(core.events.record("node.registered", node_id=node.id, name=name, state=node.state))
+            if also is not None:
+                also(node, change)
             self._schedule_connect(node, change)
         return node
 
@@ -95,6 +102,8 @@ class Nodes:
         stale = [i for i in self.world.instances_on(node.id) if i.replaced_by is not None]
         if len(stale) < len(self.world.instances_on(node.id)):
             raise InUse(f"edge node {node.name} still has application instances; delete its deployments first")
+        if self.world.devices_on(node.id):
+            raise InUse(f"edge node {node.name} still has devices bound; unbind them first")
         async with self.core.command() as change:
             for inst in stale:  # copies already recreated elsewhere go with their node
                 self.instances.remove(inst, change)

@@ -12,7 +12,7 @@ from typing import cast
 
 from edgesim.domain.kinds import KINDS as RECORD_KINDS
 from edgesim.domain.kinds import kind_of
-from edgesim.domain.models import Deployment, Document, Group, Instance, Node
+from edgesim.domain.models import Deployment, Device, Document, Group, Instance, Node
 from edgesim.domain.resources import KINDS, Amounts, capacity_of, requests_of
 
 WAIT = "wait"  # instance phase: waiting for room on a node; it holds no resources
@@ -35,7 +35,11 @@ class World:
             "group": (self.add_group, self.remove_group),
             "deployment": (self.add_deployment, self.remove_deployment),
             "instance": (self.add_instance, self.remove_instance),
+            "device": (self.add_device, self.remove_device),
         }
+        self.devices = cast(dict[str, Device], self.tables["device"])
+        self._devices_on: dict[str, dict[str, None]] = defaultdict(dict)  # node id -> bound devices
+        self._device_names: dict[tuple[str, str], str] = {}
         self._node_names: dict[tuple[str, str], str] = {}
         self._group_names: dict[tuple[str, str], str] = {}
         self._deployment_names: dict[tuple[str, str], str] = {}
@@ -118,6 +122,35 @@ class World:
         # capacity - allocated_on(node), spelled out: placement asks this of every group member
         return Amounts(cap.cpu - sums[0] / UNITS, cap.memory - sums[1] / UNITS,
                        cap.gpu - sums[2] / UNITS, cap.npu - sums[3] / UNITS)
+
+    # --- devices ------------------------------------------------------------------------------
+
+    def add_device(self, device: Device) -> None:
+        self.devices[device.id] = device
+        self._device_names[(device.project_id, device.name)] = device.id
+        if device.node_id is not None:
+            self._devices_on[device.node_id][device.id] = None
+
+    def remove_device(self, device: Device) -> None:
+        self.devices.pop(device.id, None)
+        self._device_names.pop((device.project_id, device.name), None)
+        if device.node_id is not None:
+            self._devices_on[device.node_id].pop(device.id, None)
+
+    def bind_device(self, device: Device, node_id: str | None) -> None:
+        """Move the device to ``node_id`` (None: unbound), keeping the node index in step."""
+        self.remove_device(device)
+        device.node_id = node_id
+        self.add_device(device)
+
+    def device_named(self, project_id: str, name: str) -> Device | None:
+        device_id = self._device_names.get((project_id, name))
+        return self.devices.get(device_id) if device_id else None
+
+    def devices_on(self, node_id: str) -> list[Device]:
+        """The node's devices in the order they were bound."""
+        found = [self.devices[i] for i in self._devices_on.get(node_id, ()) if i in self.devices]
+        return sorted(found, key=lambda d: (d.bound_seq, d.id))
 
     # --- groups -------------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ EDGESIM_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEM
 IN_MEMORY = ("", ":memory:")  # SQLite names that are no file: nothing to lock
 
 # Event fields an event query may filter on (each a JSON path of the event's body).
-EVENT_FILTERS = ("kind", "deployment_id", "instance_id", "node_id", "group_id")
+EVENT_FILTERS = ("kind", "deployment_id", "instance_id", "node_id", "group_id", "device_id")
 
 
 class StoreError(Exception):
