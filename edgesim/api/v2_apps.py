@@ -122,8 +122,8 @@ async def create_version(request: web.Request) -> web.Response:
 
 async def list_versions(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    app = engine.apps.get(request.match_info["project_id"], request.match_info["app_id"])
     limit, offset = page_params(request, default_limit=1000, max_limit=1000)
+    app = engine.apps.get(request.match_info["project_id"], request.match_info["app_id"])
     newest_first = list(reversed(app.versions))
     page = newest_first[offset : offset + limit]
     return json_response({"versions": [version_body(engine, app, v) for v in page], "count": len(newest_first)})
