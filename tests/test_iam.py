@@ -225,8 +225,12 @@ async def acme_world(multi) -> dict[str, str]:
                                  token=token)).body["device_template"]
     product = (await multi.post(f"/v2/{OTHER_PROJECT}/productmgr/products", {"product": {"name": "acme-product"}},
                                 token=token)).body["product"]
+    app = (await multi.post(base + "/apps", {"app": {"name": "acme-app"}}, token=token)).body["app"]
+    version = (await multi.post(base + f"/apps/{app['id']}/versions", {"version": {
+        "version": "1.0", "image_url": "acme/secret:1"}}, token=token)).body["version"]
     return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
-            "device_id": device["id"], "device_template_id": template["id"], "product_id": product["id"]}
+            "device_id": device["id"], "device_template_id": template["id"], "product_id": product["id"],
+            "app_id": app["id"], "version_id": version["id"]}
 
 
 async def test_another_projects_url_is_refused_on_every_route(multi):
@@ -252,7 +256,7 @@ async def test_another_projects_ids_are_404_and_leak_nothing(multi):
         assert "acme" not in reply.body["error_msg"]
     # lists of one's own project show nothing of the other's
     for path in ("/v2/{p}/edgemgr/nodes", "/v2/{p}/edgemgr/groups", "/v2/{p}/edgemgr/deployments",
-                 "/v3/{p}/edgemgr/deployments", "/v3/{p}/edgemgr/pods"):
+                 "/v3/{p}/edgemgr/deployments", "/v3/{p}/edgemgr/pods", "/v2/{p}/edgemgr/apps"):
         reply = await multi.get(path.format(p=PROJECT_ID) + f"?group_id={ids['group_id']}")
         assert "acme" not in str(reply.body)
     # naming the other's node or group in a body is "not found", like an id that never existed
@@ -268,7 +272,7 @@ async def test_only_the_login_under_v3_auth_skips_authentication(api):
     # "/v3/auth/edgemgr/..." is an IEF route of a project named "auth", not part of the login
     for method, template in ief_routes(api):
         path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g",
-                               device_id="dv", device_template_id="t", product_id="pr")
+                               device_id="dv", device_template_id="t", product_id="pr", app_id="a", version_id="v")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})

@@ -7,6 +7,7 @@ are the generic IEF.100002.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypeVar
 
 import orjson
@@ -65,10 +66,23 @@ def _message(error: ErrorDetails) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def parse(model: type[M], raw: bytes, code: str | None = None) -> M:
+def _code_by_path(field: str, error_type: str, field_codes: Mapping[str, str]) -> str:
+    """The code of the longest ``field_codes`` path that is ``field`` or contains it."""
+    if _is_shape_error(error_type):
+        return "IEF.100002"
+    best = ""
+    for path in field_codes:
+        if (field == path or field.startswith((path + ".", path + "["))) and len(path) > len(best):
+            best = path
+    return field_codes[best] if best else "IEF.100002"
+
+
+def parse(model: type[M], raw: bytes, code: str | None = None, field_codes: Mapping[str, str] | None = None) -> M:
     """Parse a JSON request body into ``model`` or raise the IEF error for its first fault.
 
-    ``code`` replaces the IEF codes (the control routes answer ``CONTROL_INVALID``)."""
+    ``code`` replaces the IEF codes (the control routes answer ``CONTROL_INVALID``);
+    ``field_codes`` (field path -> code, the rest IEF.100002) replaces the generic rule by field
+    name, for bodies whose wrapper is itself a field name with a code (``{"version": ...}``)."""
 
     def refuse(error_code: str, message: str) -> IEFError:
         return IEFError(400, code or error_code, message)
@@ -85,6 +99,11 @@ def parse(model: type[M], raw: bytes, code: str | None = None) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = field_path(error["loc"]) or "body"
-        raise refuse(_code_for(error["loc"], error["type"]), f"invalid {field}: {_message(error)}") from None
+        if field_codes is None:
+            field = field_path(error["loc"]) or "body"
+            error_code = _code_for(error["loc"], error["type"])
+        else:  # these bodies have no unions, and a repeated name is a field ('version.version')
+            field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".") or "body"
+            error_code = _code_by_path(field, error["type"], field_codes)
+        raise refuse(error_code, f"invalid {field}: {_message(error)}") from None
 

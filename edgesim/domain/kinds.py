@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgesim.domain.models import (
+    App,
     BehaviorSet,
     Deployment,
     Device,
@@ -49,6 +50,7 @@ KINDS: tuple[Kind, ...] = (
     # devices load in binding order, so a node lists its devices as they were bound
     Kind("device", Device, order=lambda d: (d.bound_seq, d.id)),
     Kind("product", Product),
+    Kind("app", App),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

@@ -267,3 +267,21 @@ class Product(Document):
     attributes: dict[str, Any] = field(default_factory=dict)
     tags: list[dict[str, str]] = field(default_factory=list)
     created_at: float = 0.0
+
+
+@dataclass(slots=True)
+class App(Document):
+    """An app template; its versions live inside it (at most a handful per template), newest
+    last, each a dict holding ``id``, ``version``, ``created_at``, ``updated_at`` and its spec."""
+
+    id: str
+    project_id: str
+    name: str
+    alias: str = ""
+    description: str = ""
+    icon_url: str = ""
+    visibility: str = "private"
+    tags: list[dict[str, str]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    created_at: float = 0.0
+    updated_at: float | None = None

@@ -14,6 +14,7 @@ from typing import Any
 
 from edgesim.domain.kinds import KINDS
 from edgesim.domain.models import BehaviorSet, Document
+from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
@@ -87,6 +88,7 @@ class Engine:
         self.failover = Failover(core, self.instances)
         self.nodes = Nodes(core, self.failover, self.instances, self.quotas)
         self.groups = Groups(core, self.instances, self.quotas)
+        self.apps = Apps(core, self.quotas)
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
