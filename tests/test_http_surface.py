@@ -101,6 +101,16 @@ async def test_node_list_filters(api, query, count, names):
     assert [n["name"] for n in reply.body["nodes"]] == names
 
 
+async def test_node_list_by_app_name(api):
+    """``app_name``: the nodes holding an instance of the deployment of that name."""
+    first, second = (await api.node_ids())[:2]
+    assert (await api.create("web", node_id=first)).status == 201
+    assert (await api.create("web-2", node_id=second)).status == 201
+    by_app = (await api.get(api.v2("nodes?app_name=web"))).body
+    assert (by_app["count"], [n["id"] for n in by_app["nodes"]]) == (1, [first])
+    assert (await api.get(api.v2("nodes?app_name=nothing"))).body["count"] == 0
+
+
 @pytest.mark.parametrize(("query", "code"), [("?limit=1001", "IEF.100005"), ("?limit=0", "IEF.100005"), ("?offset=x", "IEF.100004")])
 async def test_node_list_paging_limits(api, query, code):
     reply = await api.get(api.v2("nodes") + query)

@@ -53,6 +53,7 @@ async def test_create_answers_201_with_the_group_itself(api):
     assert group["updated_at"] is None
     assert group["tags"] == [{"key": "site", "value": "shenzhen"}]
     assert group["deployments"] == []
+    assert group["iam_role"] == "ief_platinum"
     assert [n["id"] for n in group["nodes"]] == [first, second]
     assert all(group[key] is None for key in BINDING_KEYS)
 

@@ -68,6 +68,12 @@ async def test_gpu_and_npu_nodes_describe_their_accelerators(api):
         ({"name": "ok", "log_configs": [{"component": "app"}]}, "IEF.100002", "node.log_configs[0].type"),
         ({"name": "ok", "npu_type": "D999"}, "IEF.100002", "node.npu_type"),
         ({"name": "ok", "enable_gpu": "yes"}, "IEF.100002", "node.enable_gpu"),
+        ({"name": "ok", "mqtt_config": {"enable_mqtt": True, "mqtts": [{"bind_addr": "eth0", "port": 0, "type": "nic"}]}},
+         "IEF.100002", "node.mqtt_config.mqtts[0].port"),
+        ({"name": "ok", "mqtt_config": {"enable_mqtt": True, "mqtts": [{"bind_addr": "eth0", "port": 1883, "type": "usb"}]}},
+         "IEF.100002", "node.mqtt_config.mqtts[0].type"),
+        ({"name": "ok", "mqtt_config": {"enable_mqtt": False, "mqtts": [{"bind_addr": "eth0", "port": 1883, "type": "nic"}]}},
+         "IEF.100002", "node.mqtt_config"),
     ],
 )
 async def test_register_rejects_bad_fields_and_leaves_no_node(api, fields, code, field):
@@ -75,6 +81,18 @@ async def test_register_rejects_bad_fields_and_leaves_no_node(api, fields, code,
     assert (reply.status, reply.body["error_code"]) == (400, code), reply.body
     assert field in reply.body["error_msg"]
     assert (await api.get(api.v2("nodes"))).body["count"] == 5
+
+
+@pytest.mark.parametrize(("listener", "address"), [
+    ({"bind_addr": "eth0", "port": 1883, "type": "nic"}, "tcp://{ip}:1883"),  # a NIC stands for its IP
+    ({"bind_addr": "10.9.8.7", "port": 8883, "type": "ip"}, "tcp://10.9.8.7:8883"),
+])
+async def test_register_takes_the_mqtt_listeners(api, listener, address):
+    reply = await register(api, mqtt_config={"enable_mqtt": True, "mqtts": [listener]})
+    assert reply.status == 201, reply.body
+    node = reply.body["node"]
+    assert node["mqtt_internal"] == address.format(ip=node["host_ips"][0])
+    assert (await api.get(api.v2(f"nodes/{node['id']}"))).body["node"]["mqtt_internal"] == node["mqtt_internal"]
 
 
 async def test_register_accepts_chinese_names_and_refuses_duplicates(api):
@@ -116,9 +134,16 @@ async def test_update_changes_only_the_updatable_fields(api):
     assert node["attributes"] == [{"key": "hall", "value": "2"}]
     assert node["ntp_configs"] == {"ntp_enabled": True, "ntp_servers": ["ntp.example.com"]}
     assert node["log_configs"][0]["size"] == 100
+    log_id = node["log_configs"][0]["id"]  # the service's database id, given to a new entry
+    assert len(log_id) == 36 and log_id.count("-") == 4
     assert node["name"] == "edge-node-001"
     assert node["updated_at"] == "2026-01-01T00:00:30.000000"
     assert (await api.get(api.v2(f"nodes/{node_id}"))).body["node"] == node
+    # an entry sent back with its id keeps it; a new one gets another
+    again = await api.put(api.v2(f"nodes/{node_id}"), {"node": {"log_configs": [
+        node["log_configs"][0], {"type": "LTS", "component": "system", "level": "Info"}]}})
+    kept, new = again.body["node"]["log_configs"]
+    assert kept["id"] == log_id and new["id"] not in ("", None, log_id)
 
 
 @pytest.mark.parametrize(

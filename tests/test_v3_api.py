@@ -321,6 +321,8 @@ async def test_pod_list_filters_and_paging(api):
     assert len(await pods(api, group_id=group_id)) == 2
     assert len(await pods(api, deployment_ids=f"{first['id']},{second['id']}")) == 2
     assert await pods(api, deployment_id=first["id"], deployment_ids=second["id"]) == []
+    # no plugin instance is simulated: the filter is honoured by matching nothing
+    assert await pods(api, plugin_instance_name="ief-plugin-1") == []
     page = (await api.get(v3("pods?limit=3&offset=2"))).body
     assert page["count"] == 4 and len(page["pods"]) == 2
     for query, code in (("limit=0", "IEF.100005"), ("limit=1001", "IEF.100005"), ("offset=-1", "IEF.100004")):

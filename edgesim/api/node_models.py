@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from edgesim.api.device_models import DevicesAdded
 from edgesim.api.fields import RESOURCE_NAME_PATTERN, Description, RequestModel, Tag, check_description, unique_keys
@@ -27,6 +27,25 @@ class LogConfig(RequestModel):
     component: Literal["app", "system"]
 
 
+class MqttListener(RequestModel):
+    bind_addr: Annotated[str, Field(min_length=1, max_length=64)]  # a NIC name or an IP, by type
+    port: Annotated[int, Field(ge=1, le=65535)]
+    type: Literal["nic", "ip"]
+
+
+class MqttConfig(RequestModel):
+    """The node's built-in MQTT broker listeners (SDK ``MqttConfigs``)."""
+
+    enable_mqtt: bool = False
+    mqtts: Annotated[list[MqttListener], Field(max_length=8)] = []
+
+    @model_validator(mode="after")
+    def _listeners_need_mqtt(self) -> MqttConfig:
+        if self.mqtts and not self.enable_mqtt:
+            raise ValueError("mqtts must be empty when enable_mqtt is false")
+        return self
+
+
 class NodeRegistration(RequestModel):
     name: Annotated[str, Field(pattern=RESOURCE_NAME_PATTERN)]
     description: Description = None
@@ -38,6 +57,7 @@ class NodeRegistration(RequestModel):
     tags: Annotated[list[Tag], Field(max_length=20)] = []
     log_configs: list[LogConfig] = []
     device_infos: list[DevicesAdded] = []  # devices bound to the node as it registers
+    mqtt_config: MqttConfig | None = None
 
     _description = field_validator("description")(check_description)
     _keys = field_validator("attributes", "tags")(unique_keys)

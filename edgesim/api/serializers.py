@@ -13,6 +13,9 @@ from edgesim.engine.groups import BindingResult
 V2_TIME = "%Y-%m-%dT%H:%M:%S.%f"
 PAUSE_IMAGE = "swr.cn-north-4.myhuaweicloud.com/ief-ci/pause:3.9"
 CERT_LIFETIME = 365 * 86400
+# Node groups need the platinum edition (EdgeGroupResp.iam_role: the account's IAM role for
+# groups); every simulated account has it, since edgesim serves groups to all.
+GROUP_IAM_ROLE = "ief_platinum"
 
 # App-spec keys every v2 instance carries (the container it runs).
 INSTANCE_APP_KEYS = (
@@ -112,7 +115,7 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         "device_num": len(engine.world.devices_on(n.id)),
         "node_type": "",
         "mqtt_mode": "internal",
-        "mqtt_internal": f"tls://{ip}:8883" if (ip := (hw.get("host_ips") or [""])[0]) else "",
+        "mqtt_internal": _mqtt_internal(n),
         "mqtt_external": "",
         "pause_docker_image": PAUSE_IMAGE,
         # Registered nodes have their certificates for a year from registration.
@@ -136,6 +139,20 @@ def device_infos(devices: list[Device]) -> list[dict[str, Any]]:
     for d in devices:
         entries.setdefault((d.relation, d.comment), []).append(d.id)
     return [{"relation": r, "comment": c, "device_ids": ids} for (r, c), ids in entries.items()]
+
+
+def _mqtt_internal(n: Node) -> str:
+    """The built-in broker's address: the first listener registered (a NIC stands for its IP),
+    else the default TLS port on the node's first IP."""
+    hw = n.hardware
+    listeners = (n.mqtt_config or {}).get("mqtts") or []
+    if listeners:
+        first = listeners[0]
+        nic_ips = {nic.get("interface"): nic.get("ip") for nic in hw.get("nics", [])}
+        host = nic_ips.get(first["bind_addr"], first["bind_addr"]) if first["type"] == "nic" else first["bind_addr"]
+        return f"tcp://{host}:{first['port']}"
+    ip = (hw.get("host_ips") or [""])[0]
+    return f"tls://{ip}:8883" if ip else ""
 
 
 def registered_node(engine: Engine, n: Node) -> dict[str, Any]:
@@ -178,6 +195,7 @@ def group(engine: Engine, g: Group, binding: BindingResult | None = None) -> dic
         ],
         "tags": list(g.tags),
         "attributes": [],
+        "iam_role": GROUP_IAM_ROLE,
         "success_node_add": binding.added if binding else None,
         "success_node_del": binding.removed if binding else None,
         "failed_node_add": binding.failed_add if binding else None,

@@ -34,6 +34,7 @@ async def register(request: web.Request) -> web.Response:
         attributes=[a.model_dump() for a in body.attributes],
         tags=[t.model_dump() for t in body.tags],
         log_configs=[c.model_dump() for c in body.log_configs],
+        mqtt_config=body.mqtt_config.model_dump() if body.mqtt_config else None,
         also=_bind_devices(engine, [(i.device_ids, i.relation, i.comment) for i in body.device_infos]),
     )
     return json_response({"node": registered_node(engine, n)}, status=201)
@@ -46,6 +47,13 @@ def _bind_devices(engine: Engine, infos: list[tuple[list[str], str, str]]) -> Ca
     return lambda node, change: engine.devices.bind_registering(node, infos, change)
 
 
+def _runs_app(engine: Engine, app_name: str, node_id: str) -> bool:
+    """The node holds an instance of the deployment named ``app_name`` (exactly)."""
+    deployments = engine.world.deployments
+    return any((dep := deployments.get(i.deployment_id)) is not None and dep.name == app_name
+               for i in engine.world.instances_on(node_id))
+
+
 async def list_(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     limit, offset = page_params(request, default_limit=500, max_limit=1000)
@@ -55,6 +63,7 @@ async def list_(request: web.Request) -> web.Response:
     group_id = request.query.get("group_id")
     tags = tag_filter(request)
     device_id, device_name = request.query.get("device_id"), request.query.get("device_name")
+    app_name = request.query.get("app_name")
     project_id = request.match_info["project_id"]
     world = engine.world
     matches = [
@@ -67,6 +76,7 @@ async def list_(request: web.Request) -> web.Response:
         and has_tags(n.tags, tags)
         and (device_id is None or _device_bound_to(engine, device_id, n.id))
         and (device_name is None or any(device_name in d.name for d in world.devices_on(n.id)))
+        and (app_name is None or _runs_app(engine, app_name, n.id))
     ]
     page = paged(matches, lambda n: n.created_at, descending, limit, offset, tiebreak=lambda n: n.name)
     answers = [node(engine, n) for n in page]
@@ -118,7 +128,8 @@ ROUTES = (
     Route("GET", BASE, list_, "List edge nodes", IEF,
           query=(Query("name"), Query("state"), Query("group_id"), Query("tags"),
                  Query("device_id", description="the node this device is bound to"),
-                 Query("device_name", description="nodes with a bound device whose name contains it")) + PAGE),
+                 Query("device_name", description="nodes with a bound device whose name contains it"),
+                 Query("app_name", description="nodes holding an instance of the deployment of this name")) + PAGE),
     Route("GET", BASE + "/{node_id}", get, "Show an edge node", IEF),
     Route("PUT", BASE + "/{node_id}", update, "Update an edge node", IEF, UpdateNodeBody),
     Route("DELETE", BASE + "/{node_id}", delete, "Delete an edge node", IEF, ok=(204,)),

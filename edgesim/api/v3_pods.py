@@ -40,7 +40,10 @@ async def list_(request: web.Request) -> web.Response:
     node_id, group_id = query.get("node_id"), query.get("group_id")
     wanted = _deployment_filter(query)
     project_id = request.match_info["project_id"]
-    matches = [
+    # Plugin instances (IEF's system add-ons) are not simulated: no pod belongs to one, so a
+    # plugin_instance_name filter matches nothing rather than being ignored.
+    plugin_filter = query.get("plugin_instance_name") is not None
+    matches = [] if plugin_filter else [
         inst
         for inst in engine.world.instances.values()
         if inst.project_id == project_id
@@ -81,6 +84,7 @@ def _deployment_filter(query) -> set[str] | None:
 ROUTES = (
     Route("GET", V3 + "/pods", list_, "List pods", IEF,
           query=(Query("node_id"), Query("group_id"), Query("deployment_id"), Query("deployment_ids"),
+                 Query("plugin_instance_name", description="pods of a plugin instance (none are simulated)"),
                  Query("limit", "integer", minimum=1), Query("offset", "integer", minimum=0))),
     Route("POST", POD + "/restart", restart, "Restart a pod", IEF, ok=(202,)),
     Route("DELETE", POD, delete, "Delete a pod (it is recreated)", IEF, ok=(204,)),

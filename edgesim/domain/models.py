@@ -62,6 +62,7 @@ class Node(Document):
     lost_at: float | None = None  # when its instances were declared lost (the node marked FAIL)
     crashed: bool = False  # a fault took its agent and containers down; they restart on return
     product_id: str = ""  # the product whose credential registered it (``engine.products``)
+    mqtt_config: dict[str, Any] | None = None  # its broker's listeners, as registered
 
 
 @dataclass(slots=True)

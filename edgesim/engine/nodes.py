@@ -8,6 +8,8 @@ start.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +59,7 @@ class Nodes:
         tags: list[dict[str, str]] | None = None,
         log_configs: list[dict[str, Any]] | None = None,
         product_id: str = "",
+        mqtt_config: dict[str, Any] | None = None,
         also: Callable[[Node, Change], None] | None = None,
     ) -> Node:
         """``also`` does more within the same command (binds devices): if it refuses, the
@@ -76,7 +79,8 @@ class Nodes:
             node = Node(
                 id=node_id, project_id=project_id, name=name, state=NodeState.UNCONNECTED, description=description,
                 created_at=now, hardware=hardware, attributes=attributes or [], tags=tags or [],
-                log_configs=log_configs or [], product_id=product_id,
+                log_configs=with_ids(node_id, log_configs or []), product_id=product_id,
+                mqtt_config=mqtt_config,
             )
             change.touch(node)
             self.world.add_node(node)
@@ -92,7 +96,7 @@ class Nodes:
         async with self.core.command() as change:
             change.touch(node)
             for key, value in fields.items():
-                setattr(node, key, value)
+                setattr(node, key, with_ids(node.id, value) if key == "log_configs" else value)
             node.updated_at = self.core.clock.now()
             change.event(self.core.events.record("node.updated", node_id=node.id))
         return node
@@ -172,3 +176,11 @@ class Nodes:
             change.touch(node)
             node.connect_due = None
             await self.failover.back(node, change)
+
+
+def with_ids(node_id: str, log_configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Log configs keep the id they were given; a new one gets an id as the service's database
+    gives (derived from the node and its place, so the same requests give the same ids)."""
+    return [config if config.get("id") else
+            {**config, "id": str(uuid.UUID(bytes=hashlib.sha256(f"{node_id}:log:{n}:{config.get('component')}".encode()).digest()[:16]))}
+            for n, config in enumerate(log_configs)]
