@@ -29,6 +29,7 @@ from edgesim.engine.placement import Placement
 from edgesim.engine.pods import Pods
 from edgesim.engine.quotas import Quotas
 from edgesim.engine.report import LiveReport
+from edgesim.engine.tags import Tags
 from edgesim.engine.tokens import TokenBook
 from edgesim.settings import Settings
 from edgesim.store.sqlite import Put, Store, Wipe
@@ -84,6 +85,7 @@ class Engine:
         self.failover = Failover(core, self.instances)
         self.nodes = Nodes(core, self.failover, self.instances, self.quotas)
         self.groups = Groups(core, self.instances, self.quotas)
+        self.tags = Tags(core, self.quotas)
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)

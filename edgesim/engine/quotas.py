@@ -1,12 +1,63 @@
-"""Per-project quotas (``accounts.toml``): how many of each resource a project may have."""
+"""Per-project quotas (``accounts.toml``): how many of each resource a project may have.
+
+``COUNTERS`` says how each quota type is counted from the world: one line per type, so a family
+that starts serving a resource (config maps, apps, devices, ...) replaces its ``_not_served``
+line with a real count. Types whose resources edgesim does not serve count 0.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from edgesim.domain.errors import QuotaExceeded
+from edgesim.domain.models import Document
 from edgesim.engine.world import World
 from edgesim.settings import QUOTA_TYPES, Settings
 
-NAMES = {"edge_node": "edge nodes", "edge_group": "node groups", "deployment": "deployments"}
+
+def _in_project(table: Mapping[str, Document], project_id: str) -> int:
+    return sum(1 for record in table.values() if getattr(record, "project_id", None) == project_id)
+
+
+def _most_tags(world: World, project_id: str) -> int:
+    """The tag quota is per resource: ``used`` is the most tags any resource of the project has."""
+    return max((len(record.tags) for table in world.tables.values() for record in table.values()
+                if getattr(record, "project_id", None) == project_id and isinstance(getattr(record, "tags", None), list)),
+               default=0)
+
+
+def _not_served(world: World, project_id: str) -> int:
+    return 0  # edgesim does not serve this resource yet: nothing to count
+
+
+Counter = Callable[[World, str], int]
+
+COUNTERS: dict[str, Counter] = {
+    "edge_node": lambda world, project: _in_project(world.nodes, project),
+    "node_cert": _not_served,
+    "edge_group": lambda world, project: _in_project(world.groups, project),
+    "group_cert": _not_served,
+    "application": _not_served,
+    "deployment": lambda world, project: _in_project(world.deployments, project),
+    "device_template": _not_served,
+    "device": _not_served,
+    "app_version": _not_served,
+    "tag": _most_tags,
+    "configmap": _not_served,
+    "secret": _not_served,
+    "ief_instance": _not_served,
+    "service": _not_served,
+    "gateway": _not_served,
+}
+assert tuple(COUNTERS) == QUOTA_TYPES, "every quota type needs a counter (settings.QUOTA_TYPES)"
+
+NAMES = {
+    "edge_node": "edge nodes", "node_cert": "node certificates", "edge_group": "node groups",
+    "group_cert": "group certificates", "application": "application templates", "deployment": "deployments",
+    "device_template": "device templates", "device": "devices", "app_version": "application versions",
+    "tag": "tags per resource", "configmap": "config maps", "secret": "secrets",
+    "ief_instance": "platinum instances", "service": "services", "gateway": "service gateways",
+}
 
 
 class Quotas:
@@ -15,12 +66,7 @@ class Quotas:
         self.world = world
 
     def used(self, project_id: str, quota_type: str) -> int:
-        table = {
-            "edge_node": self.world.nodes,
-            "edge_group": self.world.groups,
-            "deployment": self.world.deployments,
-        }[quota_type]
-        return sum(1 for record in table.values() if record.project_id == project_id)
+        return COUNTERS[quota_type](self.world, project_id)
 
     def limit(self, project_id: str, quota_type: str) -> int | None:
         account = self.settings.account(project_id)

@@ -1,0 +1,89 @@
+"""Resource tags (contract ief-api-more.md section 3): the tag API over the resources' own tags.
+
+One tag store (contract 3.2 decision): a tag written through the tag API is the same entry as
+the ``tags`` field of the node or deployment body, so each resource keeps its tags in its own
+record. Deleting the resource drops them with it; a restart reloads them with it.
+"""
+
+from __future__ import annotations
+
+from edgesim.domain.errors import NotFound, QuotaExceeded
+from edgesim.domain.models import Document
+from edgesim.engine.core import Core
+from edgesim.engine.quotas import Quotas
+
+# IEF tag resource type -> the world table holding those resources. None: edgesim does not
+# serve that resource yet (a family that adds it changes its line): tag writes answer 404,
+# reads answer an empty list.
+TAGGABLE: dict[str, str | None] = {
+    "ief-edge_node": "node",
+    "ief-deployment": "deployment",
+    "ief-application": None,
+    "ief-device": None,
+}
+DEFAULT_TAGS_PER_RESOURCE = 20  # SDK/DOC; the project's `tag` quota overrides it
+
+
+class Tags:
+    def __init__(self, core: Core, quotas: Quotas) -> None:
+        self.core = core
+        self.world = core.world
+        self.quotas = quotas
+
+    def resources(self, project_id: str, resource_type: str) -> list[Document]:
+        """The project's resources of a type, in creation order (ties by name, as the IEF lists)."""
+        table = TAGGABLE[resource_type]
+        if table is None:
+            return []
+        found = [r for r in self.world.tables[table].values() if getattr(r, "project_id", None) == project_id]
+        return sorted(found, key=lambda r: (getattr(r, "created_at", 0.0), getattr(r, "name", ""), r.id))
+
+    def resource(self, project_id: str, resource_type: str, resource_id: str) -> Document:
+        table = TAGGABLE[resource_type]
+        if table is None:
+            raise NotFound(f"{resource_type} {resource_id} not found: edgesim does not serve {resource_type} resources yet")
+        record = self.world.tables[table].get(resource_id)
+        if record is None or getattr(record, "project_id", None) != project_id:
+            raise NotFound(f"{resource_type} {resource_id} not found")
+        return record
+
+    def max_tags(self, project_id: str) -> int:
+        limit = self.quotas.limit(project_id, "tag")
+        return DEFAULT_TAGS_PER_RESOURCE if limit is None else limit
+
+    async def add(self, project_id: str, resource_type: str, resource_id: str, tags: list[tuple[str, str]]) -> None:
+        """Add tags; a key the resource already has gets the new value (idempotent)."""
+        record = self.resource(project_id, resource_type, resource_id)
+        current: list[dict[str, str]] = record.tags  # type: ignore[attr-defined]
+        merged = {t["key"]: t["value"] for t in current}
+        merged.update(dict(tags))
+        limit = self.max_tags(project_id)
+        if len(merged) > limit:
+            raise QuotaExceeded(f"a resource has at most {limit} tags; this would make {len(merged)}", field="tags")
+        async with self.core.command() as change:
+            change.touch(record)
+            record.tags = [{"key": k, "value": v} for k, v in merged.items()]  # type: ignore[attr-defined]
+            change.event(self.core.events.record(
+                "tags.added", resource_type=resource_type, resource_id=resource_id, keys=[k for k, _ in tags]))
+
+    async def remove(self, project_id: str, resource_type: str, resource_id: str,
+                     tags: list[tuple[str, str | None]]) -> None:
+        """Delete tags by key (and value, when given); a tag that is not there counts as deleted."""
+        record = self.resource(project_id, resource_type, resource_id)
+        current: list[dict[str, str]] = record.tags  # type: ignore[attr-defined]
+
+        def doomed(tag: dict[str, str]) -> bool:
+            return any(tag["key"] == key and (value is None or tag["value"] == value) for key, value in tags)
+
+        kept = [t for t in current if not doomed(t)]
+        async with self.core.command() as change:
+            change.touch(record)
+            record.tags = kept  # type: ignore[attr-defined]
+            change.event(self.core.events.record(
+                "tags.deleted", resource_type=resource_type, resource_id=resource_id, keys=[k for k, _ in tags]))
+
+    async def remove_key(self, project_id: str, resource_type: str, resource_id: str, key: str) -> None:
+        record = self.resource(project_id, resource_type, resource_id)
+        if not any(t["key"] == key for t in record.tags):  # type: ignore[attr-defined]
+            raise NotFound(f"tag {key!r} not found on {resource_type} {resource_id}")
+        await self.remove(project_id, resource_type, resource_id, [(key, None)])
