@@ -12,8 +12,7 @@ from edgesim.api.errors import json_response
 from edgesim.api.paths import TAG_RESOURCE_TYPES
 from edgesim.api.routing import ENGINE, IEF, Route
 from edgesim.api.tag_models import TagQuery, batch_body, create_tag_body, tag_query_body
-from edgesim.domain.models import Document
-from edgesim.engine.tags import TAGGABLE
+from edgesim.engine.tags import TAGGABLE, Taggable
 
 assert tuple(TAGGABLE) == TAG_RESOURCE_TYPES, "engine.tags.TAGGABLE and api.paths.TAG_RESOURCE_TYPES must agree"
 
@@ -53,7 +52,7 @@ async def delete(request: web.Request) -> web.Response:
 async def list_(request: web.Request) -> web.Response:
     project_id, resource_type = _where(request)
     record = request.app[ENGINE].tags.resource(project_id, resource_type, request.match_info["resource_id"])
-    tags = [{"key": t["key"], "value": t["value"]} for t in record.tags]  # type: ignore[attr-defined]
+    tags = [{"key": t["key"], "value": t["value"]} for t in record.tags]
     return json_response({"tags": tags, "count": len(tags)})
 
 
@@ -62,17 +61,17 @@ async def list_by_type(request: web.Request) -> web.Response:
     project_id, resource_type = _where(request)
     values: dict[str, set[str]] = {}
     for record in request.app[ENGINE].tags.resources(project_id, resource_type):
-        for tag in record.tags:  # type: ignore[attr-defined]
+        for tag in record.tags:
             values.setdefault(tag["key"], set()).add(tag["value"])
     tags = [{"key": key, "values": sorted(values[key])} for key in sorted(values)]
     return json_response({"tags": tags, "count": len(tags)})
 
 
-def _has(record: Document, key: str, values: list[str]) -> bool:
-    return any(t["key"] == key and (not values or t["value"] in values) for t in record.tags)  # type: ignore[attr-defined]
+def _has(record: Taggable, key: str, values: list[str]) -> bool:
+    return any(t["key"] == key and (not values or t["value"] in values) for t in record.tags)
 
 
-def _selected(record: Document, query: TagQuery) -> bool:
+def _selected(record: Taggable, query: TagQuery) -> bool:
     lists = query.lists
 
     def every(name: str) -> bool:
@@ -89,7 +88,7 @@ def _selected(record: Document, query: TagQuery) -> bool:
         return False
     if "not_tags_any" in lists and some("not_tags_any"):
         return False
-    name = str(getattr(record, "name", "")).lower()
+    name = record.name.lower()
     # each match is a case-insensitive substring of the name; an empty value matches nothing
     return all(m and m.lower() in name for m in query.name_matches)
 
@@ -101,14 +100,14 @@ async def by_tags(request: web.Request) -> web.Response:
     if query.action == "count":
         return json_response({"total_count": len(found)})
     if query.sort_key == "resource_name":
-        found.sort(key=lambda r: (getattr(r, "name", ""), r.id), reverse=query.reverse)
+        found.sort(key=lambda r: (r.name, r.id), reverse=query.reverse)
     elif query.reverse:  # resources() already come in creation order
         found.reverse()
     page = found[query.offset:query.offset + query.limit]
     resources = [{
         "resource_id": r.id,
-        "resource_name": getattr(r, "name", "") or "",
-        "tags": [{"key": t["key"], "value": t["value"]} for t in r.tags],  # type: ignore[attr-defined]
+        "resource_name": r.name or "",
+        "tags": [{"key": t["key"], "value": t["value"]} for t in r.tags],
     } for r in page]
     return json_response({"resources": resources, "total_count": len(found)})
 

@@ -21,9 +21,13 @@ def _in_project(table: Mapping[str, Document], project_id: str) -> int:
 
 def _most_tags(world: World, project_id: str) -> int:
     """The tag quota is per resource: ``used`` is the most tags any resource of the project has."""
-    return max((len(record.tags) for table in world.tables.values() for record in table.values()
-                if getattr(record, "project_id", None) == project_id and isinstance(getattr(record, "tags", None), list)),
-               default=0)
+    most = 0
+    for table in world.tables.values():
+        for record in table.values():
+            tags = getattr(record, "tags", None)
+            if isinstance(tags, list) and getattr(record, "project_id", None) == project_id:
+                most = max(most, len(tags))
+    return most
 
 
 def _not_served(world: World, project_id: str) -> int:
