@@ -220,7 +220,8 @@ async def acme_world(multi) -> dict[str, str]:
                                     "containers": [{"name": "c", "image_url": "acme/secret:1"}]}},
     }, token=token)).body
     pods = (await multi.get(f"/v3/{OTHER_PROJECT}/edgemgr/pods", token=token)).body["pods"]
-    return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"]}
+    return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
+            "resource_id": node["id"], "key": "k"}  # the tag routes' path parameters
 
 
 async def test_another_projects_url_is_refused_on_every_route(multi):
@@ -261,7 +262,8 @@ async def test_another_projects_ids_are_404_and_leak_nothing(multi):
 async def test_only_the_login_under_v3_auth_skips_authentication(api):
     # "/v3/auth/edgemgr/..." is an IEF route of a project named "auth", not part of the login
     for method, template in ief_routes(api):
-        path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g")
+        path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g",
+                               resource_id="r", key="k")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})

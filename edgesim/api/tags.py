@@ -23,8 +23,10 @@ def _where(request: web.Request) -> tuple[str, str]:
 
 async def create(request: web.Request) -> web.Response:
     project_id, resource_type = _where(request)
+    tags, resource_id = request.app[ENGINE].tags, request.match_info["resource_id"]
+    tags.resource(project_id, resource_type, resource_id)  # an unknown resource is 404 before any body rule
     key, value = create_tag_body(await request.read())
-    await request.app[ENGINE].tags.add(project_id, resource_type, request.match_info["resource_id"], [(key, value)])
+    await tags.add(project_id, resource_type, resource_id, [(key, value)])
     return web.Response(status=201)
 
 
