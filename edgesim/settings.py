@@ -39,22 +39,45 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# The IEF quotas edgesim enforces: quota type name -> limit. None means unlimited.
-QUOTA_TYPES = ("edge_node", "edge_group", "deployment")
+# The IEF quota types (contract ief-api-more.md section 9): quota type name -> limit. None
+# means unlimited. ``engine/quotas.py`` counts each type from the world.
+QUOTA_TYPES = (
+    "edge_node", "node_cert", "edge_group", "group_cert", "application", "deployment",
+    "device_template", "device", "app_version", "tag", "configmap", "secret", "ief_instance",
+    "service", "gateway",
+)
 QUOTA_PRESETS: dict[str, dict[str, int | None]] = {
     "unlimited": {t: None for t in QUOTA_TYPES},
     # The professional edition's documented defaults (groups have no documented default).
-    "real-service": {"edge_node": 10, "edge_group": None, "deployment": 500},
+    "real-service": {
+        "edge_node": 10, "node_cert": 10, "edge_group": None, "group_cert": 10, "application": 10,
+        "deployment": 500, "device_template": 10, "device": 500, "app_version": 10, "tag": 20,
+        "configmap": 50, "secret": 50, "ief_instance": 1, "service": 100, "gateway": 10,
+    },
 }
+
+_Limit = Annotated[int, Field(ge=-1)] | None
 
 
 class Quotas(_Strict):
     """``preset`` picks the starting limits; a number for a type overrides it (-1: unlimited)."""
 
     preset: Literal["unlimited", "real-service"] = "unlimited"
-    edge_node: Annotated[int, Field(ge=-1)] | None = None
-    edge_group: Annotated[int, Field(ge=-1)] | None = None
-    deployment: Annotated[int, Field(ge=-1)] | None = None
+    edge_node: _Limit = None
+    node_cert: _Limit = None
+    edge_group: _Limit = None
+    group_cert: _Limit = None
+    application: _Limit = None
+    deployment: _Limit = None
+    device_template: _Limit = None
+    device: _Limit = None
+    app_version: _Limit = None
+    tag: _Limit = None
+    configmap: _Limit = None
+    secret: _Limit = None
+    ief_instance: _Limit = None
+    service: _Limit = None
+    gateway: _Limit = None
 
     def limit(self, quota_type: str) -> int | None:
         override = getattr(self, quota_type)

@@ -230,7 +230,8 @@ async def acme_world(multi) -> dict[str, str]:
         "version": "1.0", "image_url": "acme/secret:1"}}, token=token)).body["version"]
     return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
             "device_id": device["id"], "device_template_id": template["id"], "product_id": product["id"],
-            "app_id": app["id"], "version_id": version["id"]}
+            "app_id": app["id"], "version_id": version["id"],
+            "resource_id": node["id"], "key": "k"}  # the tag routes' path parameters
 
 
 async def test_another_projects_url_is_refused_on_every_route(multi):
@@ -272,7 +273,8 @@ async def test_only_the_login_under_v3_auth_skips_authentication(api):
     # "/v3/auth/edgemgr/..." is an IEF route of a project named "auth", not part of the login
     for method, template in ief_routes(api):
         path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g",
-                               device_id="dv", device_template_id="t", product_id="pr", app_id="a", version_id="v")
+                               device_id="dv", device_template_id="t", product_id="pr", app_id="a", version_id="v",
+                               resource_id="r", key="k")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})

@@ -10,7 +10,11 @@ from edgesim.settings import load_settings, packaged_config_dir
 
 from conftest import PROJECT_ID, Api
 
-QUOTA_TYPES = {"edge_node", "edge_group", "deployment"}
+QUOTA_TYPES = {
+    "edge_node", "node_cert", "edge_group", "group_cert", "application", "deployment", "device_template", "device",
+    "app_version", "tag", "configmap", "secret", "ief_instance", "service", "gateway",
+}
+SERVED = "?types=edge_node,edge_group,deployment"
 
 
 async def quotas(api, query: str = "") -> dict[str, dict]:
@@ -53,13 +57,13 @@ async def test_report_shape_and_unlimited_defaults(api):
     assert reply.status == 200
     rows = reply.body["quotas"]["resources"]
     assert {r["type"] for r in rows} == QUOTA_TYPES
-    assert len(rows) == 3
+    assert len(rows) == 15
     for row in rows:
         assert set(row) == {"type", "used", "quota", "min", "max", "project_id"}
         assert row["project_id"] == PROJECT_ID
         assert row["quota"] == -1
     used = {r["type"]: r["used"] for r in rows}
-    assert used == {"edge_node": 5, "edge_group": 0, "deployment": 0}
+    assert {t: used[t] for t in ("edge_node", "edge_group", "deployment")} == {"edge_node": 5, "edge_group": 0, "deployment": 0}
 
 
 async def test_used_follows_creations_and_deletions(api):
@@ -67,13 +71,13 @@ async def test_used_follows_creations_and_deletions(api):
     group = await api.post(api.v2("groups"), {"name": "grp"})
     dep = (await api.create("web")).body["deployment"]
     await api.create("api")
-    assert {t: r["used"] for t, r in (await quotas(api)).items()} == {"edge_node": 6, "edge_group": 1, "deployment": 2}
+    assert {t: r["used"] for t, r in (await quotas(api, SERVED)).items()} == {"edge_node": 6, "edge_group": 1, "deployment": 2}
 
     assert (await api.delete(api.v2(f"deployments/{dep['id']}?force_delete=true"))).status == 204
     assert (await api.delete(api.v2(f"groups/{group.body['id']}"))).status == 204
     extra = [n["id"] for n in (await api.get(api.v2("nodes?name=extra"))).body["nodes"]]
     assert (await api.delete(api.v2(f"nodes/{extra[0]}"))).status == 204
-    assert {t: r["used"] for t, r in (await quotas(api)).items()} == {"edge_node": 5, "edge_group": 0, "deployment": 1}
+    assert {t: r["used"] for t, r in (await quotas(api, SERVED)).items()} == {"edge_node": 5, "edge_group": 0, "deployment": 1}
 
 
 @pytest.mark.parametrize(
@@ -150,3 +154,63 @@ async def test_override_minus_one_means_unlimited(quota_api):
         reply = await register(api, f"extra-{i}")
         assert reply.status == 201, reply.body
     assert (await quotas(api))["edge_node"]["used"] == 11
+
+
+# --- all 15 types ---------------------------------------------------------------------------------
+
+NOT_SERVED = ("node_cert", "group_cert", "configmap", "secret", "ief_instance", "service", "gateway")
+
+
+async def test_every_type_can_be_asked_for_and_unserved_ones_count_zero(api):
+    for quota_type in sorted(QUOTA_TYPES):
+        assert set(await quotas(api, f"?types={quota_type}")) == {quota_type}
+    report = await quotas(api, "?types=" + ",".join(NOT_SERVED))
+    assert {t: r["used"] for t, r in report.items()} == dict.fromkeys(NOT_SERVED, 0)
+
+
+async def test_app_and_device_quotas_count_and_refuse(quota_api):
+    api = await quota_api(application=1, app_version=1, device=1, device_template=1)
+    app = await api.post(api.v2("apps"), {"app": {"name": "shop"}})
+    assert app.status == 201, app.body
+    version = {"version": {"version": "1.0", "image_url": "nginx:1.25"}}
+    assert (await api.post(api.v2(f"apps/{app.body['app']['id']}/versions"), version)).status == 201
+    assert (await api.post(api.v2("devices"), {"device": {"name": "meter-1"}})).status == 201
+    assert (await api.post(api.v2("device-templates"), {"device_template": {"name": "meter"}})).status == 201
+    used = {t: r["used"] for t, r in (await quotas(api, "?types=application,app_version,device,device_template")).items()}
+    assert used == {"application": 1, "app_version": 1, "device": 1, "device_template": 1}
+    for path, body in [("apps", {"app": {"name": "shop-2"}}),
+                       (f"apps/{app.body['app']['id']}/versions", {"version": {"version": "2.0", "image_url": "nginx:1.26"}}),
+                       ("devices", {"device": {"name": "meter-2"}}),
+                       ("device-templates", {"device_template": {"name": "meter-2"}})]:
+        reply = await api.post(api.v2(path), body)
+        assert (reply.status, reply.body["error_code"]) == (400, "IEF.100126"), (path, reply.body)
+    assert (await quotas(api, "?types=application,device"))["device"]["used"] == 1
+
+
+async def test_unknown_type_names_the_field(api):
+    reply = await api.get(api.v2("quotas") + "?types=configmap,vcpu")
+    assert (reply.status, reply.body["error_code"]) == (400, "IEF.100002")
+    assert "types" in reply.body["error_msg"] and "vcpu" in reply.body["error_msg"]
+
+
+async def test_real_service_preset_has_the_documented_defaults(quota_api):
+    api = await quota_api(preset="real-service")
+    limits = {t: r["quota"] for t, r in (await quotas(api)).items()}
+    assert limits == {
+        "edge_node": 10, "node_cert": 10, "edge_group": -1, "group_cert": 10, "application": 10,
+        "deployment": 500, "device_template": 10, "device": 500, "app_version": 10, "tag": 20,
+        "configmap": 50, "secret": 50, "ief_instance": 1, "service": 100, "gateway": 10,
+    }
+
+
+async def test_tag_used_is_the_most_tags_on_one_resource_and_the_limit_is_enforced(quota_api):
+    api = await quota_api(tag=2)
+    node = (await api.node_ids())[0]
+    base = f"/v2/{PROJECT_ID}/ief-edge_node/{node}/tags"
+    before = (await quotas(api, "?types=tag"))["tag"]["used"]
+    two = [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
+    assert (await api.post(base + "/action", {"action": "create", "tags": two})).status == 200
+    report = (await quotas(api, "?types=tag"))["tag"]
+    assert (report["quota"], report["used"]) == (2, max(before, 2))
+    reply = await api.post(base, {"tag": {"key": "c", "value": "3"}})
+    assert (reply.status, reply.body["error_code"]) == (400, "IEF.100126")

@@ -11,6 +11,7 @@ from edgesim.api import (
     devices,
     iam,
     products,
+    tags,
     v2_apps,
     v2_deployments,
     v2_groups,
@@ -25,7 +26,7 @@ from edgesim.control import routes as control
 
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods,
-    v2_apps, devices, device_templates, products,
+    v2_apps, devices, device_templates, products, tags,
     control, fleet, behaviors, nodes, chaos, state, dashboard, stream, metrics,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

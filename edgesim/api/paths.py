@@ -23,7 +23,9 @@ _VERSION = "|".join(API_VERSIONS)
 # Any path under a project; the router answers unknown IEF APIs (IEF.011002) from it.
 ANY_PROJECT_ROUTE = f"/{{version:{_VERSION}}}/{{project_id}}/{{tail:.*}}"
 _PROJECT_PATH = re.compile(rf"^/(?:{_VERSION})/(?P<project_id>[^/]+)/")
-_IEF_PATH = re.compile(rf"^/(?:{_VERSION})/[^/]+/(?:{'|'.join(IEF_SERVICES)})/")
+# The tag API lives beside edgemgr, under its resource types (ief-api-more.md section 3).
+TAG_RESOURCE_TYPES = ("ief-edge_node", "ief-deployment", "ief-application", "ief-device")
+_IEF_PATH = re.compile(rf"^/(?:{_VERSION})/[^/]+/(?:{'|'.join((*IEF_SERVICES, *TAG_RESOURCE_TYPES))})/")
 
 
 def project_in(path: str) -> str | None:
@@ -34,7 +36,8 @@ def project_in(path: str) -> str | None:
 
 
 def is_ief(path: str) -> bool:
-    """Under ``/v2|v3/{project_id}/edgemgr/`` (or another IEF service's segment): the IEF API proper."""
+    """Under ``/v2|v3/{project_id}/edgemgr/`` (or another IEF service's segment, or a tag
+    resource type): the IEF API proper."""
     return _IEF_PATH.match(path) is not None
 
 

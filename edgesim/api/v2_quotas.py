@@ -24,5 +24,5 @@ async def show(request: web.Request) -> web.Response:
 
 ROUTES = (
     Route("GET", V2 + "/quotas", show, "Show quotas", IEF,
-          query=(Query("types", description="edge_node,edge_group,deployment"),)),
+          query=(Query("types", description="comma-separated quota types; absent: all 15 (" + ",".join(QUOTA_TYPES) + ")"),)),
 )

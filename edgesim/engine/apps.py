@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from edgesim.domain.errors import DuplicateName, NotFound, QuotaExceeded
+from edgesim.domain.errors import DuplicateName, NotFound
 from edgesim.domain.models import App
 from edgesim.engine.core import Core
 from edgesim.engine.quotas import Quotas
-from edgesim.settings import QUOTA_TYPES
 
 # Fields of a version a PUT may change (SDK VersionUpdate); the others are fixed at creation.
 UPDATABLE_VERSION_FIELDS = (
@@ -44,23 +43,6 @@ class Apps:
                 return app, version
         raise NotFound(f"version {version_id} of app template {app.name} not found")
 
-    # --- quotas: counted here, limits from the project's quotas once the type is declared -----
-
-    def used(self, project_id: str, quota_type: str) -> int:
-        """``application``: templates of the project; ``app_version``: the most versions any
-        template of the project has (the quota is per template)."""
-        apps = self.of_project(project_id)
-        if quota_type == "application":
-            return len(apps)
-        return max((len(a.versions) for a in apps), default=0)
-
-    def _check_quota(self, project_id: str, quota_type: str, used: int, what: str) -> None:
-        if quota_type not in QUOTA_TYPES:  # the quota type is not configurable (yet): unlimited
-            return
-        limit = self.quotas.limit(project_id, quota_type)
-        if limit is not None and used + 1 > limit:
-            raise QuotaExceeded(f"the quota of {what} ({limit}) would be exceeded")
-
     # --- templates --------------------------------------------------------------------------
 
     async def create(
@@ -69,7 +51,7 @@ class Apps:
     ) -> App:
         if any(a.name == name for a in self.of_project(project_id)):
             raise DuplicateName(f"app template name {name!r} already exists", field="app.name")
-        self._check_quota(project_id, "application", len(self.of_project(project_id)), "app templates")
+        self.quotas.check(project_id, "application")
         async with self.core.command() as change:
             app = App(
                 id=self.core.ids.next(), project_id=project_id, name=name, alias=alias, description=description,
@@ -106,7 +88,7 @@ class Apps:
         app = self.get(project_id, app_id)
         if any(v["version"] == spec["version"] for v in app.versions):
             raise DuplicateName(f"version {spec['version']!r} already exists in app template {app.name}", field="version.version")
-        self._check_quota(project_id, "app_version", len(app.versions), f"versions of app template {app.name}")
+        self.quotas.check(project_id, "app_version", used=len(app.versions))  # the quota is per template
         async with self.core.command() as change:
             change.touch(app)
             version = {"id": self.core.ids.next(), "created_at": self.core.clock.now(), "updated_at": None, **spec}

@@ -10,6 +10,7 @@ from edgesim.domain.errors import DuplicateName, NotFound
 from edgesim.domain.models import DeviceTemplate
 from edgesim.engine.core import Core
 from edgesim.engine.device_rules import check_protocol_parts
+from edgesim.engine.quotas import Quotas
 
 PREFIX = "device_template"
 
@@ -24,8 +25,9 @@ def stamp_twin(core: Core, twin: dict[str, Any]) -> dict[str, Any]:
 
 
 class DeviceTemplates:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, quotas: Quotas) -> None:
         self.core = core
+        self.quotas = quotas
         self.table: dict[str, DeviceTemplate] = core.world.tables["device_template"]  # type: ignore[assignment]
 
     def get(self, project_id: str, template_id: str) -> DeviceTemplate:
@@ -37,10 +39,6 @@ class DeviceTemplates:
     def of_project(self, project_id: str) -> list[DeviceTemplate]:
         return [t for t in self.table.values() if t.project_id == project_id]
 
-    def used(self, project_id: str) -> int:
-        """How many templates the project has (the ``device_template`` quota's ``used``)."""
-        return len(self.of_project(project_id))
-
     def _check_name(self, project_id: str, name: str) -> None:
         if any(t.name == name for t in self.of_project(project_id)):
             raise DuplicateName(f"device template name {name!r} already exists", field=f"{PREFIX}.name")
@@ -50,6 +48,7 @@ class DeviceTemplates:
         twin: dict[str, Any], property_visitors: dict[str, Any], tags: dict[str, str] | None,
     ) -> DeviceTemplate:
         self._check_name(project_id, name)
+        self.quotas.check(project_id, "device_template")
         check_protocol_parts(PREFIX, access_protocol, twin, property_visitors)
         async with self.core.command() as change:
             template = DeviceTemplate(

@@ -20,6 +20,7 @@ from edgesim.engine.change import Change
 from edgesim.engine.core import Core
 from edgesim.engine.device_rules import check_protocol_parts
 from edgesim.engine.device_templates import DeviceTemplates, stamp_twin
+from edgesim.engine.quotas import Quotas
 
 PREFIX = "device"
 ONLINE, OFFLINE = "online", "offline"
@@ -36,10 +37,11 @@ class Binding:
 
 
 class Devices:
-    def __init__(self, core: Core, templates: DeviceTemplates) -> None:
+    def __init__(self, core: Core, templates: DeviceTemplates, quotas: Quotas) -> None:
         self.core = core
         self.world = core.world
         self.templates = templates
+        self.quotas = quotas
         core.node_state_listeners.append(self._node_changed)
 
     # --- reads ----------------------------------------------------------------------------------
@@ -52,10 +54,6 @@ class Devices:
 
     def of_project(self, project_id: str) -> list[Device]:
         return [d for d in self.world.devices.values() if d.project_id == project_id]
-
-    def used(self, project_id: str) -> int:
-        """How many devices the project has (the ``device`` quota's ``used``)."""
-        return len(self.of_project(project_id))
 
     def state(self, device: Device) -> str:
         node = self.world.nodes.get(device.node_id or "")
@@ -72,6 +70,7 @@ class Devices:
             raise DuplicateName(f"device id {device_id!r} already exists", field=f"{PREFIX}.id")
         if self.world.device_named(project_id, name) is not None:
             raise DuplicateName(f"device name {name!r} already exists", field=f"{PREFIX}.name")
+        self.quotas.check(project_id, "device")
         if template_id is not None:
             access_protocol, attributes, twin, property_visitors = self._from_template(
                 project_id, template_id, access_protocol, attributes, twin, property_visitors,

@@ -33,6 +33,7 @@ from edgesim.engine.pods import Pods
 from edgesim.engine.products import Products
 from edgesim.engine.quotas import Quotas
 from edgesim.engine.report import LiveReport
+from edgesim.engine.tags import Tags
 from edgesim.engine.tokens import TokenBook
 from edgesim.settings import Settings
 from edgesim.store.sqlite import Put, Store, Wipe
@@ -89,11 +90,12 @@ class Engine:
         self.nodes = Nodes(core, self.failover, self.instances, self.quotas)
         self.groups = Groups(core, self.instances, self.quotas)
         self.apps = Apps(core, self.quotas)
+        self.tags = Tags(core, self.quotas)
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
-        self.device_templates = DeviceTemplates(core)
-        self.devices = Devices(core, self.device_templates)
+        self.device_templates = DeviceTemplates(core, self.quotas)
+        self.devices = Devices(core, self.device_templates, self.quotas)
         self.products = Products(core, self.nodes)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]

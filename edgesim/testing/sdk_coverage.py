@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 
 UNROUTED = "IEF.011002"  # the code of "no such API" (api/errors.py unknown_api)
-PLACEHOLDERS = {"resource_type": "edge_node"}  # a path parameter that must be a real type
+PLACEHOLDERS = {"resource_type": "ief-edge_node"}  # a path parameter that must be a real type (SDK docs)
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 
 # The demo account of config/accounts.toml.
