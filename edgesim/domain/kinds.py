@@ -12,7 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from edgesim.domain.models import BehaviorSet, Deployment, Document, Fault, Group, Instance, Node, Token
+from edgesim.domain.models import (
+    BehaviorSet,
+    ConfigMap,
+    Deployment,
+    Document,
+    Fault,
+    Group,
+    Instance,
+    Node,
+    Secret,
+    Token,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("fault", Fault, in_world=False, timers=True),
     Kind("token", Token, in_world=False),
     Kind("config", BehaviorSet, in_world=False),
+    Kind("configmap", ConfigMap),
+    Kind("secret", Secret),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

@@ -74,6 +74,33 @@ class Group(Document):
 
 
 @dataclass(slots=True)
+class ConfigMap(Document):
+    """A config map: string keys to string values, referenced by name from deployments."""
+
+    id: str
+    project_id: str
+    name: str
+    description: str = ""
+    configs: dict[str, str] = field(default_factory=dict)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Secret(Document):
+    """A secret: like a config map, but every value is base64 (as the caller gave it)."""
+
+    id: str
+    project_id: str
+    name: str
+    description: str = ""
+    secrets: dict[str, str] = field(default_factory=dict)
+    type: str = "Opaque"
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass(slots=True)
 class Deployment(Document):
     """An application deployment. ``app`` is the validated, defaulted container spec; both API
     versions read and change it, so a deployment looks the same through v2 and v3.

@@ -17,6 +17,7 @@ from edgesim.domain.models import BehaviorSet, Document
 from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
+from edgesim.engine.configs import Configs
 from edgesim.engine.core import Core
 from edgesim.engine.deployments import Deployments
 from edgesim.engine.failover import Failover
@@ -84,6 +85,7 @@ class Engine:
         self.failover = Failover(core, self.instances)
         self.nodes = Nodes(core, self.failover, self.instances, self.quotas)
         self.groups = Groups(core, self.instances, self.quotas)
+        self.configs = Configs(core, self.quotas)
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
