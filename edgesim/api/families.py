@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from edgesim.api import iam, v2_configs, v2_deployments, v2_groups, v2_nodes, v2_quotas, v3_deployments, v3_pods
 from edgesim.api.routing import Route
-from edgesim.control import behaviors, chaos, dashboard, fleet, metrics, nodes, state, stream
+from edgesim.control import behaviors, chaos, dashboard, fleet, instance_config, metrics, nodes, state, stream
 from edgesim.control import routes as control
 
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods, v2_configs,
-    control, fleet, behaviors, nodes, chaos, state, dashboard, stream, metrics,
+    control, fleet, behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

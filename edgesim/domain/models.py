@@ -84,6 +84,7 @@ class ConfigMap(Document):
     configs: dict[str, str] = field(default_factory=dict)
     created_at: float = 0.0
     updated_at: float = 0.0
+    version: int = 1  # +1 on every update: what a mounted volume shows it has synced
 
 
 @dataclass(slots=True)
@@ -98,6 +99,7 @@ class Secret(Document):
     type: str = "Opaque"
     created_at: float = 0.0
     updated_at: float = 0.0
+    version: int = 1
 
 
 @dataclass(slots=True)
@@ -174,6 +176,9 @@ class Instance(Document):
     lost: dict[str, Any] | None = None  # state, reason, message before its node was lost
     migrate_due: float | None = None  # when it is recreated elsewhere if its node stays lost
     replaced_by: str | None = None  # the instance recreated in its place (it is a stale copy)
+    # what the container sees of its config maps and secrets: env values (fixed at start),
+    # volumes {name: {kind, source, version, files}} (synced after updates)
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def step(self) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from edgesim.domain.errors import DuplicateName, NotFound, QuotaExceeded
+from edgesim.domain.errors import DuplicateName, NotAllowed, NotFound, QuotaExceeded
 from edgesim.domain.models import ConfigMap, Secret
+from edgesim.engine.change import Change
+from edgesim.engine.config_refs import references, volume_refs, volume_view
+from edgesim.engine.containers import Containers
 from edgesim.engine.core import Core
 from edgesim.engine.quotas import Quotas
 from edgesim.settings import QUOTA_TYPES
@@ -16,10 +19,11 @@ LABEL = {"configmap": "config map", "secret": "secret"}
 
 
 class Configs:
-    def __init__(self, core: Core, quotas: Quotas) -> None:
+    def __init__(self, core: Core, quotas: Quotas, containers: Containers) -> None:
         self.core = core
         self.world = core.world
         self.quotas = quotas
+        self.containers = containers
 
     def table(self, kind: str) -> dict[str, ConfigRecord]:
         return cast(dict[str, ConfigRecord], self.world.tables[kind])
@@ -61,6 +65,7 @@ class Configs:
             change.touch(record)
             self.world.put(record)
             change.event(self.core.events.record(f"{kind}.created", **{f"{kind}_id": record.id}, name=name, keys=len(data)))
+            self._recheck_waiting(project_id, change)
         return record
 
     async def update(
@@ -77,12 +82,56 @@ class Configs:
                 else:
                     record.secrets = dict(data)
             record.updated_at = self.core.clock.now()
+            record.version += 1
             change.event(self.core.events.record(f"{kind}.updated", **{f"{kind}_id": record.id}, name=record.name))
+            self._recheck_waiting(project_id, change)
+            self._schedule_syncs(kind, record, change)
         return record
 
     async def delete(self, kind: str, project_id: str, record_id: str) -> None:
         record = self.get(kind, project_id, record_id)
+        if self.core.settings.simulation.instance.block_delete_in_use:
+            user = next((d for d in self.world.deployments.values()
+                         if d.project_id == project_id and references(d.app, kind, record.name)), None)
+            if user is not None:
+                raise NotAllowed(f"{kind} is used by deployment {user.name}")
         async with self.core.command() as change:
             change.touch(record)
             self.world.discard(record)
             change.event(self.core.events.record(f"{kind}.deleted", **{f"{kind}_id": record.id}, name=record.name))
+
+    # --- what instances referencing them see -------------------------------------------------------
+
+    def _recheck_waiting(self, project_id: str, change: Change) -> None:
+        """Event-driven: instances waiting for a reference look again on every create/update."""
+        for inst in list(self.world.instances.values()):
+            if inst.project_id == project_id:
+                self.containers.recheck_config(inst, change)
+
+    def _schedule_syncs(self, kind: str, record: ConfigRecord, change: Change) -> None:
+        """Mounted volumes show the update after the sync delay (the last update's contents)."""
+        due = self.core.clock.now() + self.core.settings.simulation.instance.config_sync_seconds
+        for inst in self.world.instances.values():
+            if inst.project_id != record.project_id or "volumes" not in inst.config:
+                continue
+            for volume, ref_kind, name in volume_refs(inst.app):
+                if (ref_kind, name) == (kind, record.name):
+                    key = f"volsync:{inst.id}:{volume}"
+                    change.after_commit.append(
+                        lambda key=key, inst_id=inst.id, volume=volume: self.core.timers.set(key, due, self._sync, inst_id, volume))
+
+    def _sync(self, instance_id: str, volume: str) -> None:
+        inst = self.world.instances.get(instance_id)
+        if inst is None or "volumes" not in inst.config:
+            return
+        ref = next(((k, n) for v, k, n in volume_refs(inst.app) if v == volume), None)
+        view = volume_view(self.world, inst.project_id, *ref) if ref else None
+        if view is None or inst.config["volumes"].get(volume) == view:
+            return  # deleted meanwhile (the files stay), or already showing it
+        with self.core.step() as change:
+            change.touch(inst)
+            inst.config = {**inst.config, "volumes": {**inst.config["volumes"], volume: view}}
+            change.event(self.core.events.record(
+                "volume.synced", instance_id=inst.id, deployment_id=inst.deployment_id, volume=volume,
+                source=view["source"], version=view["version"],
+            ))

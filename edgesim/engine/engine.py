@@ -85,7 +85,7 @@ class Engine:
         self.failover = Failover(core, self.instances)
         self.nodes = Nodes(core, self.failover, self.instances, self.quotas)
         self.groups = Groups(core, self.instances, self.quotas)
-        self.configs = Configs(core, self.quotas)
+        self.configs = Configs(core, self.quotas, self.instances.containers)
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
