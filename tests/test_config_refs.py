@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 
-from conftest import FAST, PROJECT_ID, advance_to, instances
+from edgesim.settings import load_settings
+
+from conftest import FAST, PROJECT_ID, advance_to, instances, start_api, stop_api
 
 ENVS = [{"name": "DB_PASS", "value_from": {"secret": {"name": "db-pass", "key": "password"}}},
         {"name": "MODE", "value": "prod"}]
@@ -129,3 +131,20 @@ async def test_delete_in_use_is_allowed_and_running_instances_keep_their_files(a
 
 async def test_unknown_instance_config_is_404(api):
     assert (await api.get("/edgesim/instances/nope/config", token=None)).status == 404
+
+
+async def test_block_delete_in_use_switch_answers_409(tmp_path):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "simulation.toml").write_text("[instance]\nblock_delete_in_use = true\n")
+    api = await start_api(tmp_path / "block.db", settings=load_settings(config))
+    try:
+        cm = (await api.post(api.v2("configmaps"), {"configmap": {"name": "app-config"}})).body["configmap"]
+        assert (await api.create("web", volumes=VOLUMES)).status == 201
+        reply = await api.delete(api.v2(f"configmaps/{cm['id']}"))
+        assert reply.status == 409 and reply.body["error_code"] == "IEF.100007"
+        assert "deployment web" in reply.body["error_msg"]
+        other = (await api.post(api.v2("configmaps"), {"configmap": {"name": "unused"}})).body["configmap"]
+        assert (await api.delete(api.v2(f"configmaps/{other['id']}"))).status == 204
+    finally:
+        await stop_api(api)
