@@ -38,7 +38,7 @@ async def test_state_holds_the_fleet_in_one_answer(api):
     assert [(d["id"], d["name"], d["replicas"], d["ready"], d["instances"]) for d in state["deployments"]] == [(web, "web", 1, 1, 1)]
     assert [(f["kind"], f["state"], f["nodes"]) for f in state["faults"]] == [("node_partition", "active", [node_id])]
     assert state["unplaced"] == []
-    assert state["records"] == {"node": 9, "group": 1, "deployment": 1, "instance": 1}
+    assert state["records"] == {"node": 9, "group": 1, "deployment": 1, "instance": 1, "configmap": 0, "secret": 0}
 
 
 async def test_the_dashboard_files_are_served_from_the_package(api):

@@ -220,7 +220,11 @@ async def acme_world(multi) -> dict[str, str]:
                                     "containers": [{"name": "c", "image_url": "acme/secret:1"}]}},
     }, token=token)).body
     pods = (await multi.get(f"/v3/{OTHER_PROJECT}/edgemgr/pods", token=token)).body["pods"]
-    return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"]}
+    cm = (await multi.post(base + "/configmaps", {"configmap": {"name": "acme-config"}}, token=token)).body["configmap"]
+    secret = (await multi.post(base + "/secrets", {"secret": {"name": "acme-secret", "secrets": {"k": "dg=="}}},
+                               token=token)).body["secret"]
+    return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
+            "configmap_id": cm["id"], "secret_id": secret["id"]}
 
 
 async def test_another_projects_url_is_refused_on_every_route(multi):
@@ -246,7 +250,8 @@ async def test_another_projects_ids_are_404_and_leak_nothing(multi):
         assert "acme" not in reply.body["error_msg"]
     # lists of one's own project show nothing of the other's
     for path in ("/v2/{p}/edgemgr/nodes", "/v2/{p}/edgemgr/groups", "/v2/{p}/edgemgr/deployments",
-                 "/v3/{p}/edgemgr/deployments", "/v3/{p}/edgemgr/pods"):
+                 "/v3/{p}/edgemgr/deployments", "/v3/{p}/edgemgr/pods", "/v2/{p}/edgemgr/configmaps",
+                 "/v2/{p}/edgemgr/secrets"):
         reply = await multi.get(path.format(p=PROJECT_ID) + f"?group_id={ids['group_id']}")
         assert "acme" not in str(reply.body)
     # naming the other's node or group in a body is "not found", like an id that never existed
@@ -261,7 +266,8 @@ async def test_another_projects_ids_are_404_and_leak_nothing(multi):
 async def test_only_the_login_under_v3_auth_skips_authentication(api):
     # "/v3/auth/edgemgr/..." is an IEF route of a project named "auth", not part of the login
     for method, template in ief_routes(api):
-        path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g")
+        path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g",
+                               configmap_id="c", secret_id="s")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})
