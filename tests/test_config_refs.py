@@ -148,3 +148,19 @@ async def test_block_delete_in_use_switch_answers_409(tmp_path):
         assert (await api.delete(api.v2(f"configmaps/{other['id']}"))).status == 204
     finally:
         await stop_api(api)
+
+
+async def test_a_waiting_instance_still_waits_after_a_restart_and_starts_when_its_config_comes(api, tmp_path):
+    dep_id, inst_id = await deploy(api)
+    await advance_to(api, 2)
+    await stop_api(api)
+    again = await start_api(tmp_path / "edgesim.db")
+    try:
+        assert (await only(again, dep_id))["reason"] == "CreateContainerConfigError"
+        await again.post(again.v2("secrets"), {"secret": {"name": "db-pass", "secrets": {"password": b64("p")}}})
+        await again.post(again.v2("configmaps"), {"configmap": {"name": "app-config"}})
+        await again.advance(1)
+        assert (await only(again, dep_id))["state"] == "RUNNING"
+        assert (await seen(again, inst_id))["env"]["DB_PASS"] == "p"
+    finally:
+        await stop_api(again)

@@ -4,7 +4,7 @@ what is missing of it, and what its container sees: env values and mounted volum
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, cast
 
 from edgesim.domain.models import ConfigMap, Instance, Secret
 from edgesim.engine.world import World
@@ -13,8 +13,8 @@ VOLUME_KINDS = {"configMap": "configmap", "secret": "secret"}
 
 
 def _named(world: World, kind: str, project_id: str, name: str) -> ConfigMap | Secret | None:
-    table = world.tables[kind]
-    return next((r for r in table.values() if r.project_id == project_id and r.name == name), None)  # type: ignore[attr-defined]
+    table = cast(dict[str, ConfigMap | Secret], world.tables[kind])
+    return next((r for r in table.values() if r.project_id == project_id and r.name == name), None)
 
 
 def _data(record: ConfigMap | Secret) -> dict[str, str]:

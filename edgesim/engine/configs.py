@@ -3,6 +3,7 @@ deployment references by name, so one part serves the two kinds (``configmap``, 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import cast
 
 from edgesim.domain.errors import DuplicateName, NotAllowed, NotFound, QuotaExceeded
@@ -58,10 +59,14 @@ class Configs:
         self._check_quota(kind, project_id)
         now = self.core.clock.now()
         async with self.core.command() as change:
-            common = dict(id=self.core.ids.next(), project_id=project_id, name=name, description=description,
-                          created_at=now, updated_at=now)
-            record: ConfigRecord = ConfigMap(**common, configs=dict(data)) if kind == "configmap" \
-                else Secret(**common, secrets=dict(data))
+            record_id = self.core.ids.next()
+            record: ConfigRecord = (
+                ConfigMap(id=record_id, project_id=project_id, name=name, description=description,
+                          configs=dict(data), created_at=now, updated_at=now)
+                if kind == "configmap" else
+                Secret(id=record_id, project_id=project_id, name=name, description=description,
+                       secrets=dict(data), created_at=now, updated_at=now)
+            )
             change.touch(record)
             self.world.put(record)
             change.event(self.core.events.record(f"{kind}.created", **{f"{kind}_id": record.id}, name=name, keys=len(data)))
@@ -116,9 +121,8 @@ class Configs:
                 continue
             for volume, ref_kind, name in volume_refs(inst.app):
                 if (ref_kind, name) == (kind, record.name):
-                    key = f"volsync:{inst.id}:{volume}"
-                    change.after_commit.append(
-                        lambda key=key, inst_id=inst.id, volume=volume: self.core.timers.set(key, due, self._sync, inst_id, volume))
+                    change.after_commit.append(partial(
+                        self.core.timers.set, f"volsync:{inst.id}:{volume}", due, self._sync, inst.id, volume))
 
     def _sync(self, instance_id: str, volume: str) -> None:
         inst = self.world.instances.get(instance_id)
