@@ -146,6 +146,10 @@ def _check_seconds(value: Seconds) -> Seconds:
 
 class InstanceTimings(_Strict):
     terminate_seconds: Seconds = (1.0, 2.0)
+    # how long a config map or secret update takes to reach mounted volumes (kubelet sync)
+    config_sync_seconds: Annotated[float, Field(ge=0)] = 60.0
+    # refuse (409) deleting a config map or secret a deployment references
+    block_delete_in_use: bool = False
 
     _seconds = field_validator("terminate_seconds")(_check_seconds)
 

@@ -228,9 +228,13 @@ async def acme_world(multi) -> dict[str, str]:
     app = (await multi.post(base + "/apps", {"app": {"name": "acme-app"}}, token=token)).body["app"]
     version = (await multi.post(base + f"/apps/{app['id']}/versions", {"version": {
         "version": "1.0", "image_url": "acme/secret:1"}}, token=token)).body["version"]
+    cm = (await multi.post(base + "/configmaps", {"configmap": {"name": "acme-config"}}, token=token)).body["configmap"]
+    secret = (await multi.post(base + "/secrets", {"secret": {"name": "acme-secret", "secrets": {"k": "dg=="}}},
+                               token=token)).body["secret"]
     return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
             "device_id": device["id"], "device_template_id": template["id"], "product_id": product["id"],
             "app_id": app["id"], "version_id": version["id"],
+            "configmap_id": cm["id"], "secret_id": secret["id"],
             "resource_id": node["id"], "key": "k"}  # the tag routes' path parameters
 
 
@@ -257,7 +261,8 @@ async def test_another_projects_ids_are_404_and_leak_nothing(multi):
         assert "acme" not in reply.body["error_msg"]
     # lists of one's own project show nothing of the other's
     for path in ("/v2/{p}/edgemgr/nodes", "/v2/{p}/edgemgr/groups", "/v2/{p}/edgemgr/deployments",
-                 "/v3/{p}/edgemgr/deployments", "/v3/{p}/edgemgr/pods", "/v2/{p}/edgemgr/apps"):
+                 "/v3/{p}/edgemgr/deployments", "/v3/{p}/edgemgr/pods", "/v2/{p}/edgemgr/apps",
+                 "/v2/{p}/edgemgr/configmaps", "/v2/{p}/edgemgr/secrets"):
         reply = await multi.get(path.format(p=PROJECT_ID) + f"?group_id={ids['group_id']}")
         assert "acme" not in str(reply.body)
     # naming the other's node or group in a body is "not found", like an id that never existed
@@ -274,7 +279,7 @@ async def test_only_the_login_under_v3_auth_skips_authentication(api):
     for method, template in ief_routes(api):
         path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g",
                                device_id="dv", device_template_id="t", product_id="pr", app_id="a", version_id="v",
-                               resource_id="r", key="k")
+                               resource_id="r", key="k", configmap_id="c", secret_id="s")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})

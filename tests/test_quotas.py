@@ -158,7 +158,7 @@ async def test_override_minus_one_means_unlimited(quota_api):
 
 # --- all 15 types ---------------------------------------------------------------------------------
 
-NOT_SERVED = ("node_cert", "group_cert", "configmap", "secret", "ief_instance", "service", "gateway")
+NOT_SERVED = ("node_cert", "group_cert", "ief_instance", "service", "gateway")
 
 
 async def test_every_type_can_be_asked_for_and_unserved_ones_count_zero(api):
@@ -168,20 +168,25 @@ async def test_every_type_can_be_asked_for_and_unserved_ones_count_zero(api):
     assert {t: r["used"] for t, r in report.items()} == dict.fromkeys(NOT_SERVED, 0)
 
 
-async def test_app_and_device_quotas_count_and_refuse(quota_api):
-    api = await quota_api(application=1, app_version=1, device=1, device_template=1)
+async def test_quotas_of_the_new_families_count_and_refuse(quota_api):
+    api = await quota_api(application=1, app_version=1, device=1, device_template=1, configmap=1, secret=1)
     app = await api.post(api.v2("apps"), {"app": {"name": "shop"}})
     assert app.status == 201, app.body
     version = {"version": {"version": "1.0", "image_url": "nginx:1.25"}}
     assert (await api.post(api.v2(f"apps/{app.body['app']['id']}/versions"), version)).status == 201
     assert (await api.post(api.v2("devices"), {"device": {"name": "meter-1"}})).status == 201
     assert (await api.post(api.v2("device-templates"), {"device_template": {"name": "meter"}})).status == 201
-    used = {t: r["used"] for t, r in (await quotas(api, "?types=application,app_version,device,device_template")).items()}
-    assert used == {"application": 1, "app_version": 1, "device": 1, "device_template": 1}
+    assert (await api.post(api.v2("configmaps"), {"configmap": {"name": "app-config"}})).status == 201
+    assert (await api.post(api.v2("secrets"), {"secret": {"name": "db-password", "secrets": {"k": "dg=="}}})).status == 201
+    counted = "application,app_version,device,device_template,configmap,secret"
+    used = {t: r["used"] for t, r in (await quotas(api, f"?types={counted}")).items()}
+    assert used == dict.fromkeys(counted.split(","), 1)
     for path, body in [("apps", {"app": {"name": "shop-2"}}),
                        (f"apps/{app.body['app']['id']}/versions", {"version": {"version": "2.0", "image_url": "nginx:1.26"}}),
                        ("devices", {"device": {"name": "meter-2"}}),
-                       ("device-templates", {"device_template": {"name": "meter-2"}})]:
+                       ("device-templates", {"device_template": {"name": "meter-2"}}),
+                       ("configmaps", {"configmap": {"name": "app-config-2"}}),
+                       ("secrets", {"secret": {"name": "db-password-2", "secrets": {"k": "dg=="}}})]:
         reply = await api.post(api.v2(path), body)
         assert (reply.status, reply.body["error_code"]) == (400, "IEF.100126"), (path, reply.body)
     assert (await quotas(api, "?types=application,device"))["device"]["used"] == 1

@@ -31,6 +31,9 @@ SERVED = {
     "create_app", "list_apps", "show_app_detail", "update_app", "delete_app",
     "create_app_versions", "list_app_versions", "show_app_version_detail", "update_app_version",
     "delete_app_version",
+    # config maps and secrets
+    "create_config_map", "list_config_maps", "show_config_map", "update_config_map", "delete_config_map",
+    "create_secret", "list_secrets", "show_secret", "update_secret", "delete_secret",
     # tags
     "batch_add_delete_tags", "create_tag", "delete_resource_tag", "list_tags",
     "list_tags_by_resource_type", "list_resource_by_tags",

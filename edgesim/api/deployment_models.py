@@ -74,11 +74,17 @@ class Volume(RequestModel):
     type: Literal["configMap", "secret", "emptyDir", "hostPath"]
     source: Annotated[str, Field(min_length=1)]
     destination: Annotated[str, Field(pattern=r"^/")]
-    read_only: bool = False
+    read_only: bool | None = None  # None: false, but true for configMap and secret volumes
     default_mode: Annotated[int, Field(ge=0, le=0o777)] = 420
 
     @model_validator(mode="after")
     def _source_fits_type(self) -> Volume:
+        if self.type in ("configMap", "secret"):
+            if self.read_only is False:
+                raise ValueError(f"a {self.type} volume is read-only: read_only must be true")
+            self.read_only = True
+        elif self.read_only is None:
+            self.read_only = False
         if self.type == "hostPath" and not self.source.startswith("/"):
             raise ValueError("a hostPath volume's source must be an absolute path")
         if self.type == "emptyDir" and self.source not in ("disk", "memory"):

@@ -15,6 +15,7 @@ from typing import Any
 from edgesim.domain.models import (
     App,
     BehaviorSet,
+    ConfigMap,
     Deployment,
     Device,
     DeviceTemplate,
@@ -24,6 +25,7 @@ from edgesim.domain.models import (
     Instance,
     Node,
     Product,
+    Secret,
     Token,
 )
 
@@ -51,6 +53,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("device", Device, order=lambda d: (d.bound_seq, d.id)),
     Kind("product", Product),
     Kind("app", App),
+    Kind("configmap", ConfigMap),
+    Kind("secret", Secret),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

@@ -80,6 +80,35 @@ class Group(Document):
 
 
 @dataclass(slots=True)
+class ConfigMap(Document):
+    """A config map: string keys to string values, referenced by name from deployments."""
+
+    id: str
+    project_id: str
+    name: str
+    description: str = ""
+    configs: dict[str, str] = field(default_factory=dict)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    version: int = 1  # +1 on every update: what a mounted volume shows it has synced
+
+
+@dataclass(slots=True)
+class Secret(Document):
+    """A secret: like a config map, but every value is base64 (as the caller gave it)."""
+
+    id: str
+    project_id: str
+    name: str
+    description: str = ""
+    secrets: dict[str, str] = field(default_factory=dict)
+    type: str = "Opaque"
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    version: int = 1
+
+
+@dataclass(slots=True)
 class Deployment(Document):
     """An application deployment. ``app`` is the validated, defaulted container spec; both API
     versions read and change it, so a deployment looks the same through v2 and v3.
@@ -153,6 +182,9 @@ class Instance(Document):
     lost: dict[str, Any] | None = None  # state, reason, message before its node was lost
     migrate_due: float | None = None  # when it is recreated elsewhere if its node stays lost
     replaced_by: str | None = None  # the instance recreated in its place (it is a stale copy)
+    # what the container sees of its config maps and secrets: env values (fixed at start),
+    # volumes {name: {kind, source, version, files}} (synced after updates)
+    config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def step(self) -> str:

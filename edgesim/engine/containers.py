@@ -18,9 +18,10 @@ from edgesim.domain.models import Instance
 from edgesim.domain.states import InstanceState
 from edgesim.engine.behaviors import Profile, draw
 from edgesim.engine.change import Change
+from edgesim.engine.config_refs import env_values, missing, volume_refs, volume_view
 from edgesim.engine.core import Core
 from edgesim.engine.fault_book import FaultBook
-from edgesim.engine.lifecycle import PULL, RUN, START, Lifecycle
+from edgesim.engine.lifecycle import CONFIG, PULL, RUN, START, Lifecycle
 from edgesim.engine.probes import ProbeScanner, ProbeTimes, Window
 
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 10.0, 300.0, 600.0
@@ -70,10 +71,48 @@ class Containers:
         if pull.result == "flaky" and inst.pull_failures < pull.flaky_failures:
             self._pull_back_off(inst, change, "flaky registry")
             return
+        change.event(self.core.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
+        lacking = missing(self.core.world, inst)
+        if lacking is not None:  # waits, without a timer, until a config change resolves it
+            self.lifecycle.move(inst, "config_missing", change, due=None, message=lacking)
+            change.event(self.core.events.record(
+                "instance.config_waiting", instance_id=inst.id, deployment_id=inst.deployment_id, message=lacking,
+            ))
+            return
+        self._begin_start(inst, "pulled", change)
+
+    def _begin_start(self, inst: Instance, trigger: str, change: Change) -> None:
         seconds = draw(self.profile(inst).start.seconds, self.core.draws.rng(inst.id, START))
         seconds += self.faults.extra_start_seconds(inst)
-        self.lifecycle.move(inst, "pulled", change, due=self._now() + seconds, message="starting container")
-        change.event(self.core.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
+        self.lifecycle.move(inst, trigger, change, due=self._now() + seconds, message="starting container")
+
+    def recheck_config(self, inst: Instance, change: Change) -> None:
+        """A config map or secret changed: an instance waiting for its references may start."""
+        if inst.phase != CONFIG:
+            return
+        lacking = missing(self.core.world, inst)
+        change.touch(inst)
+        if lacking is None:
+            self._begin_start(inst, "config_ready", change)
+            change.event(self.core.events.record("instance.config_ready", instance_id=inst.id, deployment_id=inst.deployment_id))
+            change.after_commit.append(lambda: self._arm(inst))
+        elif lacking != inst.message:  # waits on, for something else now
+            inst.message = lacking
+            change.event(self.core.events.record(
+                "instance.config_waiting", instance_id=inst.id, deployment_id=inst.deployment_id, message=lacking,
+            ))
+
+    def _materialise_config(self, inst: Instance) -> None:
+        """A starting container reads its env values now; volumes show the current contents."""
+        world = self.core.world
+        volumes = {}
+        for volume, kind, name in volume_refs(inst.app):
+            view = volume_view(world, inst.project_id, kind, name)
+            if view is not None:
+                volumes[volume] = view
+            elif volume in inst.config.get("volumes", {}):  # deleted since: the files stay
+                volumes[volume] = inst.config["volumes"][volume]
+        inst.config = {"env": env_values(world, inst), "volumes": volumes}
 
     def _pull_back_off(self, inst: Instance, change: Change, cause: str) -> None:
         inst.pull_failures += 1
@@ -91,6 +130,7 @@ class Containers:
             inst.restarts += 1
         inst.attempt += 1
         inst.started_at = self._now()
+        self._materialise_config(inst)
         profile = self.profile(inst)
         inst.exit = self._plan_end(inst, profile)
         has_readiness = bool(inst.app.get("readiness_probe"))

@@ -18,6 +18,7 @@ from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
+from edgesim.engine.configs import Configs
 from edgesim.engine.core import Core
 from edgesim.engine.deployments import Deployments
 from edgesim.engine.device_templates import DeviceTemplates
@@ -91,6 +92,7 @@ class Engine:
         self.groups = Groups(core, self.instances, self.quotas)
         self.apps = Apps(core, self.quotas)
         self.tags = Tags(core, self.quotas)
+        self.configs = Configs(core, self.quotas, self.instances.containers)
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)

@@ -23,7 +23,7 @@ from edgesim.engine.change import Change
 from edgesim.engine.containers import Containers
 from edgesim.engine.core import Core
 from edgesim.engine.fault_book import FaultBook
-from edgesim.engine.lifecycle import BACKOFF, PULL, PULL_BACKOFF, RUN, START, TERMINATE, Lifecycle
+from edgesim.engine.lifecycle import BACKOFF, CONFIG, PULL, PULL_BACKOFF, RUN, START, TERMINATE, Lifecycle
 from edgesim.engine.placement import Placement
 from edgesim.engine.world import HOLDS_NOTHING, WAIT
 
@@ -36,6 +36,7 @@ class Instances:
     DUE: dict[str, DueHandler] = {
         PULL: lambda self, inst, change: self.containers.pulled(inst, change),
         PULL_BACKOFF: lambda self, inst, change: self.containers.retry_pull(inst, change),
+        CONFIG: lambda self, inst, change: self.containers.recheck_config(inst, change),  # never due: event-driven
         START: lambda self, inst, change: self.containers.start_container(inst, change),
         BACKOFF: lambda self, inst, change: self.containers.start_container(inst, change),
         RUN: lambda self, inst, change: self.containers.ended(inst, change),

@@ -29,6 +29,7 @@ from edgesim.engine.world import DONE, HOLDS_NOTHING, WAIT, World
 
 # What an instance waits for (besides WAIT and DONE, which hold no resources: see ``World``).
 PULL, PULL_BACKOFF, START, RUN, BACKOFF, TERMINATE = "pull", "pull_backoff", "start", "run", "backoff", "terminate"
+CONFIG = "config"  # a referenced config map, secret or key is missing: waits for it (no timer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,8 @@ STEPS: tuple[Step, ...] = (
          reason_from="placement: `Insufficient <resource>`, `Unschedulable`, `NodeLost`, the node's state"),
     Step(S.PENDING_CREATE, PULL, "ContainerCreating", on_due=("pulled", "pull_error", "image_not_found")),
     Step(S.PENDING_CREATE, PULL_BACKOFF, "ImagePullBackOff", on_due=("pull_retry",)),
+    # due stays None (no timer): config map and secret changes re-check it, firing config_ready
+    Step(S.PENDING_CREATE, CONFIG, "CreateContainerConfigError", on_due=("config_ready",)),
     Step(S.PENDING_CREATE, START, "ContainerCreating", on_due=("started",)),
     Step(S.RUNNING, RUN, on_due=("crashed", "completed", "failed", "rescanned")),
     Step(S.RUNNING, START, "Restarting", on_due=("started",)),
@@ -108,6 +111,10 @@ _LIVE = tuple(s.name for s in STEPS if s.state != S.TERMINATING and s.phase not 
 MOVES: tuple[Move, ...] = (
     Move("placed", (_named(S.PENDING_CREATE, WAIT),), _named(S.PENDING_CREATE, PULL), "a node has room: pull the image"),
     Move("pulled", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, START), "the image is on the node"),
+    Move("config_missing", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, CONFIG),
+         "the image is on the node but a config map, secret or key it references is missing"),
+    Move("config_ready", (_named(S.PENDING_CREATE, CONFIG),), _named(S.PENDING_CREATE, START),
+         "what it references exists now (re-checked on config map and secret changes)"),
     Move("pull_error", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, PULL_BACKOFF),
          "the pull failed (flaky registry, fault): try again after a back-off"),
     Move("pull_retry", (_named(S.PENDING_CREATE, PULL_BACKOFF),), _named(S.PENDING_CREATE, PULL), "the back-off is over"),
