@@ -11,8 +11,9 @@ Pull 2 s and start 1 s: a container created at t=0 runs from t=3.
 
 from __future__ import annotations
 
-from conftest import Api
 from test_lifecycle import LIVENESS, behave, deploy, instance, transitions
+
+from conftest import Api
 
 
 def failures_and_starts(api: Api, dep: str) -> tuple[list[float], list[float]]:
