@@ -44,13 +44,13 @@ async def test_liveness_failing_from_100s_kills_at_the_third_failed_probe_and_re
     assert transitions(api, dep)[:4] == [
         (3.0, "RUNNING", None),
         (124.0, "FAILED", "CrashLoopBackOff"),
-        (134.0, "RUNNING", None),  # after the first 10 s back-off
-        (255.0, "FAILED", "CrashLoopBackOff"),  # the new container fails the same way
+        (124.0, "RUNNING", None),  # the first restart is at once (kubelet doBackOff)
+        (245.0, "FAILED", "CrashLoopBackOff"),  # the new container fails the same way
     ]
     [exited, *_] = api.engine.events.query(kind="instance.exited", deployment_id=dep)
     assert (exited["code"], exited["reason"], exited["ran_for"]) == (137, "Error", 121.0)
     inst = await instance(api, dep)
-    assert inst["restarts"] == 2 and inst["state"] == "RUNNING"  # restarted again at 275 after 20 s
+    assert inst["restarts"] == 2 and inst["state"] == "RUNNING"  # restarted again at 255 after 10 s
 
 
 async def test_liveness_failing_only_briefly_does_not_kill(api):
@@ -71,9 +71,9 @@ async def test_crash_loop_back_off_doubles_to_300_seconds(api):
     events = transitions(api, dep)
     failures = [t for t, to, _ in events if to == "FAILED"]
     starts = [t for t, to, _ in events if to == "RUNNING"]
-    assert failures[:7] == [33, 73, 123, 193, 303, 493, 823]
+    assert failures[:8] == [33, 63, 103, 153, 223, 333, 523, 853]
     gaps = [start - fail for fail, start in zip(failures, starts[1:], strict=False)]
-    assert gaps[:7] == [10, 20, 40, 80, 160, 300, 300]
+    assert gaps[:8] == [0, 10, 20, 40, 80, 160, 300, 300]  # the first restart is at once (kubelet)
     inst = await instance(api, dep)
     assert inst["restarts"] == len(starts) - 1
     assert inst["reason"] in ("CrashLoopBackOff", None)
@@ -82,14 +82,14 @@ async def test_crash_loop_back_off_doubles_to_300_seconds(api):
 async def test_a_container_that_ran_10_minutes_resets_its_back_off(api):
     await behave(api, exit={"after": 30, "code": 1})
     dep = await deploy(api)
-    await api.advance(70)  # crashed at 33, back at 43 (10 s), crashed at 73 -> next back-off 20 s
+    await api.advance(70)  # crashed at 33, back at once, crashed at 63, back at 73 (10 s) -> next back-off 20 s
     await behave(api, exit={"after": 700, "code": 1})  # containers started from now run 700 s
     await api.advance(2000)
     events = transitions(api, dep)
     failures = [t for t, to, _ in events if to == "FAILED"]
     starts = [t for t, to, _ in events if to == "RUNNING"]
-    assert failures[:3] == [33, 73, 793]  # restarted at 93, ran 700 s
-    assert starts[:4] == [3, 43, 93, 803]  # 10 s again, not 40 s: the back-off was reset
+    assert failures[:3] == [33, 63, 773]  # restarted at 73, ran 700 s
+    assert starts[:4] == [3, 33, 73, 773]  # at once again, not 20 s: the back-off was reset
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ async def test_a_container_that_ran_10_minutes_resets_its_back_off(api):
 async def test_restart_policies(api, policy, code, final_state, reason, restarts):
     await behave(api, exit={"after": 20, "code": code})
     dep = await deploy(api, policy=policy)
-    await api.advance(24)  # exited at 23
+    await api.advance(44)  # exited at 23; a restarting one restarted at once and exited again at 43
     inst = await instance(api, dep)
     assert (inst["state"], inst["reason"], inst["is_ready"]) == (final_state, reason, False)
     await api.advance(500)

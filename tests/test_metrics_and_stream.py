@@ -29,13 +29,13 @@ async def test_metrics_follow_the_simulation(api):
     await api.create("web")
     await api.get(api.v2("deployments"))
     await api.get(api.v2("deployments/nope"))
-    await api.advance(30)  # running at 2, crashed at 12, back at 22
+    await api.advance(35)  # running at 2, crashed at 12, back at once, crashed at 22, back at 32
     text = await scrape(api)
     assert metric(text, "edgesim_nodes")['{state="RUNNING"}'] == 5
     assert metric(text, "edgesim_instances")['{state="RUNNING"}'] == 1
-    assert metric(text, "edgesim_instance_transitions_total")['{from="FAILED",to="RUNNING"}'] == 1
-    assert metric(text, "edgesim_restarts_total")[""] == 1
-    assert metric(text, "edgesim_clock_seconds")[""] == 30
+    assert metric(text, "edgesim_instance_transitions_total")['{from="FAILED",to="RUNNING"}'] == 2
+    assert metric(text, "edgesim_restarts_total")[""] == 2
+    assert metric(text, "edgesim_clock_seconds")[""] == 35
     requests = metric(text, "edgesim_api_request_seconds_count")
     assert requests['{method="GET",route="/v2/{project_id}/edgemgr/deployments",status="200"}'] == 1
     assert requests['{method="GET",route="/v2/{project_id}/edgemgr/deployments/{deployment_id}",status="404"}'] == 1

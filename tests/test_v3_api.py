@@ -258,13 +258,13 @@ async def test_pod_restart_starts_the_container_again_and_counts_it(api):
 
 async def test_restarting_a_crash_looping_pod_skips_its_back_off(api):
     dep = await create(api, "crash", image_url="swr.example/edgesim-demo/crashloop:1")
-    await api.advance(45)  # pulled, started, exited at 30 s: back-off 10 s
+    await api.advance(70)  # started at X (3-9 s), exited at X+30, restarted at once, exited at X+60: back-off 10 s
     [pod] = await pods(api, deployment_id=dep["id"])
     assert (pod["state"], pod["reason"]) == ("FAILED", "CrashLoopBackOff")
     await api.post(v3(f"deployments/{dep['id']}/pods/{pod['name']}/restart"))
     await api.advance(3.01)
     [pod] = await pods(api, deployment_id=dep["id"])
-    assert (pod["state"], pod["containers"][0]["restarts"]) == ("RUNNING", 1)
+    assert (pod["state"], pod["containers"][0]["restarts"]) == ("RUNNING", 2)
 
 
 async def test_restart_of_a_pending_pod_is_accepted_and_changes_nothing(api):

@@ -153,7 +153,7 @@ class Instance(Document):
 
     Container facts: ``started_at`` (simulated time the current container started),
     ``attempt`` (how many containers were started), ``next_backoff`` (seconds to wait before the
-    next restart), ``exit`` (how the running container is planned to end: code, reason,
+    next restart, 0 = at once), ``exit`` (how the running container is planned to end: code, reason,
     message), ``readiness`` (the next planned readiness change: due, value, probe index),
     ``pull_failures`` (failed pulls so far). Node loss: ``lost`` (what it was before its node
     was lost; its timers are paused meanwhile), ``migrate_due``, ``replaced_by``.
@@ -175,7 +175,7 @@ class Instance(Document):
     due: float | None = None
     started_at: float | None = None
     attempt: int = 0
-    next_backoff: float = 10.0
+    next_backoff: float = 0.0  # the first restart is immediate (kubelet)
     exit: dict[str, Any] | None = None
     readiness: dict[str, Any] | None = None
     pull_failures: int = 0

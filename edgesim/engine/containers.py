@@ -24,7 +24,15 @@ from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.lifecycle import CONFIG, PULL, RUN, START, Lifecycle
 from edgesim.engine.probes import ProbeScanner, ProbeTimes, Window
 
+# The kubelet's crash back-off (pkg/kubelet doBackOff + util/flowcontrol.Backoff): the first
+# failure has no back-off entry, so it restarts at once; then 10, 20, 40 ... capped at 300 s.
+# A container that ran more than 10 minutes (strictly) resets the sequence to "at once" again.
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 10.0, 300.0, 600.0
+
+
+def backoff_after(wait: float) -> float:
+    """The wait for the restart after one that waited ``wait`` seconds (0 is "at once")."""
+    return BACKOFF_START if wait == 0 else min(wait * 2, BACKOFF_MAX)
 KILLED = 137  # exit code of a container killed by the runtime (OOM, liveness)
 
 
@@ -209,13 +217,14 @@ class Containers:
         ))
         restart = policy == "Always" or (policy == "OnFailure" and code != 0)
         if restart:
-            if ran_for >= BACKOFF_RESET_AFTER:
-                inst.next_backoff = BACKOFF_START
+            if ran_for > BACKOFF_RESET_AFTER:
+                inst.next_backoff = 0.0
             backoff = inst.next_backoff
-            inst.next_backoff = min(backoff * 2, BACKOFF_MAX)
+            inst.next_backoff = backoff_after(backoff)
+            wait = f"back-off {backoff:g}s restarting" if backoff else "restarting at once"
             self.lifecycle.move(
                 inst, "crashed", change, due=self._now() + backoff,
-                message=f"back-off {backoff:g}s restarting failed container ({plan['reason']}, exit code {code})")
+                message=f"{wait} failed container ({plan['reason']}, exit code {code})")
         elif code == 0:
             self.lifecycle.move(inst, "completed", change, due=None, message=plan["message"])
         else:

@@ -95,11 +95,12 @@ def replay(recording, time_scale, config_dir) -> None:
         click.echo(f"status differs: {line}")
     if result.first_difference:
         click.echo(f"event logs differ: {result.first_difference}")
+        click.echo(f"largest drift {result.max_drift:.3f} s")
         sys.exit(1)
     if result.status_mismatches:
         sys.exit(1)
     click.echo(f"replay matches: {result.compared} events identical, {len(recorded.steps)} calls, "
-               f"{recorded.end:g} simulated seconds")
+               f"{recorded.end:g} simulated seconds, largest drift {result.max_drift:.3f} s")
 
 
 @click.command()

@@ -66,18 +66,23 @@ class ReplayResult:
     status_mismatches: list[str]
     first_difference: str | None
     compared: int
+    max_drift: float = 0.0  # seconds, the largest time difference between paired events
 
 
-def _comparable(event: dict[str, Any], tolerance: float) -> dict[str, Any]:
-    out = {k: v for k, v in event.items() if k not in UNSTABLE}
-    if tolerance:
-        out["time"] = round(out["time"] / tolerance) * tolerance
-    return out
+def _comparable(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in event.items() if k not in UNSTABLE and k != "time"}
+
+
+def drift(recorded: list[dict], replayed: list[dict]) -> float:
+    """The largest time difference between paired events (seconds)."""
+    return max((abs(a["time"] - b["time"]) for a, b in zip(recorded, replayed, strict=False)), default=0.0)
 
 
 def compare(recorded: list[dict], replayed: list[dict], tolerance: float) -> str | None:
+    """The first difference: in content, or in time by more than ``tolerance`` seconds. Times are
+    compared by their distance, not by rounding to a grid (a grid splits two times 0.047 s apart)."""
     for index, (a, b) in enumerate(zip(recorded, replayed, strict=False)):
-        if _comparable(a, tolerance) != _comparable(b, tolerance):
+        if _comparable(a) != _comparable(b) or abs(a["time"] - b["time"]) > tolerance + 1e-9:
             return f"event {index + 1} differs:\n  recorded: {orjson.dumps(a).decode()}\n  replayed: {orjson.dumps(b).decode()}"
     if len(recorded) != len(replayed):
         return f"the recording has {len(recorded)} events, the replay {len(replayed)}"
@@ -129,7 +134,8 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
     finally:
         await server.stop()
     tolerance = 0.0 if header.get("clock") == "virtual" and time_scale is None else 0.05
-    return ReplayResult(events, mismatches, compare(recording.events, events, tolerance), len(events))
+    return ReplayResult(events, mismatches, compare(recording.events, events, tolerance), len(events),
+                        drift(recording.events, events))
 
 
 def to_scenario(recording: Recording, name: str) -> str:
