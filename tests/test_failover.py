@@ -65,6 +65,8 @@ async def test_exact_timeline_silent_fail_migrate_return(api):
     assert [i["state"] for i in await instances(api, dep)] == ["RUNNING"]
     await advance_to(api, 140)
     assert await node_state(api, n1) == "FAIL"
+    failed = (await api.get(api.v2(f"nodes/{n1}"))).body["node"]
+    assert failed["error_reason"] == "the edge node has not reported since 100 s (no heartbeat for 40 s)"
     [lost] = await instances(api, dep)
     assert (lost["state"], lost["reason"]) == ("UNKNOWN", "NodeLost")
 
@@ -83,6 +85,7 @@ async def test_exact_timeline_silent_fail_migrate_return(api):
     await advance_to(api, 600)
     assert (await api.post(f"/edgesim/nodes/{n1}/connect", token=None)).status == 200
     assert await node_state(api, n1) == "RUNNING"
+    assert (await api.get(api.v2(f"nodes/{n1}"))).body["node"]["error_reason"] == ""
     assert [(i["id"], i["node_id"], i["state"]) for i in await instances(api, dep)] == [(new["id"], n2, "RUNNING")]
     [cleaned] = api.engine.events.query(kind="instance.cleaned_up")
     assert (cleaned["time"], cleaned["instance_id"]) == (600, inst["id"])

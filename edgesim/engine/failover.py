@@ -69,6 +69,7 @@ class Failover:
         was_lost = node.lost_at is not None
         node.silent_since = None
         node.lost_at = None
+        node.error_reason = ""
         if node.state != NodeState.RUNNING:
             set_node_state(self.core, node, NodeState.RUNNING, change)
         on_node = sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id))
@@ -97,6 +98,9 @@ class Failover:
             change.touch(node)
             node.lost_at = lost_at = self.core.clock.now()
             if node.state == NodeState.RUNNING:
+                # what the console shows beside a FAIL node (EdgeNodeResp.error_reason)
+                node.error_reason = (f"the edge node has not reported since {node.silent_since:g} s "
+                                     f"(no heartbeat for {self._timings.grace_seconds:g} s)")
                 set_node_state(self.core, node, NodeState.FAIL, change)
             for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
                 await self._lose(inst, node, lost_at, change)
