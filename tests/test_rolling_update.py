@@ -12,8 +12,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from conftest import FAST, PROJECT_ID, site_group, start_api, stop_api
 from edgesim.engine.rollouts import budgets
+
+from conftest import FAST, PROJECT_ID, site_group, start_api, stop_api
 
 BAD = "nginx:bad"  # exits 5 s after each start, before its readiness probe's first success at 10 s
 CRASHING = [{"match": BAD, "pull": {"seconds": 2}, "start": {"seconds": 1}, "exit": {"after": 5, "code": 1}}, *FAST]
@@ -23,11 +24,11 @@ def v3(path: str) -> str:
     return f"/v3/{PROJECT_ID}/edgemgr/{path.lstrip('/')}"
 
 
-async def deploy(api, replicas: int, nodes: int = 4) -> str:
+async def deploy(api, replicas: int, nodes: int = 4, **container) -> str:
     group_id, _ = await site_group(api, nodes)
     assert (await api.put("/edgesim/behaviors", CRASHING, token=None)).status == 200
     body = {"name": "web", "group_id": group_id, "deployment": {"replicas": replicas, "template": {
-        "configs": {"restart_policy": "Always"}, "containers": [{"name": "web", "image_url": "nginx:1.0"}]}}}
+        "configs": {"restart_policy": "Always"}, "containers": [{"name": "web", "image_url": "nginx:1.0", **container}]}}}
     reply = await api.post(v3("deployments"), body)
     assert reply.status == 201, reply.body
     await api.advance(10)
@@ -159,6 +160,21 @@ async def test_a_crash_looping_image_stops_the_rollout_with_the_old_replicas_ser
     await update_image(api, dep_id, "nginx:2.0", readiness_probe=None)
     await watch.advance(20)
     assert await images(api, dep_id) == [("RUNNING", "nginx:2.0")] * 4
+
+
+async def test_a_new_instance_with_nowhere_to_go_stops_the_rollout(api):
+    """One node of 8192 MB, one replica requesting 5000 MB: the surge instance cannot be placed,
+    so the old one serves on, and the rollout is stuck at U+600 (a Pending surge pod)."""
+    big = {"requests": {"cpu": "0.5", "memory": "5000"}, "limits": {"cpu": "1", "memory": "5000"}}
+    dep_id = await deploy(api, 1, nodes=1, resources=big)
+    watch = Watch(api, dep_id, min_ready=1, max_serving=2)
+    u = api.engine.clock.now()
+    await update_image(api, dep_id, "nginx:2.0")
+    await watch.advance(600, step=5)
+    pods = (await api.get(v3(f"pods?deployment_id={dep_id}"))).body["pods"]
+    assert sorted((p["state"], p["containers"][0]["image_url"]) for p in pods) == [
+        ("PENDING", "nginx:2.0"), ("RUNNING", "nginx:1.0")]
+    assert await rollout_events(api, dep_id) == [("deployment.rollout_started", u), ("deployment.rollout_stuck", u + 600)]
 
 
 async def test_an_update_during_a_rollout_rolls_to_the_newest_template(api):
