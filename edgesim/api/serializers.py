@@ -53,6 +53,25 @@ def _group_name(engine: Engine, group_id: str | None) -> str:
     return group.name if group else ""
 
 
+# a rollout's status as a Kubernetes Deployment's Progressing condition shows it
+PROGRESSING = {
+    "rolling": ("True", "ReplicaSetUpdated", "rolling to revision {revision}"),
+    "complete": ("True", "NewReplicaSetAvailable", "revision {revision} has successfully progressed"),
+    "stuck": ("False", "ProgressDeadlineExceeded", "revision {revision} has timed out progressing"),
+}
+
+
+def rollout_conditions(dep: Deployment, time: Any) -> list[dict[str, Any]]:
+    """The deployment's ``conditions`` (an edgesim extension, docs/api.md): the Progressing
+    condition of its last rolling update, none before the first."""
+    if dep.rollout is None:
+        return []
+    status, reason, message = PROGRESSING[dep.rollout["status"]]
+    return [{"type": "Progressing", "status": status, "reason": reason,
+             "message": message.format(revision=dep.rollout["revision"]),
+             "last_update_time": time(dep.rollout["progress_at"])}]
+
+
 def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
     instances = engine.world.instances_of(dep)
     return {
@@ -71,6 +90,7 @@ def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "toleration_seconds": dep.app.get("toleration_seconds"),
         "migration": dep.app.get("migration"),
         "state": dep.state,
+        "conditions": rollout_conditions(dep, lambda t: v2_time(engine, t)),
         "instances": [v2_instance(engine, i) for i in instances],
     }
 

@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from edgesim.api.fields import given_amounts
+from edgesim.api.serializers import rollout_conditions
 from edgesim.domain.app_spec import AppSpec, Probe
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.states import InstanceState
@@ -131,6 +132,8 @@ def deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "state": dep.state,
         "source_id": "",
         "annotations": dict(dep.annotations or {}),
+        # an edgesim extension, shown from a group deployment's first rolling update on
+        **({"conditions": rollout_conditions(dep, lambda t: v3_time(engine, t))} if dep.rollout else {}),
     }
 
 

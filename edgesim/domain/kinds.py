@@ -42,7 +42,7 @@ class Kind:
 KINDS: tuple[Kind, ...] = (
     Kind("node", Node, timers=True),
     Kind("group", Group),
-    Kind("deployment", Deployment),
+    Kind("deployment", Deployment, timers=True),  # a rollout's progress deadline
     # waiting queues are first come, first served: instances load in creation order
     Kind("instance", Instance, timers=True, order=lambda i: (i.created_at, i.id)),
     Kind("fault", Fault, in_world=False, timers=True),

@@ -139,6 +139,10 @@ class Deployment(Document):
     annotations: dict[str, Any] | None = None
     init_containers: list[dict[str, Any]] = field(default_factory=list)
     affinity: dict[str, Any] | None = None
+    # the pod template's revision (each rolling change adds one) and the rolling update under
+    # way or last done (engine.rollouts): revision, started_at, progress_at, available, status
+    revision: int = 0
+    rollout: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -182,6 +186,7 @@ class Instance(Document):
     lost: dict[str, Any] | None = None  # state, reason, message before its node was lost
     migrate_due: float | None = None  # when it is recreated elsewhere if its node stays lost
     replaced_by: str | None = None  # the instance recreated in its place (it is a stale copy)
+    revision: int = 0  # the deployment's template revision it was created from
     # what the container sees of its config maps and secrets: env values (fixed at start),
     # volumes {name: {kind, source, version, files}} (synced after updates)
     config: dict[str, Any] = field(default_factory=dict)

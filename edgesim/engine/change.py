@@ -34,6 +34,10 @@ class Change:
             exists = self.world.get(key[0], record.id) is record
             self._touched[key] = (record, orjson.dumps(record) if exists else None)
 
+    def touched(self) -> list[Document]:
+        """The records touched so far, in the order they were first touched."""
+        return [record for record, _ in self._touched.values()]
+
     def event(self, op: AppendEvent) -> None:
         self.events.append(op)
 

@@ -48,6 +48,9 @@ class Core:
         # called (node, old state, change) on every node state change, within its change: what
         # follows a node (its devices' online state) changes at the same simulated moment
         self.node_state_listeners: list[Callable[[Node, str, Change], None]] = []
+        # called with every command's and step's change just before it ends, within it: what
+        # follows the instances (a rolling update) reacts at the same simulated moment
+        self.change_listeners: list[Callable[[Change], None]] = []
 
     @contextlib.asynccontextmanager
     async def command(self) -> AsyncIterator[Change]:
@@ -59,6 +62,7 @@ class Core:
         with journal() as done:
             try:
                 yield change
+                self._ending(change)
                 await self.store.commit(change.ops())
             except Exception:
                 _take_back(change, done)
@@ -76,11 +80,16 @@ class Core:
         with journal() as done:
             try:
                 yield change
+                self._ending(change)
             except Exception:
                 _take_back(change, done)
                 raise
         _carry_out(change, done)
         self.store.submit(change.ops())
+
+    def _ending(self, change: Change) -> None:
+        for listener in self.change_listeners:
+            listener(change)
 
 
 def _take_back(change: Change, done: Journal) -> None:

@@ -14,6 +14,7 @@ from edgesim.engine.instances import Instances
 from edgesim.engine.placement import Placement
 from edgesim.engine.quotas import Quotas
 from edgesim.engine.references import referenced_node
+from edgesim.engine.rollouts import Rollouts
 from edgesim.engine.undo import on_undo
 from edgesim.engine.world import WAIT
 
@@ -28,6 +29,7 @@ class Deployments:
         self.instances = instances
         self.placement = placement
         self.quotas = quotas
+        self.rollouts = Rollouts(core, instances)
         self.seq = 0  # deployments numbered in creation order (kept in the store's meta)
 
     def get(self, project_id: str, deployment_id: str) -> Deployment:
@@ -130,10 +132,17 @@ class Deployments:
             dep.updated_at = core.clock.now()
             change.event(core.events.record("deployment.updated", deployment_id=dep.id, rolled=rolls))
             if rolls:
+                dep.revision += 1
+            if rolls and dep.group_id is not None:
+                self.rollouts.start(dep, change)  # a group deployment rolls (engine.rollouts)
+            elif rolls:
+                # a node_ids deployment's instance is bound to its node: replaced in place
                 for old in self.world.instances_of(dep):
                     if old.state != InstanceState.TERMINATING:
                         await self.instances.terminate(old, change)
                 self._create_instances(dep, change)
+            elif self.rollouts.rolling(dep):
+                self.rollouts.reconcile(dep, change)  # a scale change rolls on with the new count
             else:
                 await self._scale(dep, change)
         return dep

@@ -153,6 +153,7 @@ class Engine:
         """For each kind with timers: its records now, and what re-arms one after a restart."""
         return {
             "node": (self.world.nodes.values, self.nodes.arm),
+            "deployment": (self.world.deployments.values, self.deployments.rollouts.arm),
             "instance": (self.world.instances.values, self.instances.arm),
             "fault": (self.faults.faults.values, self.chaos.arm),
         }

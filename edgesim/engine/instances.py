@@ -69,6 +69,7 @@ class Instances:
             group_id=dep.group_id,
             created_at=core.clock.now(),
             phase=WAIT,  # holds nothing until placed
+            revision=dep.revision,
         )
         change.touch(inst)
         change.touch(dep)
@@ -122,6 +123,9 @@ class Instances:
     # --- termination ----------------------------------------------------------------------------
 
     async def terminate(self, inst: Instance, change: Change) -> None:
+        self.stop(inst, change)
+
+    def stop(self, inst: Instance, change: Change) -> None:
         """Graceful stop: TERMINATING now, removed after the drawn termination time.
 
         An instance with no container (still waiting for room, or finished) goes at once."""
