@@ -85,6 +85,30 @@ async def test_group_deployment_goes_to_the_node_with_most_room(api):
     assert (e.status, e.body["error_code"]) == (400, "IEF.100126")
 
 
+async def test_replicas_without_requests_spread_over_the_group(api):
+    """Kubernetes spreads one deployment's pods over nodes by default (PodTopologySpread's
+    system default on the hostname) and scores a pod without requests as 100m / 200 MB, so six
+    zero-request replicas on three nodes land two per node, not six on the first."""
+    group_id, nodes = await make_group(api)
+    body = {"name": "web", "group_id": group_id, "deployment": {"replicas": 6, "template": {
+        "configs": {"restart_policy": "Always"}, "containers": [{"name": "web", "image_url": "nginx"}]}}}
+    reply = await api.post(f"/v3/{api.project_id}/edgemgr/deployments", body)
+    assert reply.status == 201, reply.body
+    placed = [i["node_id"] for i in (await api.get(api.v2(f"deployments/{reply.body['id']}"))).body["deployment"]["instances"]]
+    assert sorted(placed) == sorted(nodes * 2)
+
+
+async def test_zero_request_deployments_take_the_emptiest_node(api):
+    """Different deployments without requests still count 100m / 200 MB each when nodes are
+    scored (the scheduler's non-zero defaults), so they do not pile onto the first node."""
+    group_id, nodes = await make_group(api)
+    placed = []
+    for name in ("a", "b", "c"):
+        body = {"deployment": {"name": name, "group_id": group_id, "app": {"name": name, "image_url": "nginx"}}}
+        placed.append((await api.post(api.v2("deployments"), body)).body["deployment"]["instances"][0]["node_id"])
+    assert sorted(placed) == sorted(nodes)
+
+
 async def test_group_deployment_without_room_is_refused_at_create(api):
     group_id, _ = await make_group(api)
     reply = await create_on_group(api, "huge", group_id, cpu=5)

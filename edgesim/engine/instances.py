@@ -110,7 +110,7 @@ class Instances:
             if node is not None and node.state == NodeState.RUNNING and need.lacking(self.world.free_on(node)) is None:
                 return node
             return None
-        return self.placement.best_node(inst.group_id, need)
+        return self.placement.best_node(inst.group_id, need, inst.deployment_id)
 
     def retry_waiting(self, node_id: str, change: Change) -> None:
         """Room may have appeared on ``node_id``: place who waits for it, first come first served."""

@@ -1,42 +1,61 @@
 """Where an instance may run: a RUNNING node with its requests (cpu, memory, gpu, npu) free.
 
-A group instance goes to the fitting RUNNING node of its group with the most room left after
-placing it, measured as the mean free share of cpu and memory (the Kubernetes
-"least allocated" score); equal scores go to the smaller node id.
+A group instance goes to a fitting RUNNING node of its group, chosen as the Kubernetes
+scheduler's default plugins would (docs/behaviors.md, "Scheduling"):
+
+1. spread: the node with the fewest instances of the same deployment (PodTopologySpread's
+   system default on the hostname, weighted above the resource score);
+2. then the most room left after placing it, as the mean free share of cpu and memory
+   (NodeResourcesFit "least allocated"), counting an instance that requests no cpu or memory
+   as 100m / 200 MB (the scheduler's non-zero defaults), so zero-request instances spread too;
+3. then the smaller node id.
 """
 
 from __future__ import annotations
 
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.resources import Amounts, requests_of
-from edgesim.domain.states import NodeState
-from edgesim.engine.world import World
+from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine.world import SCORED_CPU, SCORED_MEMORY, World
 
 
 class Placement:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def best_node(self, group_id: str | None, need: Amounts) -> Node | None:
+    def best_node(self, group_id: str | None, need: Amounts, deployment_id: str | None = None) -> Node | None:
         group = self.world.groups.get(group_id or "")
         if group is None:
             return None
-        best: tuple[float, str] | None = None
+        replicas_on = self._replicas_by_node(deployment_id)
+        best: tuple[int, float, str] | None = None
         for node_id in group.node_ids:
             node = self.world.nodes.get(node_id)
             if node is None or node.state != NodeState.RUNNING:
                 continue
-            free = self.world.free_on(node)
-            if need.lacking(free) is not None:
+            if need.lacking(self.world.free_on(node)) is not None:
                 continue
-            key = (-self._room_after(self.world.capacity(node), free - need), node.id)
+            key = (replicas_on.get(node.id, 0), -self._room_after(node, need), node.id)
             if best is None or key < best:
                 best = key
-        return self.world.nodes[best[1]] if best else None
+        return self.world.nodes[best[2]] if best else None
 
-    @staticmethod
-    def _room_after(capacity: Amounts, left: Amounts) -> float:
-        shares = [left.cpu / capacity.cpu if capacity.cpu else 0.0, left.memory / capacity.memory if capacity.memory else 0.0]
+    def _replicas_by_node(self, deployment_id: str | None) -> dict[str, int]:
+        """How many instances of the deployment each node holds (those being replaced and
+        terminating ones no longer count, as the scheduler's spread skips terminating pods)."""
+        dep = self.world.deployments.get(deployment_id or "")
+        counts: dict[str, int] = {}
+        for inst in self.world.instances_of(dep) if dep is not None else ():
+            if inst.node_id is not None and inst.state != InstanceState.TERMINATING and inst.replaced_by is None:
+                counts[inst.node_id] = counts.get(inst.node_id, 0) + 1
+        return counts
+
+    def _room_after(self, node: Node, need: Amounts) -> float:
+        capacity = self.world.capacity(node)
+        cpu, memory = self.world.scored_on(node.id)
+        cpu += need.cpu or SCORED_CPU
+        memory += need.memory or SCORED_MEMORY
+        shares = [1 - cpu / capacity.cpu if capacity.cpu else 0.0, 1 - memory / capacity.memory if capacity.memory else 0.0]
         return sum(shares) / len(shares)
 
     def why_waiting(self, inst: Instance) -> tuple[str, str]:

@@ -19,6 +19,10 @@ WAIT = "wait"  # instance phase: waiting for room on a node; it holds no resourc
 DONE = "done"  # instance phase: finished for good (Succeeded, or Failed and not restarted)
 HOLDS_NOTHING = (WAIT, DONE)
 UNITS = 1_000_000  # reservations are summed in millionths: exact, whatever the order
+# What the scheduler counts for an instance that requests no cpu or memory, when it scores
+# nodes (Kubernetes' non-zero defaults, pkg/scheduler/util: 100 millicores, 200 MB); it
+# reserves nothing for them.
+SCORED_CPU, SCORED_MEMORY = 0.1, 200.0
 
 
 class World:
@@ -109,7 +113,13 @@ class World:
     def allocated_on(self, node_id: str) -> Amounts:
         """What the node's placed instances reserve (those waiting or finished hold nothing)."""
         sums = self._reserved.get(node_id)
-        return Amounts(*(v / UNITS for v in sums)) if sums else Amounts()
+        return Amounts(*(v / UNITS for v in sums[:len(KINDS)])) if sums else Amounts()
+
+    def scored_on(self, node_id: str) -> tuple[float, float]:
+        """(cpu, memory) the node's placed instances count for scoring: their requests, with the
+        non-zero defaults for those that request none."""
+        sums = self._reserved.get(node_id)
+        return (sums[len(KINDS)] / UNITS, sums[len(KINDS) + 1] / UNITS) if sums else (0.0, 0.0)
 
     def capacity(self, node: Node) -> Amounts:
         cap = self._capacity.get(node.id)
@@ -227,9 +237,10 @@ class World:
         self._release(inst.id)
         if node_id is not None:
             need = requests_of(inst.app)
-            units = tuple(round(getattr(need, k) * UNITS) for k in KINDS)
+            scored = (need.cpu or SCORED_CPU, need.memory or SCORED_MEMORY)
+            units = tuple(round(v * UNITS) for v in (*(getattr(need, k) for k in KINDS), *scored))
             self._holds[inst.id] = (node_id, units)
-            sums = self._reserved.setdefault(node_id, [0] * len(KINDS))
+            sums = self._reserved.setdefault(node_id, [0] * len(units))
             for i, v in enumerate(units):
                 sums[i] += v
 
