@@ -39,6 +39,12 @@ class FaultBook:
         self.faults.pop(fault_id, None)
         self._specs.pop(fault_id, None)
 
+    def device_hit(self, device_id: str, kind: str) -> bool:
+        """Whether an active device fault of ``kind`` hit the device."""
+        return any(
+            f.state == ACTIVE and f.ended_at is None and device_id in f.devices and self.spec(f).kind == kind for f in self.faults.values()
+        )
+
     def target_nodes(self, spec: FaultSpec) -> list[Node]:
         t = spec.target
         if t.node_ids is not None:
