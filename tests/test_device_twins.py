@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from test_devices import bind_on_node, make_device, make_template, refused
 
 from conftest import advance_to, start_api, stop_api
-from test_devices import bind_on_node, make_device, make_template, refused
 
 BEHAVIORS = "/edgesim/device-behaviors"
 THERMO_TWIN = {

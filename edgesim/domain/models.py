@@ -236,7 +236,8 @@ class Token(Document):
 
 @dataclass(slots=True)
 class BehaviorSet(Document):
-    """The behaviour profiles set through ``PUT /edgesim/behaviors`` (one record, id ``behaviors``)."""
+    """Behaviour profiles: those of ``PUT /edgesim/behaviors`` (id ``behaviors``) and of
+    ``PUT /edgesim/device-behaviors`` (id ``device-behaviors``)."""
 
     id: str
     profiles: list[dict[str, Any]] = field(default_factory=list)
