@@ -53,7 +53,9 @@ class FaultBook:
         members = sorted(n for n in group.node_ids if n in self.world.nodes) if group else []
         size = t.count if t.count is not None else None if t.fraction is None else max(1, round(len(members) * t.fraction))
         if size is not None:
-            members = sorted(self.core.draws.rng("fault-pick", spec.model_dump_json()).sample(members, min(size, len(members))))
+            # the draw's key is the spec as it was before device faults (same seed, same picks)
+            key = spec.model_dump_json(exclude={"target": {"device_ids"}})
+            members = sorted(self.core.draws.rng("fault-pick", key).sample(members, min(size, len(members))))
         return [self.world.nodes[n] for n in members]
 
     def hits(self, spec: FaultSpec, inst: Instance) -> bool:
