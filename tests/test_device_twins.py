@@ -95,7 +95,7 @@ async def test_a_desired_value_with_a_5s_apply_delay_is_reported_5s_later(api):
     assert actual == {"value": "true", "metadata": {"timestamp": 1767225615000}}
     applied = await api.events(kind="device.twin_applied", device_id=d["id"])
     assert [(e["time"], e["property"], e["value"]) for e in applied] == [(15, "switch", "true")]
-    assert api.engine.core.timers.__contains__(f"device:{d['id']}") is False  # nothing left to do
+    assert f"device:{d['id']}" not in api.engine.core.timers  # nothing left to do: no timer
 
 
 async def test_a_stuck_actuator_never_reports_the_desired_value(api):
@@ -105,7 +105,7 @@ async def test_a_stuck_actuator_never_reports_the_desired_value(api):
     await advance_to(api, 3600)
     assert "actual" not in (await twin(api, d["id"]))["switch"]
     assert await api.events(kind="device.twin_applied") == []
-    assert len(api.engine.core.timers) == 0 or f"device:{d['id']}" not in api.engine.core.timers
+    assert f"device:{d['id']}" not in api.engine.core.timers  # nothing will ever be applied
 
 
 async def test_a_desired_change_made_while_offline_is_applied_when_the_device_is_back(api):
@@ -274,30 +274,42 @@ async def test_profiles_desired_values_and_timers_survive_a_restart(tmp_path):
         await stop_api(api)
 
 
-@pytest.mark.slow
-async def test_1000_devices_reporting_every_10s_for_an_hour_use_one_timer_each(api):
+async def reporting_fleet(api, count: int, quiet: int) -> tuple[list[str], int]:
+    """``count`` devices reporting every 10 s and ``quiet`` that report nothing, all bound to a
+    running node; returns the reporting ids and the clock's timer count before they were made."""
     engine = api.engine
     await set_profiles(api, [
         {"match": "quiet-*"},  # reports nothing: no timer
         {"match": "*", "report_every": 10, "properties": {"level": {"kind": "random_walk", "value": 5}}},
     ])
     node = (await api.node_ids())[0]
-    ids = []
-    for i in range(1000):
+    baseline = engine.clock.pending
+    made = []
+    for name in [f"meter-{i}" for i in range(count)] + [f"quiet-{i}" for i in range(quiet)]:
         d = await engine.devices.create(
-            api.project_id, name=f"meter-{i}", device_id=None, access_protocol=None, connection_type="edge", description="",
+            api.project_id, name=name, device_id=None, access_protocol=None, connection_type="edge", description="",
             attributes={}, twin={"level": {"optional": True, "metadata": {"type": "int"}}}, access_config={}, property_visitors={},
         )
-        ids.append(d.id)
-    for i in range(10):
-        await engine.devices.create(api.project_id, name=f"quiet-{i}", device_id=None, access_protocol=None, connection_type="edge",
-                                    description="", attributes={}, twin={}, access_config={}, property_visitors={})
-    quiet = [d.id for d in engine.devices.of_project(api.project_id) if d.name.startswith("quiet-")]
-    await engine.devices.bind_on_node(api.project_id, node, added=ids + quiet, removed=[], relation="", comment="")
-    device_timers = lambda: sum(1 for key in engine.core.timers._timers if key.startswith("device:"))  # noqa: E731
-    assert device_timers() == 1000
+        made.append(d.id)
+    await engine.devices.bind_on_node(api.project_id, node, added=made, removed=[], relation="", comment="")
+    return made[:count], baseline
+
+
+async def test_only_reporting_devices_have_a_timer_one_each(api):
+    ids, baseline = await reporting_fleet(api, 50, 10)
+    assert api.engine.clock.pending == baseline + 50
+    await api.advance(600)
+    assert api.engine.clock.pending == baseline + 50
+    reports = await api.events(kind="device.reported", limit="100000")
+    assert len(reports) == 50 * 61  # t = 0, 10, ..., 600
+    assert api.engine.world.devices[ids[0]].reported_at == 600
+
+
+@pytest.mark.slow  # 360,000 reports: about a minute of wall time
+async def test_1000_devices_reporting_every_10s_for_an_hour_use_one_timer_each(api):
+    ids, baseline = await reporting_fleet(api, 1000, 10)
+    assert api.engine.clock.pending == baseline + 1000
     for _ in range(6):
         await api.advance(600)
-        assert device_timers() == 1000
-    assert len(engine.core.timers) == device_timers() + (len(engine.core.timers) - device_timers())
-    assert engine.world.devices[ids[0]].reported_at == 3600
+        assert api.engine.clock.pending == baseline + 1000
+    assert all(api.engine.world.devices[i].reported_at == 3600 for i in ids)
