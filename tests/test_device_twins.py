@@ -313,3 +313,24 @@ async def test_1000_devices_reporting_every_10s_for_an_hour_use_one_timer_each(a
         await api.advance(600)
         assert api.engine.clock.pending == baseline + 1000
     assert all(api.engine.world.devices[i].reported_at == 3600 for i in ids)
+
+
+async def test_an_active_device_fault_survives_a_restart(tmp_path):
+    db = tmp_path / "edgesim.db"
+    api = await start_api(db)
+    await set_profiles(api, [{"match": "*", "report_every": 10, "properties": {"level": {"kind": "constant", "value": 1}}}])
+    d = await online_device(api)
+    fault = {"kind": "device_offline", "target": {"device_ids": [d["id"]]}, "start": 5, "duration": 30}
+    assert (await api.post("/edgesim/chaos/faults", fault, token=None)).status == 201
+    await advance_to(api, 20)
+    await stop_api(api)
+    api = await start_api(db)
+    try:
+        assert (await api.get(api.v2(f"devices/{d['id']}"))).body["device"]["state"] == "offline"
+        assert f"device:{d['id']}" not in api.engine.core.timers
+        await advance_to(api, 35)  # the fault ends: online, the missed report at once
+        assert (await api.get(api.v2(f"devices/{d['id']}"))).body["device"]["state"] == "online"
+        times = [e["time"] for e in await api.events(kind="device.reported", device_id=d["id"])]
+        assert times == [0, 35]
+    finally:
+        await stop_api(api)
