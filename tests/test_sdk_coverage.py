@@ -26,7 +26,7 @@ SERVED = {
     "create_device_template", "list_device_templates", "show_device_template",
     "update_device_template_by_id", "delete_device_template",
     "create_product", "list_products", "show_product_detail", "delete_product",
-    "update_edge_node_device", "update_node_by_device_id",
+    "update_edge_node_device", "update_node_by_device_id", "show_device_twin", "update_device_twin",
     # app templates and versions
     "create_app", "list_apps", "show_app_detail", "update_app", "delete_app",
     "create_app_versions", "list_app_versions", "show_app_version_detail", "update_app_version",

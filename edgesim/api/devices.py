@@ -31,14 +31,18 @@ BASE = V2 + "/devices"
 PAGE = (Query("limit", "integer", "page size (1..1000, default 1000)", 1), Query("offset", "integer", "first item", 0))
 
 
-def twin_answer(twin: dict[str, Any]) -> dict[str, Any]:
+def twin_answer(twin: dict[str, Any], stale: bool = False) -> dict[str, Any]:
     """Twin properties as answered: the desired value under both spellings, ``expected``
-    (doc, user guide) and ``excepted`` (SDK), with the same content."""
+    (doc, user guide) and ``excepted`` (SDK), with the same content; a reported value
+    (``actual``) of an offline device is marked ``metadata.stale: true``."""
     out = {}
     for name, prop in twin.items():
         entry = dict(prop)
         if "expected" in prop:
             entry["excepted"] = prop["expected"]
+        if stale and "actual" in prop:
+            actual = prop["actual"]
+            entry["actual"] = {**actual, "metadata": {**actual.get("metadata", {}), "stale": True}}
         out[name] = entry
     return out
 
@@ -54,7 +58,7 @@ def device(engine: Engine, d: Device) -> dict[str, Any]:
         "updated_at": v2_time(engine, d.updated_at),
         "attributes": d.attributes,
         "connection_type": d.connection_type,
-        "twin": twin_answer(d.twin),
+        "twin": twin_answer(d.twin, stale=engine.devices.state(d) == "offline"),
         "access_config": d.access_config,
         "property_visitors": d.property_visitors,
         "tags": list(d.tags),

@@ -35,6 +35,7 @@ def fault_body(engine: Engine, fault: Fault) -> dict:
         "started_at": fault.started_at,
         "ended_at": fault.ended_at,
         "nodes": fault.nodes,
+        "devices": fault.devices,
         "firings": fault.firings,
     }
 

@@ -50,7 +50,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("config", BehaviorSet, in_world=False),
     Kind("device_template", DeviceTemplate),
     # devices load in binding order, so a node lists its devices as they were bound
-    Kind("device", Device, order=lambda d: (d.bound_seq, d.id)),
+    Kind("device", Device, timers=True, order=lambda d: (d.bound_seq, d.id)),
     Kind("product", Product),
     Kind("app", App),
     Kind("configmap", ConfigMap),

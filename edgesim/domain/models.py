@@ -223,6 +223,7 @@ class Fault(Document):
     firings: int = 0
     flap_down: bool = False
     next_due: float | None = None
+    devices: list[str] = field(default_factory=list)  # the devices a device fault hit
 
 
 @dataclass(slots=True)
@@ -240,7 +241,8 @@ class Token(Document):
 
 @dataclass(slots=True)
 class BehaviorSet(Document):
-    """The behaviour profiles set through ``PUT /edgesim/behaviors`` (one record, id ``behaviors``)."""
+    """Behaviour profiles: those of ``PUT /edgesim/behaviors`` (id ``behaviors``) and of
+    ``PUT /edgesim/device-behaviors`` (id ``device-behaviors``)."""
 
     id: str
     profiles: list[dict[str, Any]] = field(default_factory=list)
@@ -290,6 +292,13 @@ class Device(Document):
     bound_seq: int = 0  # binding order on its node (an event sequence number)
     created_at: float = 0.0
     updated_at: float | None = None
+    # the simulated device (engine.twins): the template it was made from (its name, for
+    # behaviour profiles), desired changes waiting to be applied (property -> simulated time),
+    # and when it reports next / last reported (simulated seconds)
+    template: str = ""
+    pending: dict[str, float] = field(default_factory=dict)
+    next_report: float | None = None
+    reported_at: float | None = None
 
 
 @dataclass(slots=True)

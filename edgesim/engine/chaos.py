@@ -17,16 +17,18 @@ Every random choice (which nodes of a group, whether a target is hit) is drawn f
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 
 from edgesim.domain.errors import ReferenceNotFound
-from edgesim.domain.models import Fault, Instance, Node
+from edgesim.domain.models import Device, Fault, Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine import undo
 from edgesim.engine.behaviors import draw
+from edgesim.engine.change import Change
 from edgesim.engine.core import Core
 from edgesim.engine.failover import Failover
 from edgesim.engine.fault_book import ACTIVE, DELETED, ENDED, SCHEDULED, FaultBook
-from edgesim.engine.faults import API_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec, Target
+from edgesim.engine.faults import API_KINDS, DEVICE_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec, Target
 from edgesim.engine.instances import Instances
 from edgesim.store.sqlite import Put
 
@@ -39,6 +41,9 @@ class Chaos:
         self.failover = failover
         self.instances = instances
         self._api_requests = 0  # numbers each IEF request for seeded API fault draws
+        # told when a device fault starts or ends on a device (its online state or its reports change)
+        self.device_listeners: list[Callable[[Device, Change], None]] = []
+        self.devices_state: Callable[[Device], str] = lambda device: "offline"  # engine.devices.state, wired by the engine
 
     @property
     def faults(self) -> dict[str, Fault]:
@@ -97,6 +102,9 @@ class Chaos:
             raise ReferenceNotFound(f"node group {target.group_id} not found", field="target.group_id")
         if target.deployment_id is not None and target.deployment_id not in self.world.deployments:
             raise ReferenceNotFound(f"deployment {target.deployment_id} not found", field="target.deployment_id")
+        for i, device_id in enumerate(target.device_ids or []):
+            if device_id not in self.world.devices:
+                raise ReferenceNotFound(f"device {device_id} not found", field=f"target.device_ids[{i}]")
 
     def _touch(self, fault: Fault) -> None:
         """Call before changing a fault: a failed command puts it back as it is now."""
@@ -149,6 +157,9 @@ class Chaos:
         if spec.kind in NODE_KINDS:
             rng = self.core.draws.rng("fault", fault.id, "nodes")
             fault.nodes = [n.id for n in self.book.target_nodes(spec) if rng.random() < spec.probability]
+        if spec.kind in DEVICE_KINDS:
+            await self._hit_devices(fault, spec, change)
+            return
         change.event(self.core.events.record("fault.started", fault_id=fault.id, fault_kind=spec.kind, nodes=fault.nodes))
         if spec.kind in NODE_KINDS:
             if spec.kind == "node_flap":
@@ -167,6 +178,29 @@ class Chaos:
                     await self.failover.back(node, change)
             fault.flap_down = False
         change.event(self.core.events.record("fault.ended", fault_id=fault.id, fault_kind=spec.kind))
+        if spec.kind in DEVICE_KINDS:
+            fault.ended_at = self.core.clock.now()  # no longer in force (FaultBook.device_hit)
+            for device in self._devices(fault):
+                if spec.kind == "device_offline" and self.devices_state(device) == "online":
+                    change.event(self.core.events.record("device.online", device_id=device.id, node_id=device.node_id))
+                for listener in self.device_listeners:
+                    listener(device, change)
+
+    async def _hit_devices(self, fault: Fault, spec: FaultSpec, change: Change) -> None:
+        """Draw which target devices the fault hits, then put it in force on them."""
+        rng = self.core.draws.rng("fault", fault.id, "devices")
+        hit = [d for d in spec.target.device_ids or [] if d in self.world.devices and rng.random() < spec.probability]
+        was_online = {d: self.devices_state(self.world.devices[d]) == "online" for d in hit}
+        fault.devices = hit
+        change.event(self.core.events.record("fault.started", fault_id=fault.id, fault_kind=spec.kind, devices=hit))
+        for device in self._devices(fault):
+            if spec.kind == "device_offline" and was_online[device.id]:
+                change.event(self.core.events.record("device.offline", device_id=device.id, node_id=device.node_id))
+            for listener in self.device_listeners:
+                listener(device, change)
+
+    def _devices(self, fault: Fault) -> list[Device]:
+        return [self.world.devices[d] for d in fault.devices if d in self.world.devices]
 
     async def _flap(self, fault: Fault, change) -> None:
         fault.flap_down = not fault.flap_down

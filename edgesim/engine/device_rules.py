@@ -7,6 +7,7 @@ parts were copied in, so they live in the engine. Each refusal names the field a
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from edgesim.domain.errors import DomainError
@@ -32,6 +33,21 @@ VISITOR_KEYS = {
     ),
     "opc-ua": GENERIC_VISITOR + ("node_id", "browse_name"),
 }
+
+
+def value_fits(value: str, value_type: str) -> bool:
+    """Whether a value (text, as IEF carries every value) reads as its declared type."""
+    if value_type == "int":
+        digits = value[1:] if value.startswith("-") else value
+        return digits.isascii() and digits.isdigit()
+    if value_type == "float":
+        try:
+            return math.isfinite(float(value)) and value.strip() == value and "_" not in value
+        except ValueError:
+            return False
+    if value_type == "boolean":
+        return value in ("true", "false")
+    return True
 
 
 def check_protocol_parts(

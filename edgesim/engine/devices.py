@@ -10,6 +10,7 @@ called by every node state change) each of its devices' ``device.online`` /
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from edgesim.engine.change import Change
 from edgesim.engine.core import Core
 from edgesim.engine.device_rules import check_protocol_parts
 from edgesim.engine.device_templates import DeviceTemplates, stamp_twin
+from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.quotas import Quotas
 
 PREFIX = "device"
@@ -37,11 +39,15 @@ class Binding:
 
 
 class Devices:
-    def __init__(self, core: Core, templates: DeviceTemplates, quotas: Quotas) -> None:
+    def __init__(self, core: Core, templates: DeviceTemplates, quotas: Quotas, faults: FaultBook) -> None:
         self.core = core
         self.world = core.world
         self.templates = templates
         self.quotas = quotas
+        self.faults = faults
+        # called when a device may have come online or gone offline (bound, unbound, deleted,
+        # its node changed state, a device fault): the twins re-arm its timer
+        self.online_listeners: list[Callable[[Device, Change], None]] = []
         core.node_state_listeners.append(self._node_changed)
 
     # --- reads ----------------------------------------------------------------------------------
@@ -57,7 +63,15 @@ class Devices:
 
     def state(self, device: Device) -> str:
         node = self.world.nodes.get(device.node_id or "")
-        return ONLINE if node is not None and node.state == NodeState.RUNNING else OFFLINE
+        if node is None or node.state != NodeState.RUNNING or self.faults.device_hit(device.id, "device_offline"):
+            return OFFLINE
+        return ONLINE
+
+    def _online_changed(self, device: Device, change: Change) -> None:
+        for listener in self.online_listeners:
+            listener(device, change)
+
+    fault_changed = _online_changed  # a device fault started or ended on the device
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -82,7 +96,7 @@ class Devices:
                 id=device_id or self.core.ids.next(), project_id=project_id, name=name, access_protocol=protocol,
                 connection_type=connection_type, description=description, attributes=attributes,
                 twin=stamp_twin(self.core, twin), access_config=access_config, property_visitors=property_visitors,
-                created_at=self.core.clock.now(),
+                created_at=self.core.clock.now(), template=self._template_name(template_id),
             )
             change.touch(device)
             self.world.add_device(device)
@@ -90,6 +104,10 @@ class Devices:
                 "device.created", device_id=device.id, name=name, device_template_id=template_id,
             ))
         return device
+
+    def _template_name(self, template_id: str | None) -> str:
+        template = self.templates.table.get(template_id or "")
+        return template.name if template is not None else ""
 
     def _from_template(
         self, project_id: str, template_id: str, access_protocol: str | None, attributes: dict[str, Any],
@@ -137,6 +155,7 @@ class Devices:
             change.touch(device)
             self.world.remove_device(device)
             change.event(self.core.events.record("device.deleted", device_id=device.id))
+            self._online_changed(device, change)
 
     # --- binding --------------------------------------------------------------------------------
 
@@ -207,8 +226,9 @@ class Devices:
         device.bound_seq = self.core.events.seq
         self.world.bind_device(device, node.id)
         change.event(self.core.events.record("device.bound", device_id=device.id, node_id=node.id))
-        if node.state == NodeState.RUNNING:
+        if self.state(device) == ONLINE:
             change.event(self.core.events.record("device.online", device_id=device.id, node_id=node.id))
+        self._online_changed(device, change)
 
     def _unbind(self, device: Device, change: Change) -> None:
         change.touch(device)
@@ -219,6 +239,7 @@ class Devices:
         change.event(self.core.events.record("device.unbound", device_id=device.id, node_id=node_id))
         if was_online:
             change.event(self.core.events.record("device.offline", device_id=device.id, node_id=node_id))
+        self._online_changed(device, change)
 
     # --- following the node ---------------------------------------------------------------------
 
@@ -228,4 +249,7 @@ class Devices:
             return
         name = "device.online" if now else "device.offline"
         for device in self.world.devices_on(node.id):
+            if self.faults.device_hit(device.id, "device_offline"):
+                continue  # offline by a fault whatever its node does
             change.event(self.core.events.record(name, device_id=device.id, node_id=node.id, node_state=node.state))
+            self._online_changed(device, change)

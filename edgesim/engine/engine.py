@@ -14,6 +14,7 @@ from typing import Any
 
 from edgesim.domain.kinds import KINDS
 from edgesim.domain.models import BehaviorSet, Document
+from edgesim.engine import undo
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.chaos import Chaos
@@ -21,6 +22,7 @@ from edgesim.engine.clock import Clock
 from edgesim.engine.configs import Configs
 from edgesim.engine.core import Core
 from edgesim.engine.deployments import Deployments
+from edgesim.engine.device_behaviors import DeviceBehaviorBook, DeviceProfile
 from edgesim.engine.device_templates import DeviceTemplates
 from edgesim.engine.devices import Devices
 from edgesim.engine.failover import Failover
@@ -36,10 +38,12 @@ from edgesim.engine.quotas import Quotas
 from edgesim.engine.report import LiveReport
 from edgesim.engine.tags import Tags
 from edgesim.engine.tokens import TokenBook
+from edgesim.engine.twins import Twins
 from edgesim.settings import Settings
 from edgesim.store.sqlite import Put, Store, Wipe
 
 log = logging.getLogger(__name__)
+DEVICE_BEHAVIORS = "device-behaviors"  # the id of the stored device behaviour profiles
 
 # What ``Engine._meta`` stores, by type: a start on a file whose meta was edited or damaged
 # stops with the key's name rather than failing later on a request.
@@ -97,7 +101,10 @@ class Engine:
         self.pods = Pods(core, self.deployments, self.instances)
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
         self.device_templates = DeviceTemplates(core, self.quotas)
-        self.devices = Devices(core, self.device_templates, self.quotas)
+        self.devices = Devices(core, self.device_templates, self.quotas, self.faults)
+        self.twins = Twins(core, self.devices, self.faults)
+        self.chaos.device_listeners.append(self.devices.fault_changed)
+        self.chaos.devices_state = self.devices.state
         self.products = Products(core, self.nodes)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
@@ -156,10 +163,14 @@ class Engine:
             "deployment": (self.world.deployments.values, self.deployments.rollouts.arm),
             "instance": (self.world.instances.values, self.instances.arm),
             "fault": (self.faults.faults.values, self.chaos.arm),
+            "device": (self.world.devices.values, self.twins.arm),
         }
 
     def _load_behaviors(self, record: Document) -> None:
         assert isinstance(record, BehaviorSet)
+        if record.id == DEVICE_BEHAVIORS:
+            self.twins.book = DeviceBehaviorBook([DeviceProfile.model_validate(p) for p in record.profiles])
+            return
         self.core.behaviors = BehaviorBook([Profile.model_validate(p) for p in record.profiles])
 
     async def _create_default_fleet(self) -> None:
@@ -196,3 +207,16 @@ class Engine:
             record = BehaviorSet(id="behaviors", profiles=book.dump())
             change.extra.append(Put("config", record.id, record.to_dict()))
         self.core.behaviors = book
+
+    async def set_device_behaviors(self, profiles: list[DeviceProfile]) -> None:
+        """Replace the device behaviour profiles; every device follows them from now on (its
+        timer is re-armed: a device that now reports nothing has none)."""
+        book = DeviceBehaviorBook(profiles)
+        old = self.twins.book
+        async with self.core.command() as change:
+            change.event(self.events.record("device_behaviors.set", profiles=len(profiles)))
+            record = BehaviorSet(id=DEVICE_BEHAVIORS, profiles=book.dump())
+            change.extra.append(Put("config", record.id, record.to_dict()))
+            self.twins.book = book
+            undo.on_undo(lambda: setattr(self.twins, "book", old))
+            self.twins.arm_all()

@@ -39,6 +39,12 @@ class FaultBook:
         self.faults.pop(fault_id, None)
         self._specs.pop(fault_id, None)
 
+    def device_hit(self, device_id: str, kind: str) -> bool:
+        """Whether an active device fault of ``kind`` hit the device."""
+        return any(
+            f.state == ACTIVE and f.ended_at is None and device_id in f.devices and self.spec(f).kind == kind for f in self.faults.values()
+        )
+
     def target_nodes(self, spec: FaultSpec) -> list[Node]:
         t = spec.target
         if t.node_ids is not None:
@@ -47,7 +53,9 @@ class FaultBook:
         members = sorted(n for n in group.node_ids if n in self.world.nodes) if group else []
         size = t.count if t.count is not None else None if t.fraction is None else max(1, round(len(members) * t.fraction))
         if size is not None:
-            members = sorted(self.core.draws.rng("fault-pick", spec.model_dump_json()).sample(members, min(size, len(members))))
+            # the draw's key is the spec as it was before device faults (same seed, same picks)
+            key = spec.model_dump_json(exclude={"target": {"device_ids"}})
+            members = sorted(self.core.draws.rng("fault-pick", key).sample(members, min(size, len(members))))
         return [self.world.nodes[n] for n in members]
 
     def hits(self, spec: FaultSpec, inst: Instance) -> bool:

@@ -28,12 +28,16 @@ Period = Annotated[Number, Field(ge=MIN_PERIOD, le=MAX_SECONDS)]
 NODE_KINDS = ("node_crash", "node_partition", "node_flap")
 INSTANCE_KINDS = ("instance_crash", "probe_failure", "oom_kill", "image_pull_failure", "slow_start")
 API_KINDS = ("api_latency", "api_error")
+# device faults: offline whatever its node does, reporting garbage or frozen values, and
+# desired changes made while active never applied (engine.twins)
+DEVICE_KINDS = ("device_offline", "device_garbage", "device_frozen", "twin_update_lost")
 INSTANT_KINDS = ("instance_crash", "oom_kill")
-KINDS = NODE_KINDS + INSTANCE_KINDS + API_KINDS
+KINDS = NODE_KINDS + INSTANCE_KINDS + API_KINDS + DEVICE_KINDS
 
 Kind = Literal[
     "node_crash", "node_partition", "node_flap", "instance_crash", "probe_failure", "oom_kill",
     "image_pull_failure", "slow_start", "api_latency", "api_error",
+    "device_offline", "device_garbage", "device_frozen", "twin_update_lost",
 ]
 
 
@@ -54,13 +58,14 @@ class Target(_Model):
     image: Annotated[str, Field(min_length=1)] | None = None
     method: Annotated[str, Field(pattern=r"^(\*|GET|POST|PUT|DELETE|PATCH)$")] | None = None
     path: Annotated[str, Field(min_length=1)] | None = None
+    device_ids: Annotated[list[str], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> Target:
         ways = [self.node_ids is not None, self.group_id is not None, self.deployment_id is not None,
-                self.image is not None, self.method is not None or self.path is not None]
+                self.image is not None, self.method is not None or self.path is not None, self.device_ids is not None]
         if sum(ways) != 1:
-            raise ValueError("give exactly one of node_ids, group_id, deployment_id, image, or method/path")
+            raise ValueError("give exactly one of node_ids, group_id, deployment_id, image, method/path, or device_ids")
         if (self.count is not None or self.fraction is not None) and self.group_id is None:
             raise ValueError("count and fraction pick nodes of a group_id")
         if self.count is not None and self.fraction is not None:
@@ -92,6 +97,8 @@ class FaultSpec(_Model):
             raise ValueError(f"a {self.kind} fault targets node_ids or a group_id")
         if self.kind in INSTANCE_KINDS and (t.method is not None or t.path is not None):
             raise ValueError(f"a {self.kind} fault targets instances (deployment_id, image, node_ids or group_id)")
+        if (self.kind in DEVICE_KINDS) != (t.device_ids is not None):
+            raise ValueError("device faults (and only they) target device_ids")
         if self.kind in API_KINDS and t.method is None and t.path is None:
             raise ValueError(f"an {self.kind} fault targets requests by method and/or path")
         if self.every is not None and self.kind not in INSTANT_KINDS:
