@@ -48,6 +48,12 @@ class Core:
         # called (node, old state, change) on every node state change, within its change: what
         # follows a node (its devices' online state) changes at the same simulated moment
         self.node_state_listeners: list[Callable[[Node, str, Change], None]] = []
+        # asked when a node's agent reports again: a reason to refuse it (an expired certificate),
+        # or None; a refused node stays FAIL with that reason
+        self.connect_gates: list[Callable[[Node], str | None]] = []
+        # called (node, change) when a node's agent reports again, even one that never went FAIL
+        # (silent for less than the grace period): what it missed meanwhile reaches it now
+        self.reconnect_listeners: list[Callable[[Node, Change], None]] = []
 
     @contextlib.asynccontextmanager
     async def command(self) -> AsyncIterator[Change]:

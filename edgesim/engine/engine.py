@@ -16,6 +16,7 @@ from edgesim.domain.kinds import KINDS
 from edgesim.domain.models import BehaviorSet, Document
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
+from edgesim.engine.certs import Certs
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
 from edgesim.engine.configs import Configs
@@ -23,6 +24,7 @@ from edgesim.engine.core import Core
 from edgesim.engine.deployments import Deployments
 from edgesim.engine.device_templates import DeviceTemplates
 from edgesim.engine.devices import Devices
+from edgesim.engine.encryptdatas import EncryptDatas
 from edgesim.engine.failover import Failover
 from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
@@ -98,6 +100,8 @@ class Engine:
         self.chaos = Chaos(core, self.faults, self.failover, self.instances)
         self.device_templates = DeviceTemplates(core, self.quotas)
         self.devices = Devices(core, self.device_templates, self.quotas)
+        self.certs = Certs(core, self.quotas)
+        self.encryptdatas = EncryptDatas(core)
         self.products = Products(core, self.nodes)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
@@ -155,6 +159,7 @@ class Engine:
             "node": (self.world.nodes.values, self.nodes.arm),
             "instance": (self.world.instances.values, self.instances.arm),
             "fault": (self.faults.faults.values, self.chaos.arm),
+            "cert": (self.certs.table.values, self.certs.arm),
         }
 
     def _load_behaviors(self, record: Document) -> None:
