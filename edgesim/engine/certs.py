@@ -42,7 +42,7 @@ class Certs:
         """The owner's certificates, oldest first (a node's system certificate not among them)."""
         found = [c for c in self.table.values() if c.scope == scope and c.owner_id == owner_id
                  and not (scope == NODE and c.type == SYSTEM)]
-        return sorted(found, key=lambda c: (c.created_at, c.id))
+        return sorted(found, key=lambda c: (c.created_at, c.name))
 
     def get(self, scope: str, project_id: str, owner_id: str, cert_id: str) -> Cert:
         cert = self.table.get(cert_id)

@@ -48,7 +48,7 @@ class EncryptDatas:
     # --- reads ----------------------------------------------------------------------------------
 
     def of_project(self, project_id: str) -> list[EncryptData]:
-        return sorted((r for r in self.table.values() if r.project_id == project_id), key=lambda r: (r.created_at, r.id))
+        return sorted((r for r in self.table.values() if r.project_id == project_id), key=lambda r: (r.created_at, r.name))
 
     def get(self, project_id: str, record_id: str) -> EncryptData:
         record = self.table.get(record_id)
@@ -67,7 +67,7 @@ class EncryptDatas:
         return [(self.world.nodes[n], state) for n, state in record.nodes.items() if n in self.world.nodes]
 
     def of_node(self, node_id: str) -> list[tuple[EncryptData, str]]:
-        found = sorted((r for r in self.table.values() if node_id in r.nodes), key=lambda r: (r.created_at, r.id))
+        found = sorted((r for r in self.table.values() if node_id in r.nodes), key=lambda r: (r.created_at, r.name))
         return [(r, r.nodes[node_id]) for r in found]
 
     # --- commands -------------------------------------------------------------------------------
