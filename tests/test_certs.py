@@ -199,3 +199,28 @@ async def test_certificates_and_their_expiry_survive_a_restart(short_api, tmp_pa
         refused(await node_cert(again, node_id), "IEF.100006", "name")
     finally:
         await stop_api(again)
+
+
+# --- chaos: a certificate that expires early ----------------------------------------------------
+
+
+async def test_the_cert_expiry_fault_keeps_a_restarted_node_out_until_it_ends(api):
+    node_id = await first_node(api)
+    fault = {"kind": "cert_expiry", "target": {"node_ids": [node_id]}, "start": api.engine.clock.now() + 10, "duration": 300}
+    added = await api.post("/edgesim/chaos/faults", fault, token=None)
+    assert added.status == 201, added.body
+    await api.advance(10)
+    node = (await api.get(api.v2(f"nodes/{node_id}"))).body["node"]
+    assert (node["state"], node["cert_remaining_valid_time"]) == ("RUNNING", 0)
+    expired = await api.events(kind="cert.expired")
+    assert [(e["node_id"], e["time"]) for e in expired] == [(node_id, api.engine.clock.now())]
+    url = api.v2(f"nodes/{node_id}/action")
+    assert (await api.post(url, {"node": {"action": "stop"}})).status == 200, "stop"
+    assert (await api.post(url, {"node": {"action": "start"}})).status == 200, "start"
+    await api.advance(60)  # the agent's connect delay has passed: refused
+    node = (await api.get(api.v2(f"nodes/{node_id}"))).body["node"]
+    assert (node["state"], node["error_reason"]) == ("FAIL", "certificate expired")
+    await api.advance(240)  # the fault ends: the certificate is renewed and the node connects
+    node = (await api.get(api.v2(f"nodes/{node_id}"))).body["node"]
+    assert (node["state"], node["error_reason"]) == ("RUNNING", "")
+    assert node["cert_remaining_valid_time"] > 300 * DAY
