@@ -118,9 +118,9 @@ async def create_node_cert(request: web.Request) -> web.Response:
 
 async def list_node_certs(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
+    limit, offset = page_params(request, default_limit=10, max_limit=1000)
     project_id, node_id = request.match_info["project_id"], request.match_info["node_id"]
     engine.nodes.get(project_id, node_id)
-    limit, offset = page_params(request, default_limit=10, max_limit=1000)
     certs = engine.certs.of(NODE, node_id)
     page = certs[offset:offset + limit]
     return json_response({"count": len(certs), "node_certs": [node_cert(engine, c) for c in page]})
@@ -149,9 +149,9 @@ async def create_group_cert(request: web.Request) -> web.Response:
 
 async def list_group_certs(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
+    limit, offset = page_params(request, default_limit=10, max_limit=1000)
     project_id, group_id = request.match_info["project_id"], request.match_info["group_id"]
     engine.groups.get(project_id, group_id)
-    limit, offset = page_params(request, default_limit=10, max_limit=1000)
     certs = engine.certs.of(GROUP, group_id)
     page = certs[offset:offset + limit]
     # the documented body is a JSON array of one object (DOC-ListEdgeGroupCerts)

@@ -87,8 +87,8 @@ async def delete(request: web.Request) -> web.Response:
 
 async def nodes_of(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    record = engine.encryptdatas.get(request.match_info["project_id"], request.match_info["encryptdata_id"])
     limit, offset = page_params(request, default_limit=10, max_limit=1000)
+    record = engine.encryptdatas.get(request.match_info["project_id"], request.match_info["encryptdata_id"])
     bound = engine.encryptdatas.bound_nodes(record)
     page = bound[offset:offset + limit]
     return json_response({"count": len(bound), "nodes": [node_shape(n, s) for n, s in page]})
@@ -105,9 +105,9 @@ async def bind(request: web.Request) -> web.Response:
 
 async def of_node(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
+    limit, offset = page_params(request, default_limit=10, max_limit=1000)
     project_id, node_id = request.match_info["project_id"], request.match_info["node_id"]
     engine.encryptdatas.node(project_id, node_id)
-    limit, offset = page_params(request, default_limit=10, max_limit=1000)
     bound = engine.encryptdatas.of_node(node_id)
     page = bound[offset:offset + limit]
     return json_response({"encrypt_datas": [{**shape(engine, r), "delivery_state": s} for r, s in page],
