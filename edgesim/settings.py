@@ -177,11 +177,19 @@ class EventSettings(_Strict):
     memory_window: Annotated[int, Field(ge=1)] = 100_000
 
 
+class CertSettings(_Strict):
+    # ief-api-more.md 7.3: every certificate is valid this long (decision: 5 years); a node's own
+    # (system) certificate keeps the year edgesim has always answered.
+    validity_days: Annotated[float, Field(gt=0)] = 1825.0
+    node_system_validity_days: Annotated[float, Field(gt=0)] = 365.0
+
+
 class Simulation(_Strict):
     clock: ClockSettings = ClockSettings()
     instance: InstanceTimings = InstanceTimings()
     node: NodeTimings = NodeTimings()
     events: EventSettings = EventSettings()
+    certs: CertSettings = CertSettings()
 
 
 class Settings(_Strict):

@@ -37,6 +37,11 @@ SERVED = {
     # tags
     "batch_add_delete_tags", "create_tag", "delete_resource_tag", "list_tags",
     "list_tags_by_resource_type", "list_resource_by_tags",
+    # node and group certificates, encrypted data and its distribution to nodes
+    "create_edge_node_certs", "list_edge_node_certs", "delete_edge_node_certs",
+    "create_edge_group_cert", "list_edge_group_certs", "show_edge_group_cert_detail", "delete_edge_group_cert",
+    "create_encryptdatas", "list_encryptdatas", "show_encryptdatas", "update_encryptdatas", "delete_encryptdatas",
+    "create_node_encryptdatas", "list_node_encryptdatas", "delete_node_encryptdatas", "list_encryptdata_nodes",
 }
 
 

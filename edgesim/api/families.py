@@ -7,8 +7,10 @@ router (``api/app.py``) and the OpenAPI document (``api/openapi.py``) follow.
 from __future__ import annotations
 
 from edgesim.api import (
+    certs,
     device_templates,
     devices,
+    encryptdatas,
     iam,
     products,
     tags,
@@ -39,7 +41,7 @@ from edgesim.control import routes as control
 
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods,
-    v2_apps, devices, twins, device_templates, products, tags, v2_configs,
+    v2_apps, devices, twins, device_templates, products, tags, v2_configs, certs, encryptdatas,
     control, fleet, behaviors, device_behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

@@ -15,7 +15,9 @@ V2 = f"/v2/{{project_id}}/{EDGEMGR}"
 V3 = f"/v3/{{project_id}}/{EDGEMGR}"
 PRODUCTMGR = "productmgr"  # the service segment of products (batch node registration)
 V2_PRODUCTMGR = f"/v2/{{project_id}}/{PRODUCTMGR}"
-IEF_SERVICES = (EDGEMGR, PRODUCTMGR)
+EDM = "edm"  # the service segment of encrypted data (ief-api-more.md 7.4)
+V2_EDM = f"/v2/{{project_id}}/{EDM}"
+IEF_SERVICES = (EDGEMGR, PRODUCTMGR, EDM)
 IAM_TOKENS = "/v3/auth/tokens"
 CONTROL = "/edgesim"
 

@@ -12,7 +12,6 @@ from edgesim.engine.groups import BindingResult
 
 V2_TIME = "%Y-%m-%dT%H:%M:%S.%f"
 PAUSE_IMAGE = "swr.cn-north-4.myhuaweicloud.com/ief-ci/pause:3.9"
-CERT_LIFETIME = 365 * 86400
 # Node groups need the platinum edition (EdgeGroupResp.iam_role: the account's IAM role for
 # groups); every simulated account has it, since edgesim serves groups to all.
 GROUP_IAM_ROLE = "ief_platinum"
@@ -138,8 +137,8 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         "mqtt_internal": _mqtt_internal(n),
         "mqtt_external": "",
         "pause_docker_image": PAUSE_IMAGE,
-        # Registered nodes have their certificates for a year from registration.
-        "cert_remaining_valid_time": max(0, int(CERT_LIFETIME - (engine.clock.now() - n.created_at))),
+        # Seconds left on the node's own certificate (a year from registration, unless cut short).
+        "cert_remaining_valid_time": max(0, int(engine.certs.system_not_after(n) - engine.clock.now())),
         "state_details": {"register_stat": "REGISTERED", "purchase_stat": "", "purchase_error": ""},
         "upgrade_flag": False,
         "upgrade_history": [],

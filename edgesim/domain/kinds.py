@@ -15,11 +15,13 @@ from typing import Any
 from edgesim.domain.models import (
     App,
     BehaviorSet,
+    Cert,
     ConfigMap,
     Deployment,
     Device,
     DeviceTemplate,
     Document,
+    EncryptData,
     Fault,
     Group,
     Instance,
@@ -55,6 +57,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("app", App),
     Kind("configmap", ConfigMap),
     Kind("secret", Secret),
+    Kind("cert", Cert, timers=True),  # the expiry timer
+    Kind("encryptdata", EncryptData),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

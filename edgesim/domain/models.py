@@ -332,3 +332,37 @@ class App(Document):
     versions: list[dict[str, Any]] = field(default_factory=list)
     created_at: float = 0.0
     updated_at: float | None = None
+
+
+@dataclass(slots=True)
+class Cert(Document):
+    """A certificate issued to a node (``scope`` "node") or a node group ("group"). It expires
+    at ``not_after`` (simulated seconds); ``expired`` turns true at that moment, by a timer."""
+
+    id: str
+    project_id: str
+    scope: str  # "node" or "group"
+    owner_id: str  # the node's or the group's id
+    name: str
+    type: str  # "application", "device" (node and group) or "system" (group, or a node's own)
+    description: str = ""
+    serial_num: str = ""
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    not_after: float = 0.0
+    expired: bool = False
+
+
+@dataclass(slots=True)
+class EncryptData(Document):
+    """An encrypted data record: named items whose values are stored as ciphertext, and the
+    nodes it is distributed to, each with its delivery state ("pending" or "delivered")."""
+
+    id: str
+    project_id: str
+    name: str
+    description: str = ""
+    config: list[dict[str, Any]] = field(default_factory=list)
+    nodes: dict[str, str] = field(default_factory=dict)  # node id -> delivery state, in binding order
+    created_at: float = 0.0
+    updated_at: float = 0.0

@@ -9,7 +9,10 @@ reaches into the simulation where it acts:
 - instance crashes and OOM kills end running containers now (and ``every`` seconds);
 - probe failures add failure windows that the probe scanner takes into account;
 - image pull failures and slow starts are consulted when an instance pulls or starts;
-- API faults are consulted by the HTTP middleware for IEF routes (never ``/edgesim/``).
+- API faults are consulted by the HTTP middleware for IEF routes (never ``/edgesim/``);
+- a certificate expiry makes the nodes' own certificates expire at its start (``self.certs``):
+  connected nodes run on, and cannot reconnect until the fault ends and the certificate is
+  renewed, when a node it kept out connects again.
 
 Every random choice (which nodes of a group, whether a target is hit) is drawn from the seed.
 """
@@ -24,18 +27,20 @@ from edgesim.domain.models import Device, Fault, Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine import undo
 from edgesim.engine.behaviors import draw
+from edgesim.engine.certs import Certs
 from edgesim.engine.change import Change
 from edgesim.engine.core import Core
-from edgesim.engine.failover import Failover
+from edgesim.engine.failover import CERT_EXPIRED, Failover
 from edgesim.engine.fault_book import ACTIVE, DELETED, ENDED, SCHEDULED, FaultBook
-from edgesim.engine.faults import API_KINDS, DEVICE_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec, Target
+from edgesim.engine.faults import API_KINDS, CERT_KINDS, DEVICE_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec, Target
 from edgesim.engine.instances import Instances
 from edgesim.store.sqlite import Put
 
 
 class Chaos:
-    def __init__(self, core: Core, book: FaultBook, failover: Failover, instances: Instances) -> None:
+    def __init__(self, core: Core, book: FaultBook, failover: Failover, instances: Instances, certs: Certs) -> None:
         self.core = core
+        self.certs = certs
         self.world = core.world
         self.book = book
         self.failover = failover
@@ -154,7 +159,7 @@ class Chaos:
 
     async def _activate(self, fault: Fault, change) -> None:
         spec = self.book.spec(fault)
-        if spec.kind in NODE_KINDS:
+        if spec.kind in NODE_KINDS + CERT_KINDS:
             rng = self.core.draws.rng("fault", fault.id, "nodes")
             fault.nodes = [n.id for n in self.book.target_nodes(spec) if rng.random() < spec.probability]
         if spec.kind in DEVICE_KINDS:
@@ -169,6 +174,9 @@ class Chaos:
                     self._silence(node, fault, change, crash=spec.kind == "node_crash")
         elif spec.kind in INSTANT_KINDS:
             await self._fire_instant(fault, change)
+        elif spec.kind in CERT_KINDS:
+            for node in self._nodes(fault):
+                self.certs.expire_system_early(node, self.core.clock.now(), change)
 
     async def _deactivate(self, fault: Fault, change) -> None:
         spec = self.book.spec(fault)
@@ -177,6 +185,11 @@ class Chaos:
                 if node.silent_since is not None:
                     await self.failover.back(node, change)
             fault.flap_down = False
+        elif spec.kind in CERT_KINDS:
+            for node in self._nodes(fault):
+                self.certs.renew_system(node, change)
+                if node.error_reason == CERT_EXPIRED:  # its agent kept trying: it connects now
+                    await self.failover.back(node, change)
         change.event(self.core.events.record("fault.ended", fault_id=fault.id, fault_kind=spec.kind))
         if spec.kind in DEVICE_KINDS:
             fault.ended_at = self.core.clock.now()  # no longer in force (FaultBook.device_hit)

@@ -51,6 +51,12 @@ class Core:
         # called with every command's and step's change just before it ends, within it: what
         # follows the instances (a rolling update) reacts at the same simulated moment
         self.change_listeners: list[Callable[[Change], None]] = []
+        # asked when a node's agent reports again: a reason to refuse it (an expired certificate),
+        # or None; a refused node stays FAIL with that reason
+        self.connect_gates: list[Callable[[Node], str | None]] = []
+        # called (node, change) when a node's agent reports again, even one that never went FAIL
+        # (silent for less than the grace period): what it missed meanwhile reaches it now
+        self.reconnect_listeners: list[Callable[[Node, Change], None]] = []
 
     @contextlib.asynccontextmanager
     async def command(self) -> AsyncIterator[Change]:

@@ -17,6 +17,7 @@ from edgesim.domain.models import BehaviorSet, Document
 from edgesim.engine import undo
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
+from edgesim.engine.certs import Certs
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
 from edgesim.engine.configs import Configs
@@ -25,6 +26,7 @@ from edgesim.engine.deployments import Deployments
 from edgesim.engine.device_behaviors import DeviceBehaviorBook, DeviceProfile
 from edgesim.engine.device_templates import DeviceTemplates
 from edgesim.engine.devices import Devices
+from edgesim.engine.encryptdatas import EncryptDatas
 from edgesim.engine.failover import Failover
 from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
@@ -99,12 +101,14 @@ class Engine:
         self.configs = Configs(core, self.quotas, self.instances.containers)
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
-        self.chaos = Chaos(core, self.faults, self.failover, self.instances)
+        self.certs = Certs(core, self.quotas)
+        self.chaos = Chaos(core, self.faults, self.failover, self.instances, self.certs)
         self.device_templates = DeviceTemplates(core, self.quotas)
         self.devices = Devices(core, self.device_templates, self.quotas, self.faults)
         self.twins = Twins(core, self.devices, self.faults)
         self.chaos.device_listeners.append(self.devices.fault_changed)
         self.chaos.devices_state = self.devices.state
+        self.encryptdatas = EncryptDatas(core)
         self.products = Products(core, self.nodes)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
@@ -164,6 +168,7 @@ class Engine:
             "instance": (self.world.instances.values, self.instances.arm),
             "fault": (self.faults.faults.values, self.chaos.arm),
             "device": (self.world.devices.values, self.twins.arm),
+            "cert": (self.certs.table.values, self.certs.arm),
         }
 
     def _load_behaviors(self, record: Document) -> None:

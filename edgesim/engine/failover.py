@@ -25,6 +25,9 @@ from edgesim.engine.lifecycle import recover_trigger
 from edgesim.engine.node_state import set_node_state
 from edgesim.engine.world import WAIT
 
+CERT_EXPIRED = "certificate expired"  # why a node with an expired certificate stays FAIL
+REFUSALS = (CERT_EXPIRED,)  # the reasons a connect gate gives (cleared when the node is let in)
+
 
 class Failover:
     def __init__(self, core: Core, instances: Instances) -> None:
@@ -64,6 +67,13 @@ class Failover:
 
     async def back(self, node: Node, change: Change) -> None:
         """The node reports again: it is RUNNING, its instances carry on, stale copies go."""
+        refusal = next((r for r in (gate(node) for gate in self.core.connect_gates) if r), None)
+        if refusal is not None:
+            self._refuse(node, refusal, change)
+            return
+        if node.error_reason in REFUSALS:
+            change.touch(node)
+            node.error_reason = ""
         change.touch(node)
         self.core.timers.cancel(f"node-lost:{node.id}")
         was_lost = node.lost_at is not None
@@ -87,6 +97,16 @@ class Failover:
                 else:
                     change.after_commit.append(functools.partial(self.instances.arm, inst))
         self.instances.retry_waiting(node.id, change)
+        for listener in self.core.reconnect_listeners:
+            listener(node, change)
+
+    def _refuse(self, node: Node, reason: str, change: Change) -> None:
+        """The node's agent cannot connect: it stays (or turns) FAIL and says why."""
+        change.touch(node)
+        if node.state != NodeState.FAIL:
+            set_node_state(self.core, node, NodeState.FAIL, change)
+        node.error_reason = reason
+        change.event(self.core.events.record("node.refused", node_id=node.id, reason=reason))
 
     # --- lost ----------------------------------------------------------------------------------------
 

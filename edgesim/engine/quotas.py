@@ -8,9 +8,10 @@ line with a real count. Types whose resources edgesim does not serve count 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import cast
 
 from edgesim.domain.errors import QuotaExceeded
-from edgesim.domain.models import Document
+from edgesim.domain.models import Cert, Document
 from edgesim.engine.world import World
 from edgesim.settings import QUOTA_TYPES, Settings
 
@@ -40,13 +41,20 @@ def _not_served(world: World, project_id: str) -> int:
     return 0  # edgesim does not serve this resource yet: nothing to count
 
 
+def _certs(world: World, project_id: str, scope: str) -> int:
+    """Node certificates (a node's own system one aside) or group certificates of the project."""
+    certs = cast(dict[str, Cert], world.tables["cert"])
+    return sum(1 for c in certs.values()
+               if c.project_id == project_id and c.scope == scope and not (scope == "node" and c.type == "system"))
+
+
 Counter = Callable[[World, str], int]
 
 COUNTERS: dict[str, Counter] = {
     "edge_node": lambda world, project: _in_project(world.nodes, project),
-    "node_cert": _not_served,
+    "node_cert": lambda world, project: _certs(world, project, "node"),
     "edge_group": lambda world, project: _in_project(world.groups, project),
-    "group_cert": _not_served,
+    "group_cert": lambda world, project: _certs(world, project, "group"),
     "application": lambda world, project: _in_project(world.tables["app"], project),
     "deployment": lambda world, project: _in_project(world.deployments, project),
     "device_template": lambda world, project: _in_project(world.tables["device_template"], project),
