@@ -177,11 +177,18 @@ class EventSettings(_Strict):
     memory_window: Annotated[int, Field(ge=1)] = 100_000
 
 
+class RoutingSettings(_Strict):
+    # Messages a second each message rule carries (the rule body has no rate field); a rule
+    # keeps the rate it was created with.
+    message_rate: Annotated[float, Field(gt=0, le=1000)] = 1.0
+
+
 class Simulation(_Strict):
     clock: ClockSettings = ClockSettings()
     instance: InstanceTimings = InstanceTimings()
     node: NodeTimings = NodeTimings()
     events: EventSettings = EventSettings()
+    routing: RoutingSettings = RoutingSettings()
 
 
 class Settings(_Strict):

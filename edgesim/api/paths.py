@@ -15,7 +15,9 @@ V2 = f"/v2/{{project_id}}/{EDGEMGR}"
 V3 = f"/v3/{{project_id}}/{EDGEMGR}"
 PRODUCTMGR = "productmgr"  # the service segment of products (batch node registration)
 V2_PRODUCTMGR = f"/v2/{{project_id}}/{PRODUCTMGR}"
-IEF_SERVICES = (EDGEMGR, PRODUCTMGR)
+ROUTEMGR = "routemgr"  # the service segment of message routing (endpoints, rules, system events)
+V2_ROUTEMGR = f"/v2/{{project_id}}/{ROUTEMGR}"
+IEF_SERVICES = (EDGEMGR, PRODUCTMGR, ROUTEMGR)
 IAM_TOKENS = "/v3/auth/tokens"
 CONTROL = "/edgesim"
 

@@ -20,11 +20,13 @@ from edgesim.domain.models import (
     Device,
     DeviceTemplate,
     Document,
+    Endpoint,
     Fault,
     Group,
     Instance,
     Node,
     Product,
+    Rule,
     Secret,
     Token,
 )
@@ -55,6 +57,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("app", App),
     Kind("configmap", ConfigMap),
     Kind("secret", Secret),
+    Kind("endpoint", Endpoint),
+    Kind("rule", Rule),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

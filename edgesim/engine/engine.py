@@ -28,6 +28,7 @@ from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
 from edgesim.engine.groups import Groups
 from edgesim.engine.instances import Instances
+from edgesim.engine.message_routes import MessageRoutes
 from edgesim.engine.nodes import Nodes
 from edgesim.engine.placement import Placement
 from edgesim.engine.pods import Pods
@@ -99,6 +100,7 @@ class Engine:
         self.device_templates = DeviceTemplates(core, self.quotas)
         self.devices = Devices(core, self.device_templates, self.quotas)
         self.products = Products(core, self.nodes)
+        self.message_routes = MessageRoutes(core)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
