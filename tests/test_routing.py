@@ -316,7 +316,7 @@ async def test_endpoints_rules_and_counts_survive_a_restart(tmp_path):
     api = await start_api(db)
     try:
         node = (await api.node_ids())[0]
-        bus = await make_endpoint(api)
+        await make_endpoint(api)
         r = await rest_to_node(api, node)
         await advance_to(api, 20)
         await api.post(path(api, f"rules/{r['id']}/stop"))
