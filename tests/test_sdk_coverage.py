@@ -37,6 +37,9 @@ SERVED = {
     # tags
     "batch_add_delete_tags", "create_tag", "delete_resource_tag", "list_tags",
     "list_tags_by_resource_type", "list_resource_by_tags",
+    # message routing: endpoints and rules
+    "create_endpoint", "list_endpoints", "show_end_point_detail", "delete_end_point",
+    "create_rule", "list_rules", "show_rule_detail", "delete_rule", "start_rule", "stop_rule", "list_rule_errors",
 }
 
 
