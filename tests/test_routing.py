@@ -274,7 +274,7 @@ async def test_a_partitioned_destination_fails_exactly_the_messages_of_its_outag
     page = (await api.get(path(api, f"rules/{r['id']}/errors?limit=2&offset=1"))).body
     assert page["count"] == 60 and [e["time"] for e in page["errors"]] == ["2026-01-01T00:02:39.000Z", "2026-01-01T00:02:38.000Z"]
     # the outage marks are in the event log, at the moments the node changed state
-    marks = [(e["time"], e["cause"]) for e in await api.events(kind="rule.state", rule_id=r["id"])]
+    marks = [(e["time"], e["cause"]) for e in await api.events(kind="rule.state") if e["rule_id"] == r["id"]]
     assert marks == [(100, f"node {node} is offline"), (160, "")]
 
 
@@ -318,20 +318,123 @@ async def test_endpoints_rules_and_counts_survive_a_restart(tmp_path):
         node = (await api.node_ids())[0]
         await make_endpoint(api)
         r = await rest_to_node(api, node)
+        await subscribe(api, "nodes", "edgeNode/updated")
+        await api.put(api.v2(f"nodes/{node}"), {"node": {"description": "x"}})
         await advance_to(api, 20)
         await api.post(path(api, f"rules/{r['id']}/stop"))
         await advance_to(api, 30)
         before = ((await api.get(path(api, "endpoints"))).body, await show_rule(api, r["id"]),
-                  (await api.get(path(api, f"rules/{r['id']}/errors"))).body)
+                  (await api.get(path(api, f"rules/{r['id']}/errors"))).body,
+                  (await api.get(path(api, "exchanger/systemevents"))).body)
     finally:
         await stop_api(api)
     api = await start_api(db)
     try:
         after = ((await api.get(path(api, "endpoints"))).body, await show_rule(api, r["id"]),
-                 (await api.get(path(api, f"rules/{r['id']}/errors"))).body)
+                 (await api.get(path(api, f"rules/{r['id']}/errors"))).body,
+                 (await api.get(path(api, "exchanger/systemevents"))).body)
         assert after == before and before[1]["fail_messages"] == 10
+        assert before[3]["systemevents"][0]["success_messages"] == 1
         await api.post(path(api, f"rules/{r['id']}/start"))
         await advance_to(api, 35)
         assert (await show_rule(api, r["id"]))["success_messages"] == 25
     finally:
         await stop_api(api)
+
+
+# --- system event subscriptions ------------------------------------------------------------------
+
+
+async def subscribe(api, name: str = "watch", events: str = "edgeNode/all", **fields) -> dict:
+    gw = fields.pop("target", None) or (await make_endpoint(api, f"gw-{name}", "apigw", {}))["id"]
+    body = {"name": name, "events": events, "target": gw, "target_resource": {"resource": "https://gw.example/hook"}, **fields}
+    reply = await api.post(path(api, "exchanger/systemevents"), {"systemevent": body})
+    assert reply.status == 201, reply.body
+    return reply.body["systemevent"]
+
+
+async def test_system_event_crud_by_id_or_name(api):
+    sub = await subscribe(api, description="nodes")
+    assert {"id", "name", "project_id", "created_at", "updated_at", "description", "in_using", "events", "target",
+            "target_resource", "success_messages", "fail_messages", "delete_at"} <= sub.keys()
+    assert (sub["in_using"], sub["events"], sub["delete_at"], sub["target"]["type"]) == (True, "edgeNode/all", 0, "apigw")
+    assert sub["target_resource"] == {"resource": "https://gw.example/hook"}
+    base = path(api, "exchanger/systemevents")
+    for key in (sub["id"], sub["name"]):
+        assert (await api.get(f"{base}/{key}")).body == {"systemevent": sub}
+    assert (await api.get(base)).body == {"count": 1, "systemevents": [sub]}
+    assert (await api.get(base + "?name=zzz")).body == {"count": 0, "systemevents": []}
+    assert (await api.post(f"{base}/{sub['name']}/stop")).status == 200
+    assert (await api.get(f"{base}/{sub['id']}")).body["systemevent"]["in_using"] is False
+    assert (await api.post(f"{base}/{sub['id']}/start")).status == 200
+    refused(await api.delete(path(api, f"endpoints/{sub['target']['id']}")), 409, "IEF.100007", "system event watch")
+    assert (await api.delete(f"{base}/{sub['name']}")).status == 204
+    for call, tail in ((api.get, ""), (api.delete, ""), (api.post, "/start"), (api.post, "/stop")):
+        refused(await call(f"{base}/{sub['id']}{tail}"), 404, "IEF.100003")
+    assert (await api.delete(path(api, f"endpoints/{sub['target']['id']}"))).status == 204
+
+
+@pytest.mark.parametrize("fields, code, words", [
+    ({"name": "Upper"}, "IEF.100012", ["name"]),
+    ({"name": "a" * 65}, "IEF.100012", ["name"]),
+    ({"name": None}, "IEF.100002", ["name"]),
+    ({"events": None}, "IEF.100002", ["events"]),
+    ({"events": "edgeNode/exploded"}, "IEF.100002", ["events", "edgeNode/exploded"]),
+    ({"events": "pod/created"}, "IEF.100002", ["events"]),
+    ({"events": "deployment/all,"}, "IEF.100002", ["events"]),
+    ({"target": None}, "IEF.100002", ["target"]),
+    ({"target": UNKNOWN_ID}, "IEF.100003", ["systemevent.target"]),
+    ({"target": "BUS"}, "IEF.100002", ["systemevent.target", "apigw"]),
+    ({"target_resource": {"resource": "gw.example"}}, "IEF.100002", ["resource"]),
+    ({"description": "<x>"}, "IEF.100002", ["description"]),
+])
+async def test_system_event_field_rules_refused(api, fields, code, words):
+    gw = (await make_endpoint(api, "gw", "apigw", {}))["id"]
+    bus = (await make_endpoint(api))["id"]
+    body = {"name": "watch", "events": "edgeNode/offline", "target": gw, **fields}
+    if body["target"] == "BUS":
+        body["target"] = bus
+    refused(await api.post(path(api, "exchanger/systemevents"), {"systemevent": body}), 400, code, *words)
+    assert (await api.get(path(api, "exchanger/systemevents"))).body["count"] == 0
+
+
+@pytest.mark.parametrize("events", [
+    "edgeNode/online", "edgeNode/offline,edgeNode/created", "deployment/created,deployment/updated,deployment/deleted",
+    "instance/all", "device/created,device/deleted", "edgeNode/all,deployment/all,instance/all,device/updated",
+])
+async def test_system_event_kinds_accepted(api, events):
+    assert (await subscribe(api, events=events))["events"] == events
+
+
+async def test_rule_and_subscription_names_are_unique_together(api):
+    node = (await api.node_ids())[0]
+    sub = await subscribe(api, name="shared-name")
+    ids = await shared(api)
+    rule = {"name": "shared-name", "source": ids["SystemREST"], "source_resource": {"path": "/"},
+            "target": ids["SystemEventBus"], "target_resource": {"topic": "/t", "node_id": node}}
+    refused(await api.post(path(api, "rules"), {"rule": rule}), 400, "IEF.100006", "name")
+    await rest_to_node(api, node, name="taken")
+    body = {"name": "taken", "events": "edgeNode/all", "target": sub["target"]["id"]}
+    refused(await api.post(path(api, "exchanger/systemevents"), {"systemevent": body}), 400, "IEF.100006", "name")
+
+
+async def test_subscriptions_count_the_events_they_forward(api):
+    node = (await api.node_ids())[0]
+    nodes = await subscribe(api, "nodes", "edgeNode/offline,edgeNode/online")
+    deps = await subscribe(api, "deps", "deployment/all")
+    fault = {"kind": "node_partition", "target": {"node_ids": [node]}, "start": 10, "duration": 100}
+    assert (await api.post("/edgesim/chaos/faults", fault, token=None)).status == 201
+    await advance_to(api, 200)  # marked failed at 50, back at 110
+    created = await api.create("web", node_id=(await api.node_ids())[1])
+    assert created.status == 201, created.body
+    base = path(api, "exchanger/systemevents")
+    assert (await api.get(f"{base}/nodes")).body["systemevent"]["success_messages"] == 2
+    assert (await api.get(f"{base}/deps")).body["systemevent"]["success_messages"] == 1
+    delivered = [e for e in await api.events(kind="systemevent.delivered") if e["systemevent_id"] == nodes["id"]]
+    assert [(e["time"], e["operation"], e["topic"]) for e in delivered] == [
+        (50, "offline", "$hw/events/edgeNode/+/offline"), (110, "online", "$hw/events/edgeNode/+/online")]
+    # a stopped subscription forwards nothing
+    await api.post(f"{base}/deps/stop")
+    assert (await api.delete(api.v2(f"deployments/{created.body['deployment']['id']}"))).status == 204
+    assert (await api.get(f"{base}/deps")).body["systemevent"]["success_messages"] == 1
+    assert deps["success_messages"] == 0

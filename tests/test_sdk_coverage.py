@@ -40,6 +40,9 @@ SERVED = {
     # message routing: endpoints and rules
     "create_endpoint", "list_endpoints", "show_end_point_detail", "delete_end_point",
     "create_rule", "list_rules", "show_rule_detail", "delete_rule", "start_rule", "stop_rule", "list_rule_errors",
+    # system event subscriptions
+    "create_system_event", "list_system_events", "show_system_event_detail", "delete_system_event",
+    "start_system_event", "stop_system_event",
 }
 
 

@@ -9,19 +9,28 @@ from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkief.v1 import (
     CreateEndpointRequest,
     CreateRuleRequest,
+    CreateSystemEventRequest,
     DeleteEndPointRequest,
     DeleteRuleRequest,
+    DeleteSystemEventRequest,
     Endpoint,
     EndpointObj,
+    EndpointResource,
+    EventCreateDetail,
+    EventCreateReq,
     ListEndpointsRequest,
     ListRuleErrorsRequest,
     ListRulesRequest,
+    ListSystemEventsRequest,
     RuleConfig,
     RuleDetail,
     ShowEndPointDetailRequest,
     ShowRuleDetailRequest,
+    ShowSystemEventDetailRequest,
     StartRuleRequest,
+    StartSystemEventRequest,
     StopRuleRequest,
+    StopSystemEventRequest,
 )
 from test_sdk_e2e import _no_proxy, call, sdk  # noqa: F401 (the fixture is used by name)
 
@@ -99,3 +108,42 @@ async def test_the_sdk_drives_endpoints_and_rules(api):
     await call(client, "delete_end_point", DeleteEndPointRequest(endpoint_id=bus.id))
     await refused(client, "delete_end_point", DeleteEndPointRequest(endpoint_id=bus.id), 404, "IEF.100003")
     assert (await call(client, "list_rules", ListRulesRequest())).count == 1
+
+
+async def test_the_sdk_drives_system_event_subscriptions(api):
+    client = sdk(api.url)
+    node = (await api.node_ids())[0]
+    gw = (await call(client, "create_endpoint", CreateEndpointRequest(body=Endpoint(endpoint=EndpointObj(
+        name="gw", type="apigw", properties={"domain_id": "d"}))))).endpoint
+
+    def body(name: str, events: str = "edgeNode/offline,edgeNode/online", target: str = gw.id) -> CreateSystemEventRequest:
+        return CreateSystemEventRequest(body=EventCreateReq(systemevent=EventCreateDetail(
+            name=name, events=events, target=target, target_resource=EndpointResource(resource="https://gw.example/hook"))))
+
+    sub = (await call(client, "create_system_event", body("watch"))).systemevent
+    assert (sub.name, sub.in_using, sub.target.id, sub.target_resource, sub.delete_at) == (
+        "watch", True, gw.id, {"resource": "https://gw.example/hook"}, 0)
+    await refused(client, "create_system_event", body("watch"), 400, "IEF.100006")
+    assert "events" in await refused(client, "create_system_event", body("bad", "edgeNode/boom"), 400, "IEF.100002")
+    await refused(client, "create_system_event", body("bad", target=UNKNOWN_ID), 400, "IEF.100003")
+    await refused(client, "create_system_event", body("Bad"), 400, "IEF.100012")
+    await refused(client, "delete_end_point", DeleteEndPointRequest(endpoint_id=gw.id), 409, "IEF.100007")
+
+    await call(client, "stop_system_event", StopSystemEventRequest(event_id=sub.id))
+    await call(client, "start_system_event", StartSystemEventRequest(event_id=sub.id))
+    fault = {"kind": "node_partition", "target": {"node_ids": [node]}, "start": 10, "duration": 100}
+    assert (await api.post("/edgesim/chaos/faults", fault, token=None)).status == 201
+    await advance_to(api, 200)
+    shown = (await call(client, "show_system_event_detail", ShowSystemEventDetailRequest(event_id="watch"))).systemevent
+    assert (shown.id, shown.success_messages, shown.fail_messages) == (sub.id, 2, 0)
+    listed = await call(client, "list_system_events", ListSystemEventsRequest(name="wat", limit=10))
+    assert listed.count == 1 and listed.systemevents[0].id == sub.id
+    for method, request in (("show_system_event_detail", ShowSystemEventDetailRequest(event_id=UNKNOWN_ID)),
+                            ("start_system_event", StartSystemEventRequest(event_id=UNKNOWN_ID)),
+                            ("stop_system_event", StopSystemEventRequest(event_id=UNKNOWN_ID)),
+                            ("delete_system_event", DeleteSystemEventRequest(event_id=UNKNOWN_ID))):
+        await refused(client, method, request, 404, "IEF.100003")
+    await refused(client, "list_system_events", ListSystemEventsRequest(offset=-1), 400, "IEF.100004")
+    await call(client, "delete_system_event", DeleteSystemEventRequest(event_id="watch"))
+    assert (await call(client, "list_system_events", ListSystemEventsRequest())).count == 0
+    await call(client, "delete_end_point", DeleteEndPointRequest(endpoint_id=gw.id))

@@ -12,6 +12,7 @@ from edgesim.api import (
     iam,
     products,
     routemgr,
+    system_events,
     tags,
     v2_apps,
     v2_configs,
@@ -28,7 +29,7 @@ from edgesim.control import routes as control
 
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods,
-    v2_apps, devices, device_templates, products, tags, v2_configs, routemgr,
+    v2_apps, devices, device_templates, products, tags, v2_configs, routemgr, system_events,
     control, fleet, behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

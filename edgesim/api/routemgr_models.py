@@ -58,3 +58,23 @@ class RuleCreate(RequestModel):
 
 class CreateRuleBody(RequestModel):
     rule: RuleCreate
+
+
+class EventTargetResource(RequestModel):
+    resource: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2048)]
+
+
+class SystemEventCreate(RequestModel):
+    """All optional in the SDK; decision: name, events and target are required."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,64}$")]
+    description: Description = None
+    events: Annotated[str, Field(min_length=1, max_length=1024)]
+    target: Annotated[str, Field(min_length=1, max_length=64)]
+    target_resource: EventTargetResource | None = None
+
+    _description = field_validator("description")(check_description)
+
+
+class CreateSystemEventBody(RequestModel):
+    systemevent: SystemEventCreate

@@ -28,6 +28,7 @@ from edgesim.domain.models import (
     Product,
     Rule,
     Secret,
+    SystemEvent,
     Token,
 )
 
@@ -59,6 +60,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("secret", Secret),
     Kind("endpoint", Endpoint),
     Kind("rule", Rule),
+    Kind("systemevent", SystemEvent),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

@@ -360,3 +360,22 @@ class Rule(Document):
     timeline: list[list[Any]] = field(default_factory=list)
     folded_delivered: int = 0  # counts of timeline segments dropped to keep it bounded
     folded_failed: int = 0
+
+
+@dataclass(slots=True)
+class SystemEvent(Document):
+    """A system event subscription: engine events of the kinds in ``events`` (comma-separated
+    ``resource/op``) are forwarded to an apigw endpoint while ``in_using``."""
+
+    id: str
+    project_id: str
+    name: str
+    events: str
+    target: str
+    target_resource: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    in_using: bool = True
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    success_messages: int = 0
+    fail_messages: int = 0

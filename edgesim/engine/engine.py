@@ -35,6 +35,7 @@ from edgesim.engine.pods import Pods
 from edgesim.engine.products import Products
 from edgesim.engine.quotas import Quotas
 from edgesim.engine.report import LiveReport
+from edgesim.engine.system_events import SystemEvents
 from edgesim.engine.tags import Tags
 from edgesim.engine.tokens import TokenBook
 from edgesim.settings import Settings
@@ -101,6 +102,7 @@ class Engine:
         self.devices = Devices(core, self.device_templates, self.quotas)
         self.products = Products(core, self.nodes)
         self.message_routes = MessageRoutes(core)
+        self.system_events = SystemEvents(core, self.message_routes)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
@@ -138,6 +140,7 @@ class Engine:
             for record in records:
                 load(record)
         await self.events.restore()
+        self.system_events.loaded()
         if not meta:
             await self._create_default_fleet()
         for kind in KINDS:

@@ -10,6 +10,7 @@ the outage starts at the same simulated moment. Counts come from ``rule_counts``
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from edgesim.domain.errors import DomainError, DuplicateName, NotAllowed, NotFound, ReferenceNotFound
@@ -41,6 +42,10 @@ class MessageRoutes:
         self.world = core.world
         self.endpoints: dict[str, Endpoint] = core.world.tables["endpoint"]  # type: ignore[assignment]
         self.rules: dict[str, Rule] = core.world.tables["rule"]  # type: ignore[assignment]
+        # the system events part's hooks: rule names are unique with subscription names, and an
+        # endpoint a subscription targets is in use
+        self.names_taken: list[Callable[[str, str], bool]] = []
+        self.users: list[Callable[[str, str], list[str]]] = []
         core.node_state_listeners.append(self._node_changed)
 
     # --- reads ----------------------------------------------------------------------------------
@@ -95,9 +100,10 @@ class MessageRoutes:
         endpoint = self.endpoint(project_id, endpoint_id)
         if is_shared(endpoint):
             raise NotAllowed(f"endpoint {endpoint.name} is shared and built in: it cannot be deleted")
-        users = sorted(r.name for r in self.rules_of(project_id) if endpoint_id in (r.source, r.target))
+        users = sorted(f"rule {r.name}" for r in self.rules_of(project_id) if endpoint_id in (r.source, r.target))
+        users += [user for found in self.users for user in found(project_id, endpoint_id)]
         if users:
-            raise NotAllowed(f"endpoint {endpoint_id} is used by rule {', '.join(users)}")
+            raise NotAllowed(f"endpoint {endpoint_id} is used by {', '.join(users)}")
         async with self.core.command() as change:
             change.touch(endpoint)
             del self.endpoints[endpoint.id]
@@ -109,8 +115,8 @@ class MessageRoutes:
         self, project_id: str, *, name: str, description: str, source: str, source_resource: dict[str, str],
         target: str, target_resource: dict[str, str], in_using: bool, ief_instance_id: str,
     ) -> Rule:
-        if any(r.name == name for r in self.rules_of(project_id)):
-            raise DuplicateName(f"rule name {name!r} already exists", field="rule.name")
+        if any(r.name == name for r in self.rules_of(project_id)) or any(t(project_id, name) for t in self.names_taken):
+            raise DuplicateName(f"name {name!r} is taken by a rule or system event", field="rule.name")
         src, dst = self._end(project_id, source, "rule.source"), self._end(project_id, target, "rule.target")
         if dst.type not in ROUTES.get(src.type, ()):
             raise DomainError(
