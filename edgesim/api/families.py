@@ -9,6 +9,7 @@ from __future__ import annotations
 from edgesim.api import (
     device_templates,
     devices,
+    edge_services,
     iam,
     products,
     routemgr,
@@ -29,7 +30,7 @@ from edgesim.control import routes as control
 
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods,
-    v2_apps, devices, device_templates, products, tags, v2_configs, routemgr, system_events,
+    v2_apps, devices, device_templates, products, tags, v2_configs, routemgr, system_events, edge_services,
     control, fleet, behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

@@ -20,6 +20,7 @@ from edgesim.domain.models import (
     Device,
     DeviceTemplate,
     Document,
+    EdgeService,
     Endpoint,
     Fault,
     Group,
@@ -61,6 +62,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("endpoint", Endpoint),
     Kind("rule", Rule),
     Kind("systemevent", SystemEvent),
+    Kind("edge_service", EdgeService),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

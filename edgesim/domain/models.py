@@ -379,3 +379,18 @@ class SystemEvent(Document):
     updated_at: float = 0.0
     success_messages: int = 0
     fail_messages: int = 0
+
+
+@dataclass(slots=True)
+class EdgeService(Document):
+    """An edge service (platinum): a name and labels, and a spec selecting instances by label;
+    it belongs to the platinum instance named by the request's ``ief-instance-id``."""
+
+    id: str
+    project_id: str
+    ief_instance_id: str
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
+    updated_at: float = 0.0

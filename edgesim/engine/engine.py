@@ -23,6 +23,7 @@ from edgesim.engine.core import Core
 from edgesim.engine.deployments import Deployments
 from edgesim.engine.device_templates import DeviceTemplates
 from edgesim.engine.devices import Devices
+from edgesim.engine.edge_services import EdgeServices
 from edgesim.engine.failover import Failover
 from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
@@ -103,6 +104,7 @@ class Engine:
         self.products = Products(core, self.nodes)
         self.message_routes = MessageRoutes(core)
         self.system_events = SystemEvents(core, self.message_routes)
+        self.edge_services = EdgeServices(core, self.quotas)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
