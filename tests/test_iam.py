@@ -243,7 +243,10 @@ async def acme_world(multi) -> dict[str, str]:
                            token=token)).body["endpoint"]
     sub = (await multi.post(routemgr + "/exchanger/systemevents", {"systemevent": {
         "name": "acme-watch", "events": "edgeNode/all", "target": gw["id"]}}, token=token)).body["systemevent"]
+    service = (await multi.post(base + "/services", {"service": {"meta_data": {"name": "acme-svc"}, "spec": {
+        "selector": {"app": "acme"}}}}, token=token, headers={"ief-instance-id": "acme-inst"})).body["service"]
     return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
+            "service_id": service["id"],
             "endpoint_id": endpoint["id"], "rule_id": rule["id"], "event_id": sub["id"],
             "device_id": device["id"], "device_template_id": template["id"], "product_id": product["id"],
             "app_id": app["id"], "version_id": version["id"],
@@ -293,7 +296,8 @@ async def test_only_the_login_under_v3_auth_skips_authentication(api):
         path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g",
                                device_id="dv", device_template_id="t", product_id="pr", app_id="a", version_id="v",
                                resource_id="r", key="k", configmap_id="c", secret_id="s",
-                               endpoint_id="e", rule_id="ru", event_id="ev")
+                               endpoint_id="e", rule_id="ru", event_id="ev",
+                               service_id="sv")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})

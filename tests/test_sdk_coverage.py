@@ -43,6 +43,8 @@ SERVED = {
     # system event subscriptions
     "create_system_event", "list_system_events", "show_system_event_detail", "delete_system_event",
     "start_system_event", "stop_system_event",
+    # edge services
+    "create_service", "list_services", "show_service_detail", "update_service", "delete_service",
 }
 
 
