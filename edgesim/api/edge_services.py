@@ -61,12 +61,12 @@ async def create(request: web.Request) -> web.Response:
 
 async def list_(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    instance = instance_id(request)
-    limit, offset = page_params(request, default_limit=10, max_limit=100)
+    limit, offset = page_params(request, default_limit=10, max_limit=100)  # paging first, as every list
     raw_sort = request.query.get("sorted", "created_at")
     key, _, direction = raw_sort.partition(":")
     if key not in SORT_KEYS or direction not in ("", "asc", "desc"):
         raise bad_request(f"invalid sorted: {raw_sort!r}; use name or created_at, optionally :asc or :desc")
+    instance = instance_id(request)
     name, app = request.query.get("name"), request.query.get("app")
     found = [s for s in engine.edge_services.of_instance(request.match_info["project_id"], instance)
              if (name is None or name in s.name) and (app is None or s.spec["selector"].get("app") == app)]
