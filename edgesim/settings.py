@@ -184,12 +184,19 @@ class CertSettings(_Strict):
     node_system_validity_days: Annotated[float, Field(gt=0)] = 365.0
 
 
+class RoutingSettings(_Strict):
+    # Messages a second each message rule carries (the rule body has no rate field); a rule
+    # keeps the rate it was created with.
+    message_rate: Annotated[float, Field(gt=0, le=1000)] = 1.0
+
+
 class Simulation(_Strict):
     clock: ClockSettings = ClockSettings()
     instance: InstanceTimings = InstanceTimings()
     node: NodeTimings = NodeTimings()
     events: EventSettings = EventSettings()
     certs: CertSettings = CertSettings()
+    routing: RoutingSettings = RoutingSettings()
 
 
 class Settings(_Strict):

@@ -236,8 +236,24 @@ async def acme_world(multi) -> dict[str, str]:
     group_cert = (await multi.post(base + f"/groups/{group['id']}/certs", {"name": "acme-cert"}, token=token)).body
     encryptdata = (await multi.post(f"/v2/{OTHER_PROJECT}/edm/encryptdatas", {"encrypt_data": {
         "name": "acme-ed", "config": [{"name": "k", "value": "dg=="}]}}, token=token)).body["encrypt_data"]
+    routemgr = f"/v2/{OTHER_PROJECT}/routemgr"
+    endpoint = (await multi.post(routemgr + "/endpoints", {"endpoint": {
+        "name": "acme-bus", "type": "servicebus", "properties": {"service_port": 80}}}, token=token)).body["endpoint"]
+    rest = [e for e in (await multi.get(routemgr + "/endpoints?is_shared=true", token=token)).body["endpoints"]
+            if e["name"] == "SystemREST"][0]
+    rule = (await multi.post(routemgr + "/rules", {"rule": {
+        "name": "acme-rule", "source": rest["id"], "source_resource": {"path": "/"}, "target": endpoint["id"],
+        "target_resource": {"path": "/svc"}}}, token=token)).body["rule"]
+    gw = (await multi.post(routemgr + "/endpoints", {"endpoint": {"name": "acme-gw", "type": "apigw", "properties": {}}},
+                           token=token)).body["endpoint"]
+    sub = (await multi.post(routemgr + "/exchanger/systemevents", {"systemevent": {
+        "name": "acme-watch", "events": "edgeNode/all", "target": gw["id"]}}, token=token)).body["systemevent"]
+    service = (await multi.post(base + "/services", {"service": {"meta_data": {"name": "acme-svc"}, "spec": {
+        "selector": {"app": "acme"}}}}, token=token, headers={"ief-instance-id": "acme-inst"})).body["service"]
     return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
             "cert_id": node_cert["id"], "group_cert_id": group_cert["id"], "encryptdata_id": encryptdata["id"],
+            "service_id": service["id"],
+            "endpoint_id": endpoint["id"], "rule_id": rule["id"], "event_id": sub["id"],
             "device_id": device["id"], "device_template_id": template["id"], "product_id": product["id"],
             "app_id": app["id"], "version_id": version["id"],
             "configmap_id": cm["id"], "secret_id": secret["id"],
@@ -286,7 +302,8 @@ async def test_only_the_login_under_v3_auth_skips_authentication(api):
         path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g",
                                device_id="dv", device_template_id="t", product_id="pr", app_id="a", version_id="v",
                                resource_id="r", key="k", configmap_id="c", secret_id="s",
-                               cert_id="ct", group_cert_id="gc", encryptdata_id="ed")
+                               cert_id="ct", group_cert_id="gc", encryptdata_id="ed",
+                               endpoint_id="e", rule_id="ru", event_id="ev", service_id="sv")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})

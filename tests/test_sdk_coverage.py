@@ -42,6 +42,14 @@ SERVED = {
     "create_edge_group_cert", "list_edge_group_certs", "show_edge_group_cert_detail", "delete_edge_group_cert",
     "create_encryptdatas", "list_encryptdatas", "show_encryptdatas", "update_encryptdatas", "delete_encryptdatas",
     "create_node_encryptdatas", "list_node_encryptdatas", "delete_node_encryptdatas", "list_encryptdata_nodes",
+    # message routing: endpoints and rules
+    "create_endpoint", "list_endpoints", "show_end_point_detail", "delete_end_point",
+    "create_rule", "list_rules", "show_rule_detail", "delete_rule", "start_rule", "stop_rule", "list_rule_errors",
+    # system event subscriptions
+    "create_system_event", "list_system_events", "show_system_event_detail", "delete_system_event",
+    "start_system_event", "stop_system_event",
+    # edge services
+    "create_service", "list_services", "show_service_detail", "update_service", "delete_service",
 }
 
 

@@ -10,9 +10,12 @@ from edgesim.api import (
     certs,
     device_templates,
     devices,
+    edge_services,
     encryptdatas,
     iam,
     products,
+    routemgr,
+    system_events,
     tags,
     twins,
     v2_apps,
@@ -42,6 +45,7 @@ from edgesim.control import routes as control
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods,
     v2_apps, devices, twins, device_templates, products, tags, v2_configs, certs, encryptdatas,
+    routemgr, system_events, edge_services,
     control, fleet, behaviors, device_behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

@@ -17,7 +17,9 @@ PRODUCTMGR = "productmgr"  # the service segment of products (batch node registr
 V2_PRODUCTMGR = f"/v2/{{project_id}}/{PRODUCTMGR}"
 EDM = "edm"  # the service segment of encrypted data (ief-api-more.md 7.4)
 V2_EDM = f"/v2/{{project_id}}/{EDM}"
-IEF_SERVICES = (EDGEMGR, PRODUCTMGR, EDM)
+ROUTEMGR = "routemgr"  # the service segment of message routing (endpoints, rules, system events)
+V2_ROUTEMGR = f"/v2/{{project_id}}/{ROUTEMGR}"
+IEF_SERVICES = (EDGEMGR, PRODUCTMGR, EDM, ROUTEMGR)
 IAM_TOKENS = "/v3/auth/tokens"
 CONTROL = "/edgesim"
 

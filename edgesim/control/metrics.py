@@ -18,6 +18,7 @@ from edgesim.api.routing import CONTROL, Route
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.clock import RealClock
 from edgesim.engine.engine import Engine
+from edgesim.engine.rule_counts import counts, failures
 
 
 class EngineCollector:
@@ -54,10 +55,27 @@ class EngineCollector:
         restarts = sum(n for (old, new), n in self.transitions.items() if old == "FAILED" and new == "RUNNING")
         yield CounterMetricFamily("edgesim_restarts", "Container restarts", value=restarts)
         yield CounterMetricFamily("edgesim_events", "Events recorded", value=sum(self.kinds.values()))
+        yield from self._rules()
         clock = self.engine.clock
         yield GaugeMetricFamily("edgesim_clock_seconds", "Simulated seconds since the start", value=clock.now())
         lag = clock.lag() if isinstance(clock, RealClock) else 0.0
         yield GaugeMetricFamily("edgesim_clock_lag_seconds", "How far the real clock's due timers are behind (wall seconds)", value=lag)
+
+
+    def _rules(self):
+        """Per message rule (labels bounded by the rules there are): counts derived now."""
+        now = self.engine.clock.now()
+        messages = CounterMetricFamily("edgesim_rule_messages", "Messages of a message rule by outcome", labels=["rule", "outcome"])
+        last = GaugeMetricFamily("edgesim_rule_last_error_seconds", "Simulated time of a rule's last failed message", labels=["rule"])
+        for rule in sorted(self.engine.message_routes.rules.values(), key=lambda r: r.id):
+            delivered, failed = counts(rule, now)
+            messages.add_metric([rule.id, "delivered"], delivered)
+            messages.add_metric([rule.id, "failed"], failed)
+            newest = failures(rule, now, limit=1)
+            if newest:
+                last.add_metric([rule.id], newest[0][0])
+        yield messages
+        yield last
 
 
 class Metrics:

@@ -21,13 +21,17 @@ from edgesim.domain.models import (
     Device,
     DeviceTemplate,
     Document,
+    EdgeService,
     EncryptData,
+    Endpoint,
     Fault,
     Group,
     Instance,
     Node,
     Product,
+    Rule,
     Secret,
+    SystemEvent,
     Token,
 )
 
@@ -59,6 +63,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("secret", Secret),
     Kind("cert", Cert, timers=True),  # the expiry timer
     Kind("encryptdata", EncryptData),
+    Kind("endpoint", Endpoint),
+    Kind("rule", Rule),
+    Kind("systemevent", SystemEvent),
+    Kind("edge_service", EdgeService),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

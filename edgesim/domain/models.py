@@ -366,3 +366,79 @@ class EncryptData(Document):
     nodes: dict[str, str] = field(default_factory=dict)  # node id -> delivery state, in binding order
     created_at: float = 0.0
     updated_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Endpoint(Document):
+    """A message routing endpoint of a tenant (dis, servicebus, apigw); the two shared ones
+    (SystemEventBus, SystemREST) are built in, never stored."""
+
+    id: str
+    project_id: str
+    name: str
+    type: str
+    properties: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    ief_instance_id: str = ""
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Rule(Document):
+    """A message route from a source endpoint's resource to a target's. Messages are counted,
+    never stored: the rule sends ``rate`` messages a second from ``origin`` on, and ``timeline``
+    holds ``[since, cause]`` for every change of its state ("" = delivering, else why messages
+    fail); counts and errors are derived from it when read (engine/rule_counts.py)."""
+
+    id: str
+    project_id: str
+    name: str
+    source: str
+    source_resource: dict[str, str]
+    target: str
+    target_resource: dict[str, str]
+    description: str = ""
+    in_using: bool = True
+    ief_instance_id: str = ""
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    rate: float = 1.0
+    origin: float = 0.0
+    timeline: list[list[Any]] = field(default_factory=list)
+    folded_delivered: int = 0  # counts of timeline segments dropped to keep it bounded
+    folded_failed: int = 0
+
+
+@dataclass(slots=True)
+class SystemEvent(Document):
+    """A system event subscription: engine events of the kinds in ``events`` (comma-separated
+    ``resource/op``) are forwarded to an apigw endpoint while ``in_using``."""
+
+    id: str
+    project_id: str
+    name: str
+    events: str
+    target: str
+    target_resource: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    in_using: bool = True
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    success_messages: int = 0
+    fail_messages: int = 0
+
+
+@dataclass(slots=True)
+class EdgeService(Document):
+    """An edge service (platinum): a name and labels, and a spec selecting instances by label;
+    it belongs to the platinum instance named by the request's ``ief-instance-id``."""
+
+    id: str
+    project_id: str
+    ief_instance_id: str
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
+    updated_at: float = 0.0

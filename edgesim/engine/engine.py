@@ -26,18 +26,21 @@ from edgesim.engine.deployments import Deployments
 from edgesim.engine.device_behaviors import DeviceBehaviorBook, DeviceProfile
 from edgesim.engine.device_templates import DeviceTemplates
 from edgesim.engine.devices import Devices
+from edgesim.engine.edge_services import EdgeServices
 from edgesim.engine.encryptdatas import EncryptDatas
 from edgesim.engine.failover import Failover
 from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
 from edgesim.engine.groups import Groups
 from edgesim.engine.instances import Instances
+from edgesim.engine.message_routes import MessageRoutes
 from edgesim.engine.nodes import Nodes
 from edgesim.engine.placement import Placement
 from edgesim.engine.pods import Pods
 from edgesim.engine.products import Products
 from edgesim.engine.quotas import Quotas
 from edgesim.engine.report import LiveReport
+from edgesim.engine.system_events import SystemEvents
 from edgesim.engine.tags import Tags
 from edgesim.engine.tokens import TokenBook
 from edgesim.engine.twins import Twins
@@ -110,6 +113,9 @@ class Engine:
         self.chaos.devices_state = self.devices.state
         self.encryptdatas = EncryptDatas(core)
         self.products = Products(core, self.nodes)
+        self.message_routes = MessageRoutes(core)
+        self.system_events = SystemEvents(core, self.message_routes)
+        self.edge_services = EdgeServices(core, self.quotas)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
@@ -147,6 +153,7 @@ class Engine:
             for record in records:
                 load(record)
         await self.events.restore()
+        self.system_events.loaded()
         if not meta:
             await self._create_default_fleet()
         for kind in KINDS:

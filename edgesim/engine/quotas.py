@@ -64,7 +64,7 @@ COUNTERS: dict[str, Counter] = {
     "configmap": lambda world, project: _in_project(world.tables["configmap"], project),
     "secret": lambda world, project: _in_project(world.tables["secret"], project),
     "ief_instance": _not_served,
-    "service": _not_served,
+    "service": lambda world, project: _in_project(world.tables["edge_service"], project),
     "gateway": _not_served,
 }
 assert tuple(COUNTERS) == QUOTA_TYPES, "every quota type needs a counter (settings.QUOTA_TYPES)"
