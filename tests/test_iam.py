@@ -231,7 +231,10 @@ async def acme_world(multi) -> dict[str, str]:
     cm = (await multi.post(base + "/configmaps", {"configmap": {"name": "acme-config"}}, token=token)).body["configmap"]
     secret = (await multi.post(base + "/secrets", {"secret": {"name": "acme-secret", "secrets": {"k": "dg=="}}},
                                token=token)).body["secret"]
-    return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
+    job = (await multi.post(f"/v2/{OTHER_PROJECT}/productmgr/jobs", {
+        "job_name": "acme-upgrade", "job_type": "node_upgrade",
+        "job_content": {"target_type": "node", "targets": [{"target_id": node["id"]}]}}, token=token)).body
+    return {"node_id": node["id"], "group_id": group["id"], "job_id": job["job_id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
             "device_id": device["id"], "device_template_id": template["id"], "product_id": product["id"],
             "app_id": app["id"], "version_id": version["id"],
             "configmap_id": cm["id"], "secret_id": secret["id"],
@@ -279,7 +282,7 @@ async def test_only_the_login_under_v3_auth_skips_authentication(api):
     for method, template in ief_routes(api):
         path = template.format(project_id="auth", deployment_id="d", pod_name="p", node_id="n", group_id="g",
                                device_id="dv", device_template_id="t", product_id="pr", app_id="a", version_id="v",
-                               resource_id="r", key="k", configmap_id="c", secret_id="s")
+                               resource_id="r", key="k", configmap_id="c", secret_id="s", job_id="j")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})

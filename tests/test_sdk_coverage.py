@@ -37,6 +37,9 @@ SERVED = {
     # tags
     "batch_add_delete_tags", "create_tag", "delete_resource_tag", "list_tags",
     "list_tags_by_resource_type", "list_resource_by_tags",
+    # batch jobs and node upgrade
+    "create_batch_job", "list_batch_job", "show_batch_job", "stop_batch_job", "restore_batch_job",
+    "retry_batch_job", "delete_batch_job", "upgrade_edge_node",
 }
 
 

@@ -10,6 +10,7 @@ from edgesim.api import (
     device_templates,
     devices,
     iam,
+    jobs,
     products,
     tags,
     v2_apps,
@@ -27,7 +28,7 @@ from edgesim.control import routes as control
 
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods,
-    v2_apps, devices, device_templates, products, tags, v2_configs,
+    v2_apps, devices, device_templates, products, tags, v2_configs, jobs,
     control, fleet, behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

@@ -121,8 +121,8 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         # Registered nodes have their certificates for a year from registration.
         "cert_remaining_valid_time": max(0, int(CERT_LIFETIME - (engine.clock.now() - n.created_at))),
         "state_details": {"register_stat": "REGISTERED", "purchase_stat": "", "purchase_error": ""},
-        "upgrade_flag": False,
-        "upgrade_history": [],
+        "upgrade_flag": engine.upgrades.needs_upgrade(n),
+        "upgrade_history": list(n.upgrade_history),
         "relation": "",
         "comment": "",
         "identifier": "",

@@ -14,6 +14,7 @@ from typing import Any
 
 from edgesim.domain.models import (
     App,
+    BatchJob,
     BehaviorSet,
     ConfigMap,
     Deployment,
@@ -27,6 +28,7 @@ from edgesim.domain.models import (
     Product,
     Secret,
     Token,
+    UpgradeBehavior,
 )
 
 
@@ -55,6 +57,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("app", App),
     Kind("configmap", ConfigMap),
     Kind("secret", Secret),
+    Kind("batch_job", BatchJob, timers=True, order=lambda j: (j.created_at, j.id)),
+    Kind("upgrade_behavior", UpgradeBehavior),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

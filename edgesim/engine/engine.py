@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from edgesim.domain.kinds import KINDS
-from edgesim.domain.models import BehaviorSet, Document
+from edgesim.domain.models import BehaviorSet, Document, Node
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
 from edgesim.engine.chaos import Chaos
@@ -28,6 +28,7 @@ from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
 from edgesim.engine.groups import Groups
 from edgesim.engine.instances import Instances
+from edgesim.engine.jobs import Jobs
 from edgesim.engine.nodes import Nodes
 from edgesim.engine.placement import Placement
 from edgesim.engine.pods import Pods
@@ -36,6 +37,7 @@ from edgesim.engine.quotas import Quotas
 from edgesim.engine.report import LiveReport
 from edgesim.engine.tags import Tags
 from edgesim.engine.tokens import TokenBook
+from edgesim.engine.upgrades import Upgrades
 from edgesim.settings import Settings
 from edgesim.store.sqlite import Put, Store, Wipe
 
@@ -99,6 +101,8 @@ class Engine:
         self.device_templates = DeviceTemplates(core, self.quotas)
         self.devices = Devices(core, self.device_templates, self.quotas)
         self.products = Products(core, self.nodes)
+        self.upgrades = Upgrades(core)
+        self.jobs = Jobs(core, self.upgrades)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
@@ -152,10 +156,15 @@ class Engine:
     def _rearmers(self) -> dict[str, tuple[Callable[[], Iterable[Any]], Callable[[Any], None]]]:
         """For each kind with timers: its records now, and what re-arms one after a restart."""
         return {
-            "node": (self.world.nodes.values, self.nodes.arm),
+            "node": (self.world.nodes.values, self._arm_node),
             "instance": (self.world.instances.values, self.instances.arm),
             "fault": (self.faults.faults.values, self.chaos.arm),
+            "batch_job": (self.jobs.table.values, self.jobs.arm),
         }
+
+    def _arm_node(self, node: Node) -> None:
+        self.nodes.arm(node)
+        self.upgrades.arm(node)  # an upgrade under way
 
     def _load_behaviors(self, record: Document) -> None:
         assert isinstance(record, BehaviorSet)
