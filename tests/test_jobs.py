@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from edgesim.engine.draws import Draws
@@ -12,6 +14,14 @@ JOBS = "/v2/{p}/productmgr/jobs"
 OLD, NEW = "2.52.0", "2.53.0"
 TEN_SECONDS = {"seconds": 10.0, "reconnect_seconds": 0.0, "failure_probability": 0.05, "concurrency": 10}
 
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage():
+    """These tests build 100-node worlds; collecting their cycles here keeps a full collection
+    from landing in a later timing-sensitive test (test_reliability_loop)."""
+    yield
+    gc.collect()
 
 def jobs_path(api, tail: str = "") -> str:
     return JOBS.format(p=api.project_id) + tail
