@@ -162,6 +162,19 @@ class NodeTimings(_Strict):
     _seconds = field_validator("connect_seconds")(_check_seconds)
 
 
+class UpgradeProfile(_Strict):
+    """How simulated node upgrades go (``engine.upgrades``); PUT /edgesim/upgrade-behavior replaces it."""
+
+    seconds: Seconds = (60.0, 180.0)  # installing the new edge software, per node
+    reconnect_seconds: Seconds = (0.0, 0.0)  # then its agent reconnecting (still UPGRADING)
+    failure_probability: Annotated[float, Field(ge=0, le=1)] = 0.05  # fails and rolls back
+    latest_version: Annotated[str, Field(min_length=1, max_length=64)] = "2.53.0"
+    concurrency: Annotated[int, Field(ge=1, le=1000)] = 10  # tasks of one batch job at once
+    job_timeout_seconds: Annotated[float, Field(ge=0)] = 600.0  # a job running longer: timeout (0: never)
+
+    _seconds = field_validator("seconds", "reconnect_seconds")(_check_seconds)
+
+
 class ClockSettings(_Strict):
     epoch: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -194,6 +207,7 @@ class Simulation(_Strict):
     clock: ClockSettings = ClockSettings()
     instance: InstanceTimings = InstanceTimings()
     node: NodeTimings = NodeTimings()
+    upgrade: UpgradeProfile = UpgradeProfile()
     events: EventSettings = EventSettings()
     certs: CertSettings = CertSettings()
     routing: RoutingSettings = RoutingSettings()

@@ -250,7 +250,10 @@ async def acme_world(multi) -> dict[str, str]:
         "name": "acme-watch", "events": "edgeNode/all", "target": gw["id"]}}, token=token)).body["systemevent"]
     service = (await multi.post(base + "/services", {"service": {"meta_data": {"name": "acme-svc"}, "spec": {
         "selector": {"app": "acme"}}}}, token=token, headers={"ief-instance-id": "acme-inst"})).body["service"]
-    return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"],
+    job = (await multi.post(f"/v2/{OTHER_PROJECT}/productmgr/jobs", {
+        "job_name": "acme-upgrade", "job_type": "node_upgrade",
+        "job_content": {"target_type": "node", "targets": [{"target_id": node["id"]}]}}, token=token)).body
+    return {"node_id": node["id"], "group_id": group["id"], "deployment_id": dep["id"], "pod_name": pods[0]["name"], "job_id": job["job_id"],
             "cert_id": node_cert["id"], "group_cert_id": group_cert["id"], "encryptdata_id": encryptdata["id"],
             "service_id": service["id"],
             "endpoint_id": endpoint["id"], "rule_id": rule["id"], "event_id": sub["id"],
@@ -303,7 +306,7 @@ async def test_only_the_login_under_v3_auth_skips_authentication(api):
                                device_id="dv", device_template_id="t", product_id="pr", app_id="a", version_id="v",
                                resource_id="r", key="k", configmap_id="c", secret_id="s",
                                cert_id="ct", group_cert_id="gc", encryptdata_id="ed",
-                               endpoint_id="e", rule_id="ru", event_id="ev", service_id="sv")
+                               endpoint_id="e", rule_id="ru", event_id="ev", service_id="sv", job_id="j")
         anonymous = await api.call(method, path, json={}, token=None)
         assert (anonymous.status, anonymous.body["error_code"]) == (401, "APIGW.0301"), (method, path)
         signed_in = await api.call(method, path, json={})

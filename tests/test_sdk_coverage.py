@@ -50,6 +50,9 @@ SERVED = {
     "start_system_event", "stop_system_event",
     # edge services
     "create_service", "list_services", "show_service_detail", "update_service", "delete_service",
+    # batch jobs and node upgrade
+    "create_batch_job", "list_batch_job", "show_batch_job", "stop_batch_job", "restore_batch_job",
+    "retry_batch_job", "delete_batch_job", "upgrade_edge_node",
 }
 
 

@@ -13,6 +13,7 @@ from edgesim.api import (
     edge_services,
     encryptdatas,
     iam,
+    jobs,
     products,
     routemgr,
     system_events,
@@ -45,7 +46,7 @@ from edgesim.control import routes as control
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods,
     v2_apps, devices, twins, device_templates, products, tags, v2_configs, certs, encryptdatas,
-    routemgr, system_events, edge_services,
+    routemgr, system_events, edge_services, jobs,
     control, fleet, behaviors, device_behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

@@ -140,8 +140,8 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         # Seconds left on the node's own certificate (a year from registration, unless cut short).
         "cert_remaining_valid_time": max(0, int(engine.certs.system_not_after(n) - engine.clock.now())),
         "state_details": {"register_stat": "REGISTERED", "purchase_stat": "", "purchase_error": ""},
-        "upgrade_flag": False,
-        "upgrade_history": [],
+        "upgrade_flag": engine.upgrades.needs_upgrade(n),
+        "upgrade_history": list(n.upgrade_history),
         "relation": "",
         "comment": "",
         "identifier": "",

@@ -14,6 +14,7 @@ from typing import Any
 
 from edgesim.domain.models import (
     App,
+    BatchJob,
     BehaviorSet,
     Cert,
     ConfigMap,
@@ -33,6 +34,7 @@ from edgesim.domain.models import (
     Secret,
     SystemEvent,
     Token,
+    UpgradeBehavior,
 )
 
 
@@ -67,6 +69,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("rule", Rule),
     Kind("systemevent", SystemEvent),
     Kind("edge_service", EdgeService),
+    Kind("batch_job", BatchJob, timers=True, order=lambda j: (j.created_at, j.id)),
+    Kind("upgrade_behavior", UpgradeBehavior),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

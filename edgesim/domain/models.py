@@ -63,6 +63,8 @@ class Node(Document):
     crashed: bool = False  # a fault took its agent and containers down; they restart on return
     product_id: str = ""  # the product whose credential registered it (``engine.products``)
     mqtt_config: dict[str, Any] | None = None  # its broker's listeners, as registered
+    upgrade: dict[str, Any] | None = None  # the upgrade under way (``engine.upgrades``)
+    upgrade_history: list[dict[str, Any]] = field(default_factory=list)  # SDK ``UpgradeHistory``
 
 
 @dataclass(slots=True)
@@ -442,3 +444,35 @@ class EdgeService(Document):
     spec: dict[str, Any] = field(default_factory=dict)
     created_at: float = 0.0
     updated_at: float = 0.0
+
+
+@dataclass(slots=True)
+class BatchJob(Document):
+    """A batch job (ief-api-more.md 8.1): one task per target, run ``concurrency`` at a time.
+
+    ``tasks`` are the SDK's ``Task`` objects as answered; ``deadline`` is when a running job
+    times out (None: never, or not running)."""
+
+    id: str
+    project_id: str
+    name: str
+    job_type: str
+    target_type: str
+    description: str = ""
+    tags: list[dict[str, str]] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    task_data: str = ""
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "running"
+    created_at: float = 0.0
+    status_updated_at: float = 0.0
+    concurrency: int = 10
+    deadline: float | None = None
+
+
+@dataclass(slots=True)
+class UpgradeBehavior(Document):
+    """The upgrade profile set by PUT /edgesim/upgrade-behavior (one record, id ``upgrade``)."""
+
+    id: str
+    profile: dict[str, Any] = field(default_factory=dict)

@@ -224,7 +224,7 @@ class Chaos:
                 await self.failover.back(node, change)
 
     def _silence(self, node: Node, fault: Fault, change, crash: bool) -> None:
-        if node.state not in (NodeState.RUNNING, NodeState.FAIL):
+        if node.state not in (NodeState.RUNNING, NodeState.FAIL, NodeState.UPGRADING):  # upgrading: it fails
             return
         if crash:
             change.touch(node)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from edgesim.domain.kinds import KINDS
-from edgesim.domain.models import BehaviorSet, Document
+from edgesim.domain.models import BehaviorSet, Document, Node
 from edgesim.engine import undo
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
@@ -33,6 +33,7 @@ from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
 from edgesim.engine.groups import Groups
 from edgesim.engine.instances import Instances
+from edgesim.engine.jobs import Jobs
 from edgesim.engine.message_routes import MessageRoutes
 from edgesim.engine.nodes import Nodes
 from edgesim.engine.placement import Placement
@@ -44,6 +45,7 @@ from edgesim.engine.system_events import SystemEvents
 from edgesim.engine.tags import Tags
 from edgesim.engine.tokens import TokenBook
 from edgesim.engine.twins import Twins
+from edgesim.engine.upgrades import Upgrades
 from edgesim.settings import Settings
 from edgesim.store.sqlite import Put, Store, Wipe
 
@@ -116,6 +118,8 @@ class Engine:
         self.message_routes = MessageRoutes(core)
         self.system_events = SystemEvents(core, self.message_routes)
         self.edge_services = EdgeServices(core, self.quotas)
+        self.upgrades = Upgrades(core)
+        self.jobs = Jobs(core, self.upgrades)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
@@ -170,13 +174,18 @@ class Engine:
     def _rearmers(self) -> dict[str, tuple[Callable[[], Iterable[Any]], Callable[[Any], None]]]:
         """For each kind with timers: its records now, and what re-arms one after a restart."""
         return {
-            "node": (self.world.nodes.values, self.nodes.arm),
+            "node": (self.world.nodes.values, self._arm_node),
             "deployment": (self.world.deployments.values, self.deployments.rollouts.arm),
             "instance": (self.world.instances.values, self.instances.arm),
             "fault": (self.faults.faults.values, self.chaos.arm),
             "device": (self.world.devices.values, self.twins.arm),
             "cert": (self.certs.table.values, self.certs.arm),
+            "batch_job": (self.jobs.table.values, self.jobs.arm),
         }
+
+    def _arm_node(self, node: Node) -> None:
+        self.nodes.arm(node)
+        self.upgrades.arm(node)  # an upgrade under way
 
     def _load_behaviors(self, record: Document) -> None:
         assert isinstance(record, BehaviorSet)

@@ -103,6 +103,8 @@ class Nodes:
 
     async def delete(self, project_id: str, node_id: str) -> None:
         node = self.get(project_id, node_id)
+        if node.upgrade is not None:  # its upgrade (and a job's task) would never end
+            raise NotAllowed(f"edge node {node.name} is upgrading; delete it when the upgrade has ended")
         stale = [i for i in self.world.instances_on(node.id) if i.replaced_by is not None]
         if len(stale) < len(self.world.instances_on(node.id)):
             raise InUse(f"edge node {node.name} still has application instances; delete its deployments first")
@@ -151,7 +153,7 @@ class Nodes:
 
     async def disconnect(self, node: Node) -> Node:
         """Cut the node off: its agent stops reporting (the containers run on at the edge)."""
-        if node.state not in (NodeState.RUNNING, NodeState.FAIL):
+        if node.state not in (NodeState.RUNNING, NodeState.FAIL, NodeState.UPGRADING):  # upgrading: it fails
             raise NotAllowed(f"edge node {node.name} is {node.state}; only a connected node can be cut off")
         async with self.core.command() as change:
             self.failover.go_silent(node, change, reason="disconnected")
