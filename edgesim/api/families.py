@@ -22,12 +22,13 @@ from edgesim.api import (
     v3_pods,
 )
 from edgesim.api.routing import Route
-from edgesim.control import behaviors, chaos, dashboard, fleet, instance_config, metrics, nodes, state, stream
+from edgesim.control import behaviors, chaos, dashboard, fleet, instance_config, metrics, nodes, snapshot, state, stream
 from edgesim.control import routes as control
 
 FAMILIES = (
     iam, v2_deployments, v2_nodes, v2_groups, v2_quotas, v3_deployments, v3_pods,
     v2_apps, devices, device_templates, products, tags, v2_configs,
     control, fleet, behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
+    snapshot,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)
