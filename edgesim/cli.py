@@ -124,3 +124,7 @@ def _print_banner(server: Server) -> None:
 from edgesim import client_commands  # noqa: E402  (registers onto ``main``)
 
 client_commands.register(main)
+
+from edgesim.snapshot_commands import snapshot  # noqa: E402  (talks to a server too)
+
+main.add_command(snapshot)
