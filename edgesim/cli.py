@@ -11,6 +11,8 @@ import sys
 import click
 
 from edgesim import __version__, gc_policy
+from edgesim.scenario.init import InitFailed, load_init_files, run_init_files
+from edgesim.scenario.model import Scenario
 from edgesim.server import Server, ServerOptions, StartupError
 from edgesim.settings import ConfigError, load_settings
 from edgesim.store.sqlite import StoreError
@@ -22,26 +24,43 @@ def main() -> None:
     """edgesim: a simulated Huawei Cloud IEF edge platform."""
 
 
+def serve_option(*decls: str, envvar: str, **kwargs):
+    """A ``serve`` option also read from its ``EDGESIM_*`` variable; the flag wins, and click
+    names the variable in the error for a bad value from it."""
+    return click.option(*decls, envvar=envvar, show_envvar=True, **kwargs)
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
-@click.option("--db", default="edgesim.db", show_default=True, help="SQLite file for the simulated world, or :memory:.")
-@click.option("--config", "config_dir", default=None, type=click.Path(file_okay=False), help="Config directory (default: the packaged config/).")
-@click.option("--seed", default=None, type=int, help="Seed for every random choice (default 0; a store keeps its own).")
-@click.option("--clock", "clock_mode", default="real", show_default=True, type=click.Choice(["real", "virtual"]), help="real: wall time (scaled); virtual: moves only via POST /edgesim/clock/advance.")
-@click.option("--time-scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Simulated seconds per real second (real clock).")
-@click.option("--log-level", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-@click.option("--record", default=None, type=click.Path(dir_okay=False), help="Write every mutating call and every event to this file (for edgesim replay / convert).")
-def serve(host, port, db, config_dir, seed, clock_mode, time_scale, log_level, record) -> None:
+@serve_option("--host", envvar="EDGESIM_HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@serve_option("--port", envvar="EDGESIM_PORT", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
+@serve_option("--db", envvar="EDGESIM_DB", default="edgesim.db", show_default=True, help="SQLite file for the simulated world, or :memory:.")
+@serve_option("--config", "config_dir", envvar="EDGESIM_CONFIG", default=None, type=click.Path(file_okay=False), help="Config directory (default: the packaged config/).")
+@serve_option("--seed", envvar="EDGESIM_SEED", default=None, type=int, help="Seed for every random choice (default 0; a store keeps its own).")
+@serve_option("--clock", "clock_mode", envvar="EDGESIM_CLOCK", default="real", show_default=True, type=click.Choice(["real", "virtual"]), help="real: wall time (scaled); virtual: moves only via POST /edgesim/clock/advance.")
+@serve_option("--time-scale", envvar="EDGESIM_TIME_SCALE", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Simulated seconds per real second (real clock).")
+@serve_option("--log-level", envvar="EDGESIM_LOG_LEVEL", default="WARNING", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@serve_option("--record", envvar="EDGESIM_RECORD", default=None, type=click.Path(dir_okay=False), help="Write every mutating call and every event to this file (for edgesim replay / convert).")
+@serve_option("--init", "init_files", envvar="EDGESIM_INIT", multiple=True, type=click.Path(dir_okay=False),
+              help="Scenario file run before the banner, on a new store (repeatable; the variable: paths separated by spaces).")
+@serve_option("--strict/--no-strict", envvar="EDGESIM_STRICT", default=False, show_default=True,
+              help="Refuse request bodies with unknown fields (400 IEF.100002) instead of warning (X-Edgesim-Warning).")
+def serve(host, port, db, config_dir, seed, clock_mode, time_scale, log_level, record, init_files, strict) -> None:
     """Serve the IEF API on a simulated fleet until Ctrl-C."""
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(config_dir)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    options = ServerOptions(host=host, port=port, db=db, clock=clock_mode, time_scale=time_scale, seed=seed, record=record)
     try:
-        asyncio.run(_serve(Server(settings, options)))
+        scenarios = load_init_files(list(init_files))
+    except InitFailed as exc:
+        raise ServeFailed(f"--init {exc}") from None
+    options = ServerOptions(host=host, port=port, db=db, clock=clock_mode, time_scale=time_scale, seed=seed,
+                            record=record, strict=strict)
+    try:
+        asyncio.run(_serve(Server(settings, options), scenarios))
+    except InitFailed as exc:
+        raise ServeFailed(f"--init {exc}") from None
     except (StartupError, StoreError) as exc:
         raise ServeFailed(str(exc)) from None
     except OSError as exc:  # e.g. the --record file cannot be written
@@ -55,13 +74,19 @@ class ServeFailed(click.ClickException):
         click.echo(f"edgesim: {self.message}", err=True)
 
 
-async def _serve(server: Server) -> None:
+async def _serve(server: Server, scenarios: list[Scenario]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     gc_policy.tune()
-    await server.start()
+
+    async def init(url: str) -> None:
+        await run_init_files(scenarios, server.settings, server, url)
+
+    await server.start(init if scenarios else None)
+    if server.init_skipped:
+        click.echo(f"note: {server.options.db} holds a world already; --init files not run", err=True)
     gc_policy.settle()  # the loaded world stays: keep the collector off it
     try:
         _print_banner(server)
@@ -99,3 +124,7 @@ def _print_banner(server: Server) -> None:
 from edgesim import client_commands  # noqa: E402  (registers onto ``main``)
 
 client_commands.register(main)
+
+from edgesim.snapshot_commands import snapshot  # noqa: E402  (talks to a server too)
+
+main.add_command(snapshot)

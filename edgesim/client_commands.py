@@ -171,6 +171,5 @@ def report(url, admin_token, start, end, as_json) -> None:
 
 def register(main: click.Group) -> None:
     from edgesim.scenario.commands import convert, replay, run
-
     for command in (fleet, chaos, report, run, replay, convert):
         main.add_command(command)

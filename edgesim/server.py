@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,6 +83,7 @@ class ServerOptions:
     seed: int | None = None  # None: the stored seed, or 0 on a new store
     epoch: datetime | None = None  # a new store's clock epoch (default: config, or now on a real clock)
     record: str | None = None  # write calls and events to this file (see scenario.recorder)
+    strict: bool = False  # refuse request bodies with unknown fields (see api.unknown_fields)
 
 
 class Server:
@@ -95,6 +97,8 @@ class Server:
         self.seed_note: str | None = None  # set when the store's seed overrides --seed
         self.recorder: Recorder | None = None
         self._drain = Drain()
+        self.fresh_store = True  # the store held no world when it was opened
+        self.init_skipped = False  # --init files not run: the store held a world
 
     @property
     def engine(self) -> Engine:
@@ -107,12 +111,19 @@ class Server:
     def url(self) -> str:
         return f"http://{self.options.host}:{self.port}"
 
-    async def start(self) -> None:
+    async def start(self, init: Callable[[str], Awaitable[None]] | None = None) -> None:
         """Open the store, load the world, listen; raises StartupError (or StoreError) naming
-        the file or the address, after undoing whatever had started."""
+        the file or the address, after undoing whatever had started.
+
+        ``init`` (given the URL of a private loopback port) runs once the world is loaded and
+        before the server listens on its own address: ``serve --init``. It runs only on a new
+        store; a store that holds a world already keeps it as it is (``init_skipped``)."""
         try:
             app = await self._load()
-            await self._listen(app)
+            if init is not None and not self.fresh_store:
+                self.init_skipped = True
+                init = None
+            await self._listen(app, init)
         except BaseException:
             await self._close(flush=False)
             raise
@@ -123,6 +134,7 @@ class Server:
         await self.store.open()
         try:
             meta = await self.store.load_meta()
+            self.fresh_store = not meta
             check_meta(meta)
             seed, clock = self._seed(meta), self._clock(meta)
             self._engine = Engine(self.settings, clock, self.store, seed=seed)
@@ -132,7 +144,7 @@ class Server:
         except Exception as exc:
             log.debug("loading %s", self.options.db, exc_info=True)
             raise StartupError(self.options.db, f"cannot load the stored world: {_reason(exc)}") from exc
-        app = build_app(self.engine)
+        app = build_app(self.engine, strict=self.options.strict)
         if self.options.record:
             self.recorder = Recorder(self.options.record, self.engine, fresh=not meta)
             app.middlewares.insert(1, self.recorder.middleware)  # inside pin_time: calls dated on arrival
@@ -140,10 +152,17 @@ class Server:
         app.on_response_prepare.append(self._drain.on_response_prepare)
         return app
 
-    async def _listen(self, app: web.Application) -> None:
+    async def _listen(self, app: web.Application, init: Callable[[str], Awaitable[None]] | None = None) -> None:
         await self.engine.clock.start()
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=DRAIN_SECONDS)
         await self._runner.setup()
+        if init is not None:  # on a private port: nobody reaches the world before it is ready
+            private = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await private.start()
+            try:
+                await init(f"http://127.0.0.1:{self._runner.addresses[0][1]}")
+            finally:
+                await private.stop()
         site = web.TCPSite(self._runner, self.options.host, self.options.port)
         try:
             await site.start()

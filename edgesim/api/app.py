@@ -6,7 +6,7 @@ import uuid
 
 from aiohttp import web
 
-from edgesim.api import openapi, paths
+from edgesim.api import openapi, paths, unknown_fields
 from edgesim.api.auth import Auth
 from edgesim.api.chaos_middleware import chaos_middleware
 from edgesim.api.errors import error_middleware, unknown_api
@@ -51,7 +51,8 @@ async def unknown(request: web.Request) -> web.Response:
     raise unknown_api(f"{request.method} {request.path}")
 
 
-def build_app(engine: Engine) -> web.Application:
+def build_app(engine: Engine, strict: bool = False) -> web.Application:
+    """``strict``: refuse request bodies with unknown fields (else answer them with warnings)."""
     auth = Auth(engine.settings, engine.tokens)
     metrics = Metrics(engine)
     app = web.Application(
@@ -59,6 +60,7 @@ def build_app(engine: Engine) -> web.Application:
         middlewares=[
             pin_time,
             metrics.middleware,
+            unknown_fields.middleware(strict),  # outside the errors: a refusal carries the warnings too
             error_middleware,
             admin_middleware(engine.settings.admin.token),
             chaos_middleware,

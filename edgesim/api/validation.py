@@ -14,6 +14,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from edgesim.api import unknown_fields
 from edgesim.api.errors import IEFError
 
 M = TypeVar("M", bound=BaseModel)
@@ -96,7 +97,7 @@ def parse(model: type[M], raw: bytes, code: str | None = None, field_codes: Mapp
     if not isinstance(data, dict):
         raise refuse("IEF.100002", "the request body must be a JSON object")
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         if field_codes is None:
@@ -106,4 +107,17 @@ def parse(model: type[M], raw: bytes, code: str | None = None, field_codes: Mapp
             field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".") or "body"
             error_code = _code_by_path(field, error["type"], field_codes)
         raise refuse(error_code, f"invalid {field}: {_message(error)}") from None
+    _note_unknown_fields(parsed, data, refuse)
+    return parsed
+
+
+def _note_unknown_fields(parsed: BaseModel, data: dict, refuse) -> None:
+    """Unknown fields are named in the answer's warnings, or refused in strict mode."""
+    record = unknown_fields.current()
+    if record is None:
+        return
+    unknown = list(unknown_fields.find_unknown(parsed, data))
+    if unknown and record.strict:
+        raise refuse("IEF.100002", f"unknown field {unknown[0]} (refused in strict mode; edgesim serve --strict)")
+    record.unknown.extend(unknown)
 

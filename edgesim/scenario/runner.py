@@ -72,6 +72,19 @@ class Run:
     async def run(self) -> ScenarioResult:
         began = time.perf_counter()
         await self.server.start()
+        try:
+            await self.drive()
+        finally:
+            engine = self.server.engine
+            self.result.events = (await engine.events.find())[1]
+            self.result.node_names = {n.id: n.name for n in engine.world.nodes.values()}
+            self.result.sim_seconds = engine.clock.now()
+            await self.server.stop()
+        self.result.wall_seconds = time.perf_counter() - began
+        return self.result
+
+    async def drive(self) -> None:
+        """The scenario's set-up and steps, over HTTP to ``base_url``, on a started server."""
         account = self.settings.account(self.settings.fleet.project_id) or self.settings.accounts[0]
         self.project_id = account.project_id
         self.headers = {"Content-Type": "application/json", "X-Auth-Token": account.tokens[0] if account.tokens else ""}
@@ -91,14 +104,11 @@ class Run:
                 except (StepFailed, UnknownReference) as exc:
                     self._outcome(step, self._describe(step), False, str(exc))
         finally:
-            engine = self.server.engine
-            self.result.events = (await engine.events.find())[1]
-            self.result.node_names = {n.id: n.name for n in engine.world.nodes.values()}
-            self.result.sim_seconds = engine.clock.now()
             await self.session.close()
-            await self.server.stop()
-        self.result.wall_seconds = time.perf_counter() - began
-        return self.result
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url
 
     @property
     def engine(self) -> Engine:
@@ -137,7 +147,7 @@ class Run:
                     headers: dict[str, str] | None = None) -> tuple[int, Any]:
         data = None if body is None else orjson.dumps(body)
         assert self.session is not None  # steps run inside run(), which opened it
-        async with self.session.request(method, self.server.url + path, data=data, headers={**self.headers, **(headers or {})}) as resp:
+        async with self.session.request(method, self.base_url + path, data=data, headers={**self.headers, **(headers or {})}) as resp:
             raw = await resp.read()
             answer = orjson.loads(raw) if raw and resp.content_type == "application/json" else None
             status = resp.status

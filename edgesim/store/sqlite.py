@@ -18,10 +18,14 @@ writer issues one ``executemany`` per statement and one commit for the whole bat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
 import re
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -83,7 +87,15 @@ class Wipe:
     """Forget everything written before this op (a reset to a fresh world)."""
 
 
-Op = Put | Delete | AppendEvent | Wipe
+@dataclass(frozen=True, slots=True)
+class CopyTo:
+    """Once the batch is committed, copy the whole store (meta, clock included) to ``path``:
+    a snapshot, taken by the writer so that it never lands inside another transaction."""
+
+    path: str
+
+
+Op = Put | Delete | AppendEvent | Wipe | CopyTo
 
 UPSERT_DOCUMENT = (
     "INSERT INTO documents(kind, id, body) VALUES (?, ?, ?) ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body"
@@ -224,7 +236,10 @@ class Store:
         latest: dict[tuple[str, str], Op] = {}
         events: list[AppendEvent] = []
         wipe = False
+        copies = [op.path for op in ops if isinstance(op, CopyTo)]
         for op in ops:
+            if isinstance(op, CopyTo):
+                continue
             if isinstance(op, AppendEvent):
                 events.append(op)
             elif isinstance(op, Wipe):  # what came before it in the batch goes too
@@ -250,11 +265,25 @@ class Store:
         if meta:
             await db.executemany(UPSERT_META, meta)
         await db.commit()
+        for path in copies:
+            await db.execute("VACUUM INTO ?", (path,))
         self.commits += 1
         if wipe:
             self.events_written = 0
         if events:
             self.events_written = max(self.events_written, max(e.seq for e in events))
+
+    async def snapshot(self) -> bytes:
+        """The whole store as a SQLite file's bytes: what is committed once everything queued
+        now is, with the meta of that moment (clock, seed, id counters)."""
+        folder = tempfile.mkdtemp(prefix="edgesim-snapshot-")
+        path = os.path.join(folder, "snapshot.db")
+        try:
+            await self.commit([CopyTo(path)])
+            with open(path, "rb") as file:
+                return file.read()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -354,3 +383,29 @@ def _lock_beside(path: str) -> int | None:
 
 def _json(body: dict[str, Any] | bytes) -> str:
     return (body if isinstance(body, bytes) else orjson.dumps(body)).decode()
+
+
+def install_snapshot(source: str, target: str) -> dict[str, Any]:
+    """Put the snapshot file ``source`` in place as the store ``target`` (replacing it) and
+    return its meta; raises StoreError naming the file that is not right, or a target a
+    running server holds. Checked first: a refused snapshot leaves the target as it was."""
+    if target in IN_MEMORY:
+        raise StoreError(f"{target or '<empty>'}: a snapshot is loaded into a store file, not memory")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            meta = dict(db.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
+    except sqlite3.Error as exc:
+        raise StoreError(f"{source}: not an edgesim snapshot ({exc})") from None
+    if tables - EDGESIM_TABLES or "clock_now" not in meta:
+        raise StoreError(f"{source}: not an edgesim snapshot (no edgesim world in it)")
+    lock = _lock_beside(target)  # refuses a store a server has open
+    try:
+        for leftover in (f"{target}-wal", f"{target}-shm"):  # the old store's journal is not the new one's
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(leftover)
+        shutil.copyfile(source, target)
+    finally:
+        if lock is not None:
+            os.close(lock)
+    return {k: orjson.loads(v) for k, v in meta.items()}

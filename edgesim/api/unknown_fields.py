@@ -1,0 +1,93 @@
+"""Fields a request body carried that no request model knows (a client bug, such as
+``migration`` at the ``deployment`` level of a v2 create where it belongs in ``app``).
+
+By default they are ignored, as the real service ignores them, but every answer to such a
+request names them in ``X-Edgesim-Warning`` headers; in strict mode (``--strict``) the request
+is refused with 400 naming the first one. Found once, here, for every body that
+``validation.parse`` reads: by walking the parsed model beside the JSON it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+WARNING_HEADER = "X-Edgesim-Warning"
+
+
+@dataclass
+class RequestFields:
+    """What one request's bodies carried that nothing reads, and whether to refuse them."""
+
+    strict: bool = False
+    unknown: list[str] = field(default_factory=list)
+
+
+_CURRENT: ContextVar[RequestFields | None] = ContextVar("edgesim_request_fields", default=None)
+
+
+def current() -> RequestFields | None:
+    """The request being handled (None outside a request, e.g. the scenario loader)."""
+    return _CURRENT.get()
+
+
+def middleware(strict: bool):
+    """Gives each request its record and adds the warnings to its answer, errors included."""
+
+    @web.middleware
+    async def unknown_field_warnings(request: web.Request, handler) -> web.StreamResponse:
+        record = RequestFields(strict=strict)
+        token = _CURRENT.set(record)
+        try:
+            response = await handler(request)
+        finally:
+            _CURRENT.reset(token)
+        for name in record.unknown:
+            response.headers.add(WARNING_HEADER, f"unknown field {name}")
+        return response
+
+    return unknown_field_warnings
+
+
+def _accepted_keys(model: BaseModel) -> set[str]:
+    keys: set[str] = set()
+    for name, info in type(model).model_fields.items():
+        keys.add(name)
+        for alias in (info.alias, info.validation_alias):
+            if isinstance(alias, str):
+                keys.add(alias)
+    return keys
+
+
+def _value_of(model: BaseModel, key: str) -> Any:
+    for name, info in type(model).model_fields.items():
+        if key in (name, info.alias, info.validation_alias):
+            return getattr(model, name)
+    return None
+
+
+def find_unknown(parsed: Any, data: Any, path: str = "") -> Iterator[str]:
+    """The paths (``deployment.migration``, ``app.envs[0].x``) of keys in ``data`` that the
+    parsed value's models do not declare, outermost first."""
+    if isinstance(parsed, BaseModel) and isinstance(data, dict):
+        if type(parsed).model_config.get("extra") != "ignore":
+            return  # a model that keeps or refuses extras itself
+        accepted = _accepted_keys(parsed)
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in accepted:
+                yield where
+            else:
+                yield from find_unknown(_value_of(parsed, key), value, where)
+    elif isinstance(parsed, (list, tuple)) and isinstance(data, list):
+        for i, (item, raw) in enumerate(zip(parsed, data, strict=False)):
+            yield from find_unknown(item, raw, f"{path}[{i}]")
+    elif isinstance(parsed, dict) and isinstance(data, dict):
+        for key, value in data.items():
+            if key in parsed:
+                yield from find_unknown(parsed[key], value, f"{path}.{key}" if path else str(key))
