@@ -321,6 +321,14 @@ async def test_upgrade_profile_refuses_bad_values(api, change, field):
     assert (await api.get("/edgesim/upgrade-behavior", token=None)).body["failure_probability"] == 0.05
 
 
+async def test_upgrade_profile_needs_a_body(api):
+    """A PUT without a body is refused (schemathesis found it answered 200), changing nothing."""
+    reply = await api.call("PUT", "/edgesim/upgrade-behavior", token=None)
+    assert (reply.status, reply.body["error_code"]) == (400, "EDGESIM.0400")
+    assert "empty" in reply.body["error_msg"]
+    assert (await api.get("/edgesim/upgrade-behavior", token=None)).body["failure_probability"] == 0.05
+
+
 async def test_the_upgrade_profile_survives_a_restart(tmp_path):
     api = await start_api(tmp_path / "p.db")
     await profile(api, concurrency=3)

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
-from pydantic import ValidationError
 
 from edgesim.api.devices import PAGE
-from edgesim.api.errors import bad_request, control_invalid, json_response
+from edgesim.api.errors import CONTROL_INVALID, bad_request, json_response
 from edgesim.api.job_models import BatchJobBody
 from edgesim.api.paging import page_params, paged, sort_descending
 from edgesim.api.paths import V2, V2_PRODUCTMGR
 from edgesim.api.routing import CONTROL, ENGINE, IEF, Query, Route
-from edgesim.api.validation import field_path, parse
+from edgesim.api.validation import parse
 from edgesim.domain.models import BatchJob
 from edgesim.engine.engine import Engine
 from edgesim.engine.jobs import JOB_TYPES
@@ -129,13 +127,8 @@ async def get_profile(request: web.Request) -> web.Response:
 
 async def put_profile(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    try:
-        profile = UpgradeProfile.model_validate(orjson.loads(await request.read() or b"{}"))
-    except orjson.JSONDecodeError as exc:
-        raise control_invalid(f"the request body is not valid JSON: {exc}") from None
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise control_invalid(f"invalid upgrade profile {field_path(error['loc'])}: {error['msg']}") from None
+    # the shared parser: an empty body is refused, unknown fields warned about (or refused)
+    profile = parse(UpgradeProfile, await request.read(), code=CONTROL_INVALID)
     await engine.upgrades.set_profile(profile)
     return json_response(profile.model_dump(mode="json"))
 
