@@ -37,6 +37,15 @@ async def test_fields_in_the_wrong_place_are_accepted_with_a_warning_naming_them
     assert warnings == ["unknown field deployment.migration", "unknown field deployment.toleration_seconds"]
 
 
+async def test_a_field_name_with_control_characters_is_escaped_in_the_warning(api):
+    """schemathesis found that a field name holding a newline dropped the connection (aiohttp
+    refuses control characters in headers): the warning escapes it."""
+    node = (await api.node_ids())[0]
+    status, _, warnings = await send(api, "POST", DEPLOYMENTS, v2_create(node, {"a\nb": 1, "é": 2}))
+    assert status == 201
+    assert warnings == ["unknown field deployment.a\\nb", "unknown field deployment.\\xe9"]
+
+
 async def test_a_body_without_unknown_fields_has_no_warning(api):
     node = (await api.node_ids())[0]
     status, _, warnings = await send(api, "POST", DEPLOYMENTS, v2_create(node, app={"migration": True, "toleration_seconds": 60}))

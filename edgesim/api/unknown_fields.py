@@ -48,7 +48,7 @@ def middleware(strict: bool):
         finally:
             _CURRENT.reset(token)
         for name in record.unknown:
-            response.headers.add(WARNING_HEADER, f"unknown field {name}")
+            response.headers.add(WARNING_HEADER, f"unknown field {header_safe(name)}")
         return response
 
     return unknown_field_warnings
@@ -91,3 +91,10 @@ def find_unknown(parsed: Any, data: Any, path: str = "") -> Iterator[str]:
         for key, value in data.items():
             if key in parsed:
                 yield from find_unknown(parsed[key], value, f"{path}.{key}" if path else str(key))
+
+
+def header_safe(name: str) -> str:
+    """A client's field name as a header value: a name may hold any character, but a header
+    may not hold control or non-ASCII ones (aiohttp refuses to send them and drops the
+    connection), so those are written as escapes (``\\n``, ``\\u00e9``)."""
+    return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in name)
