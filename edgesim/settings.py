@@ -167,10 +167,11 @@ class UpgradeProfile(_Strict):
 
     seconds: Seconds = (60.0, 180.0)  # installing the new edge software, per node
     reconnect_seconds: Seconds = (0.0, 0.0)  # then its agent reconnecting (still UPGRADING)
-    failure_probability: Annotated[float, Field(ge=0, le=1)] = 0.05  # fails and rolls back
+    # strict: JSON true/false are not numbers here (lax pydantic would read false as 0)
+    failure_probability: Annotated[float, Field(ge=0, le=1, strict=True)] = 0.05  # fails and rolls back
     latest_version: Annotated[str, Field(min_length=1, max_length=64)] = "2.53.0"
-    concurrency: Annotated[int, Field(ge=1, le=1000)] = 10  # tasks of one batch job at once
-    job_timeout_seconds: Annotated[float, Field(ge=0)] = 600.0  # a job running longer: timeout (0: never)
+    concurrency: Annotated[int, Field(ge=1, le=1000, strict=True)] = 10  # tasks of one batch job at once
+    job_timeout_seconds: Annotated[float, Field(ge=0, strict=True)] = 600.0  # a job running longer: timeout (0: never)
 
     _seconds = field_validator("seconds", "reconnect_seconds")(_check_seconds)
 

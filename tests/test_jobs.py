@@ -314,6 +314,7 @@ async def test_single_upgrade_202_then_refusals(api):
     ({"failure_probability": 1.5}, "failure_probability"),
     ({"seconds": [5, 1]}, "seconds"),
     ({"concurrency": 0}, "concurrency"),
+    ({"job_timeout_seconds": False}, "job_timeout_seconds"),  # not read as 0 (schemathesis)
 ])
 async def test_upgrade_profile_refuses_bad_values(api, change, field):
     reply = await api.put("/edgesim/upgrade-behavior", {**TEN_SECONDS, **change}, token=None)
