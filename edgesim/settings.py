@@ -134,7 +134,10 @@ class Fleet(_Strict):
 
 
 # A duration setting: a fixed number of seconds or a [low, high] range drawn uniformly.
-Seconds = float | tuple[float, float]
+# A duration in seconds, or a [min, max] range drawn from; JSON true/false are not durations
+# (lax pydantic would read them as 1 and 0).
+Duration = Annotated[float, Field(strict=True)]
+Seconds = Duration | tuple[Duration, Duration]
 
 
 def _check_seconds(value: Seconds) -> Seconds:

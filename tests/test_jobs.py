@@ -315,6 +315,7 @@ async def test_single_upgrade_202_then_refusals(api):
     ({"seconds": [5, 1]}, "seconds"),
     ({"concurrency": 0}, "concurrency"),
     ({"job_timeout_seconds": False}, "job_timeout_seconds"),  # not read as 0 (schemathesis)
+    ({"reconnect_seconds": [0, True]}, "reconnect_seconds"),
 ])
 async def test_upgrade_profile_refuses_bad_values(api, change, field):
     reply = await api.put("/edgesim/upgrade-behavior", {**TEN_SECONDS, **change}, token=None)
