@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import orjson
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
@@ -12,28 +14,34 @@ from edgesim.api.validation import field_path
 from edgesim.engine.behaviors import Profile
 
 PROFILES = TypeAdapter(list[Profile])
+P = TypeVar("P")
 
 
 async def get(request: web.Request) -> web.Response:
     return json_response({"profiles": request.app[ENGINE].behaviors.dump()})
 
 
-async def put(request: web.Request) -> web.Response:
-    engine = request.app[ENGINE]
+def parse_profiles(raw: bytes, adapter: TypeAdapter[list[P]], what: str) -> list[P]:
+    """A PUT body of profiles: a JSON list, or ``{"profiles": [...]}`` (also used by
+    /edgesim/device-behaviors); errors name the profile field."""
     try:
-        body = orjson.loads(await request.read() or b"null")
+        body = orjson.loads(raw or b"null")
     except orjson.JSONDecodeError as exc:
         raise control_invalid(f"the request body is not valid JSON: {exc}") from None
     if isinstance(body, dict) and "profiles" in body:
         body = body["profiles"]
     if not isinstance(body, list):
-        raise control_invalid("the body must be a list of profiles (or {\"profiles\": [...]})")
+        raise control_invalid(f"the body must be a list of {what}s (or {{\"profiles\": [...]}})")
     try:
-        profiles = PROFILES.validate_python(body)
+        return adapter.validate_python(body)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise control_invalid(f"invalid profile {field_path(error['loc'])}: {error['msg']}") from None
-    await engine.set_behaviors(profiles)
+        raise control_invalid(f"invalid {what} {field_path(error['loc'])}: {error['msg']}") from None
+
+
+async def put(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    await engine.set_behaviors(parse_profiles(await request.read(), PROFILES, "profile"))
     return json_response({"profiles": engine.behaviors.dump()})
 
 
