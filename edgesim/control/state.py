@@ -43,7 +43,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         if inst.state == InstanceState.RUNNING and inst.is_ready:
             ready[inst.deployment_id] = ready.get(inst.deployment_id, 0) + 1
     return {
-        "seq": engine.events.seq,  # follow the stream from here (?after=seq)
+        "seq": engine.events.released,  # follow the stream from here (?after=seq)
         "clock": clock_body(engine),
         # how many records of each kind the world holds (the registry's kinds, domain.kinds);
         # kinds with none are left out, so a family a fleet does not use adds nothing here

@@ -6,12 +6,17 @@ Memory holds a window of the most recent events (``memory_window`` in simulation
 ones are read back from the store, so a long run does not grow the heap. An event leaves memory
 only once the store has committed it, and ``find`` answers from both as if the whole log were
 in memory.
+
+Readers (``find``, ``after``, listeners such as live streams and ``--record``) see an event only
+once it is committed, and in seq order: a timer's step that commits while an earlier request
+still waits for its commit has its events held back until that request settles.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -42,6 +47,14 @@ class EventLog:
         # be quick and must not raise: it runs inside the simulation step.
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self.discards = 0  # how many times recorded events were taken back (see ``_take_back``)
+        # Listeners and readers see events in seq order and only once settled. A command's events
+        # settle when its commit is acknowledged, and a timer's step can settle meanwhile: its
+        # later-numbered events wait in ``_ready`` until every earlier one is committed or taken
+        # back. ``released`` is the seq up to which all of that is done and listeners were told.
+        self._unsettled: dict[int, dict[str, Any]] = {}  # recorded, not yet committed; ascending seq
+        self._ready: list[tuple[int, dict[str, Any]]] = []  # committed, waiting for earlier ones (a heap)
+        self.released = seq
+        self._releasing = False
 
     def record(self, kind: str, **fields: Any) -> AppendEvent:
         """Add an event; returns the store op that persists it."""
@@ -51,13 +64,30 @@ class EventLog:
         self.events.append(event)
         if len(self.events) > self.window:
             self.trim()
+        self._unsettled[self.seq] = event
         undo.on_undo(lambda: self._take_back(event))
-        undo.on_commit(lambda: self._notify(event))  # listeners never see an uncommitted event
+        undo.on_commit(lambda: self._settle(event))  # listeners never see an uncommitted event
         return AppendEvent(self.seq, event)
 
-    def _notify(self, event: dict[str, Any]) -> None:
-        for listener in self.listeners:
-            listener(event)
+    def _settle(self, event: dict[str, Any]) -> None:
+        del self._unsettled[event["seq"]]
+        heapq.heappush(self._ready, (event["seq"], event))
+        self._release()
+
+    def _release(self) -> None:
+        """Tell listeners, in seq order, every committed event that no unsettled one precedes.
+        A listener that records events itself (system event delivery) does not re-enter: the
+        running loop tells its events after every listener has seen the current one."""
+        if self._releasing:
+            return
+        self._releasing = True
+        try:
+            while self._ready and (not self._unsettled or self._ready[0][0] < next(iter(self._unsettled))):
+                self.released, event = heapq.heappop(self._ready)
+                for listener in self.listeners:
+                    listener(event)
+        finally:
+            self._releasing = False
 
     def trim(self) -> None:
         """Let the oldest committed events go until memory holds at most 90% of the window (a
@@ -80,6 +110,8 @@ class EventLog:
         if self.seq == event["seq"]:
             self.seq -= 1
         self.discards += 1
+        if self._unsettled.pop(event["seq"], None) is not None:
+            self._release()  # later events may have waited for this one
 
     async def restore(self) -> None:
         """Load the most recent window of the store's events (start-up)."""
@@ -87,6 +119,7 @@ class EventLog:
         self._older_in_store = len(self.events) == self.window
         if self.events:
             self.seq = max(self.seq, self.events[-1]["seq"])
+        self.released = self.seq
 
     def query(self, since: float | None = None, **filters: Any) -> list[dict[str, Any]]:
         """Events in memory, oldest first, whose fields equal every filter and whose time is >=
@@ -98,7 +131,7 @@ class EventLog:
     ) -> tuple[int, list[dict[str, Any]]]:
         """How many events of the whole log match (as ``query``) and ``limit`` of them from
         ``offset``: older ones from the store, the window from memory, matched in slices."""
-        window = list(self.events)  # a snapshot: trimming must not shift it
+        window = self._released_window()  # a snapshot: trimming must not shift it
         boundary = window[0]["seq"] if window else self.seq + 1
         older_count, page = 0, []
         if self._older_in_store and (since is None or not window or since <= window[0]["time"]):
@@ -112,6 +145,10 @@ class EventLog:
         page += matched[start:] if room is None else matched[start : start + room]
         return older_count + len(matched), page
 
+    def _released_window(self) -> list[dict[str, Any]]:
+        """The events in memory that readers may see: settled and in order (see ``released``)."""
+        return self.events[: bisect.bisect_right(self.events, self.released, key=lambda e: e["seq"])]
+
     async def after(self, seq: int) -> AsyncIterator[list[dict[str, Any]]]:
         """Every event numbered above ``seq``, oldest first, in slices (from the store while they
         are older than memory); the loop gets a turn between slices. No turn follows the check
@@ -123,7 +160,8 @@ class EventLog:
                 batch = [e for e in await self._store.events_after(seq, SLICE_EVENTS) if e["seq"] < first]
             if not batch:
                 start = bisect.bisect_right(self.events, seq, key=lambda e: e["seq"])
-                batch = self.events[start : start + SLICE_EVENTS]
+                end = bisect.bisect_right(self.events, self.released, lo=start, key=lambda e: e["seq"])
+                batch = self.events[start : min(end, start + SLICE_EVENTS)]
             if not batch:
                 return
             yield batch
