@@ -33,6 +33,7 @@ from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
 from edgesim.engine.groups import Groups
 from edgesim.engine.instances import Instances
+from edgesim.engine.job_tasks import AppTasks
 from edgesim.engine.jobs import Jobs
 from edgesim.engine.message_routes import MessageRoutes
 from edgesim.engine.nodes import Nodes
@@ -119,7 +120,8 @@ class Engine:
         self.system_events = SystemEvents(core, self.message_routes)
         self.edge_services = EdgeServices(core, self.quotas)
         self.upgrades = Upgrades(core)
-        self.jobs = Jobs(core, self.upgrades)
+        self.app_tasks = AppTasks(core, self.deployments, self.upgrades.profile)
+        self.jobs = Jobs(core, self.upgrades, self.app_tasks)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back
