@@ -56,11 +56,16 @@ class AppTasks:
 
     # --- at job creation ------------------------------------------------------------------------
 
-    def check(self, job_type: str, target_type: str, spec: dict[str, Any]) -> None:
-        """The task_data fits the targets (the v3 rule: a deployment to a node runs one instance)."""
+    def check(self, job_type: str, target_type: str, target_ids: list[str], spec: dict[str, Any]) -> None:
+        """The task_data fits the (existing) targets as the v3 routes would judge it now: a
+        deployment to a node runs one instance; a deployment being deleted takes no update."""
         if job_type == DEPLOY and target_type == "node" and spec.get("replicas", 1) != 1:
             raise DomainError("a deployment to a node runs one instance; replicas must be 1",
                               field="job_content.task_data.replicas")
+        if job_type == UPGRADE:
+            for target_id in target_ids:
+                self.deployments.check_update(self.world.deployments[target_id], spec.get("replicas"),
+                                              field_prefix="job_content.task_data.")
 
     # --- a task's life --------------------------------------------------------------------------
 

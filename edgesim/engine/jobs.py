@@ -65,7 +65,7 @@ class Jobs:
                               field="job_content.target_type")
         self._check_targets(project_id, target_type, targets)
         if job_type in APP_TYPES:
-            self.app_tasks.check(job_type, target_type, spec or {})
+            self.app_tasks.check(job_type, target_type, [t["target_id"] for t in targets], spec or {})
         core = self.core
         async with core.command() as change:
             now = core.clock.now()
