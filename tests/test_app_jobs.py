@@ -164,7 +164,7 @@ async def test_a_retry_after_the_deployment_was_deleted_makes_a_new_one(api):
                                             task_data("registry.example/missing:1")))
     await api.advance(2)
     first = (await show(api, job_id))["tasks"][0]["deployment_id"]
-    delete = await api.delete(f"/v3/{api.project_id}/edgemgr/deployments/{first}?force=true")
+    delete = await api.delete(f"/v3/{api.project_id}/edgemgr/deployments/{first}?force_delete=true")
     assert delete.status == 204, delete.body
     # the image exists now: the new deployment runs
     assert (await api.put("/edgesim/behaviors", FAST, token=None)).status == 200
@@ -179,7 +179,7 @@ async def test_a_deployment_deleted_while_its_task_runs_fails_the_task(api):
     job_id = await create_job(api, job_body("gone", "deployment_deploy", "node", nodes[:1],
                                             task_data("registry.example/slow:1")))
     dep_id = (await show(api, job_id))["tasks"][0]["deployment_id"]
-    assert (await api.delete(f"/v3/{api.project_id}/edgemgr/deployments/{dep_id}?force=true")).status == 204
+    assert (await api.delete(f"/v3/{api.project_id}/edgemgr/deployments/{dep_id}?force_delete=true")).status == 204
     job = await show(api, job_id)
     assert job["status"] == "failed" and job["tasks"][0]["reason"] == f"deployment {dep_id} was deleted"
 

@@ -17,7 +17,7 @@ from edgesim.domain.models import BehaviorSet, Document, Node
 from edgesim.engine import undo
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
-from edgesim.engine.certs import Certs
+from edgesim.engine.certs import GROUP, Certs
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
 from edgesim.engine.configs import Configs
@@ -108,6 +108,8 @@ class Engine:
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.certs = Certs(core, self.quotas)
+        # decision (ief-api-more.md 7.2): a group delete also deletes its certificates
+        self.groups.deleting.append(lambda group, change: self.certs.delete_all(GROUP, group.id, change))
         self.chaos = Chaos(core, self.faults, self.failover, self.instances, self.certs)
         self.device_templates = DeviceTemplates(core, self.quotas)
         self.devices = Devices(core, self.device_templates, self.quotas, self.faults)

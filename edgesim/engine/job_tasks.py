@@ -90,7 +90,9 @@ class AppTasks:
             return earlier
         spec, target = job.spec, task["target_id"]
         node_ids, group_id = ([target], None) if job.target_type == "node" else ([], target)
-        hex8 = f"{self.core.draws.rng(job.id, task['task_id'], 'name').getrandbits(32):08x}"
+        # keyed by the earlier attempt's deployment too: a retry's name differs from one still terminating
+        rng = self.core.draws.rng(job.id, task["task_id"], task.get("deployment_id") or "", "name")
+        hex8 = f"{rng.getrandbits(32):08x}"
         name = deployment_name(job.name, hex8)
         nodes = self.deployments.check_create(
             job.project_id, name=name, app=spec["app"], node_ids=node_ids, group_id=group_id,
