@@ -80,7 +80,7 @@ class Jobs:
             } for n, t in enumerate(targets)]
             change.touch(job)
             self.table[job.id] = job
-            change.event(core.events.record("job.created", job_id=job.id, name=name, tasks=len(job.tasks)))
+            change.event(core.events.record("job.created", job_id=job.id, name=name, job_type=job_type, tasks=len(job.tasks)))
             self._start(job, change)
         return job
 
