@@ -148,7 +148,7 @@ class AppTasks:
         if not touched:
             return
         for job in list(self.jobs.values()):
-            if job.job_type not in APP_TYPES:
+            if job.job_type not in APP_TYPES or not job.task_due:  # task_due: its running tasks
                 continue
             for task in job.tasks:
                 if task["status"] == "running" and task.get("deployment_id") in touched:
