@@ -287,6 +287,30 @@ async def test_a_deploy_target_with_no_room_fails_its_task_at_once(api):
     assert (await api.get(f"/v3/{api.project_id}/edgemgr/deployments")).body["count"] == 0
 
 
+async def test_a_deploy_job_that_fails_half_way_changes_nothing(api, monkeypatch):
+    _, nodes = await world(api)
+    before = await api.events(limit="100000")
+    containers = api.engine.instances.containers
+    real, calls = containers.begin_pull, [0]
+
+    def second_pull_fails(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 2:
+            raise RuntimeError("injected")
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(containers, "begin_pull", second_pull_fails)
+        reply = await api.post(jobs_path(api), job_body("half", "deployment_deploy", "node", nodes, task_data()))
+    assert reply.status == 500
+    assert (await api.get(jobs_path(api))).body["job_count"] == 0
+    assert (await api.get(f"/v3/{api.project_id}/edgemgr/deployments")).body["count"] == 0
+    assert await api.events(limit="100000") == before
+    job_id = await create_job(api, job_body("half", "deployment_deploy", "node", nodes, task_data()))
+    await api.advance(3)
+    assert (await show(api, job_id))["status"] == "success"
+
+
 # --- restart and determinism --------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ deadline (``jobtask:<job>:<task>``).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -88,7 +89,7 @@ class AppTasks:
         earlier = self.world.deployments.get(task.get("deployment_id") or "")
         if earlier is not None and earlier.state != DeploymentState.PENDING_DELETE:
             return earlier
-        spec, target = job.spec, task["target_id"]
+        spec, target = copy.deepcopy(job.spec), task["target_id"]  # each deployment its own spec
         node_ids, group_id = ([target], None) if job.target_type == "node" else ([], target)
         # keyed by the earlier attempt's deployment too: a retry's name differs from one still terminating
         rng = self.core.draws.rng(job.id, task["task_id"], task.get("deployment_id") or "", "name")
@@ -107,7 +108,7 @@ class AppTasks:
         dep = self.world.deployments.get(task["target_id"])
         if dep is None or dep.project_id != job.project_id:
             raise ReferenceNotFound(f"deployment {task['target_id']} no longer exists")
-        spec = job.spec
+        spec = copy.deepcopy(job.spec)  # each deployment its own spec
         replicas = self.deployments.check_update(dep, spec.get("replicas"), field_prefix="")
         extras = changed_extras(dep, spec["extras"])
         if spec["app"] != dep.app or replicas != dep.replicas or extras:
