@@ -148,7 +148,8 @@ def chaos_rm(url, admin_token, fault_id) -> None:
 @click.option("--to", "end", type=float, default=None, help="Window end (simulated seconds; default now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def report(url, admin_token, start, end, as_json) -> None:
-    """Print the experiment report: availability, recovery, restarts, migrations, node down time."""
+    """Print the experiment report: availability, recovery, restarts, migrations, node down time,
+    batch job progress."""
     query = "&".join(f"{k}={v}" for k, v in (("from", start), ("to", end)) if v is not None)
     answer = expect(*call(url, "GET", f"/edgesim/report?{query}", None, admin_token), 200)
     if as_json:
@@ -167,6 +168,19 @@ def report(url, admin_token, start, end, as_json) -> None:
         for n in answer["nodes"]:
             nodes.add_row(n["name"] or n["id"], f"{n['down_seconds']:g}")
         console.print(nodes)
+    _print_jobs(console, answer.get("jobs", []))
+
+
+def _print_jobs(console, jobs: list[dict]) -> None:
+    """Batch job progress: the counts at the window's end, and when the job last moved."""
+    if not jobs:
+        return
+    table = Table("batch job", "type", "status", "done", "failed", "running", "tasks", "last change (s)")
+    for j in jobs:
+        last = j["series"][-1]["time"] if j["series"] else None
+        table.add_row(j["name"] or j["id"], j["job_type"], j["status"], str(j["done"]), str(j["failed"]),
+                      str(j["running"]), str(j["tasks"]), "-" if last is None else f"{last:g}")
+    console.print(table)
 
 
 def register(main: click.Group) -> None:

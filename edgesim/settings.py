@@ -175,6 +175,8 @@ class UpgradeProfile(_Strict):
     latest_version: Annotated[str, Field(min_length=1, max_length=64)] = "2.53.0"
     concurrency: Annotated[int, Field(ge=1, le=1000, strict=True)] = 10  # tasks of one batch job at once
     job_timeout_seconds: Annotated[float, Field(ge=0, strict=True)] = 600.0  # a job running longer: timeout (0: never)
+    # a deploy or app upgrade task of a batch job not done this long after it started fails (8.1)
+    task_timeout_seconds: Annotated[float, Field(gt=0, strict=True)] = 300.0
 
     _seconds = field_validator("seconds", "reconnect_seconds")(_check_seconds)
 

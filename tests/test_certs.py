@@ -125,6 +125,36 @@ async def test_group_cert_defaults_rules_show_list_delete(api):
     refused(await api.get(api.v2("groups/nope/certs")), "IEF.100003", status=404)
 
 
+async def test_a_group_delete_deletes_its_certificates_and_a_refused_one_keeps_them(api, tmp_path):
+    """Decision (ief-api-more.md 7.2): a group delete also deletes its certificates, in the same
+    command: a delete refused (the group still has deployments) leaves them all."""
+    made = await api.post(api.v2("groups"), {"name": "site", "node_ids": [await first_node(api)]})
+    group_id = made.body["id"]
+    base = api.v2(f"groups/{group_id}/certs")
+    certs = [(await api.post(base, {"name": name})).body["id"] for name in ("one", "two")]
+    dep = await api.post(f"/v3/{api.project_id}/edgemgr/deployments", {"name": "web", "group_id": group_id, "deployment": {
+        "template": {"configs": {"restart_policy": "Always"}, "containers": [{"name": "web", "image_url": "nginx:1.25"}]}}})
+    assert dep.status == 201, dep.body
+    refused(await api.delete(api.v2(f"groups/{group_id}")), "IEF.100007", "still has deployments")
+    assert (await api.get(base)).body[0]["count"] == 2
+    assert (await api.delete(f"/v3/{api.project_id}/edgemgr/deployments/{dep.body['id']}")).status == 204
+    await api.advance(60)  # its instance terminates, then the deployment is gone
+    assert (await api.delete(api.v2(f"groups/{group_id}"))).status == 204
+    deleted = await api.events(kind="cert.deleted")
+    assert sorted(e["cert_id"] for e in deleted) == sorted(certs) and all(e["group_id"] == group_id for e in deleted)
+    assert not [c for c in api.engine.certs.table.values() if c.owner_id == group_id]
+    # a new group of the same name starts with none, also after a restart
+    again_id = await make_group(api)
+    assert (await api.get(api.v2(f"groups/{again_id}/certs"))).body[0]["count"] == 0
+    await stop_api(api)
+    restarted = await start_api(tmp_path / "edgesim.db")
+    try:
+        assert not [c for c in restarted.engine.certs.table.values() if c.owner_id == group_id]
+        refused(await restarted.get(f"{base}/{certs[0]}"), "IEF.100003", status=404)
+    finally:
+        await stop_api(restarted)
+
+
 # --- expiry on the virtual clock ---------------------------------------------------------------
 
 

@@ -142,6 +142,24 @@ def test_refusals_are_activity_failures_with_edgesim_words(served):
         actions.advance(1, configuration={"edgesim_url": "http://127.0.0.1:9"}, secrets=secrets)
 
 
+def test_the_fleet_operation_kinds_are_injected_by_name(served):
+    """upgrade_failure, upgrade_hang and cert_expiry go through inject_fault like any kind; an
+    unknown target is refused in edgesim's words."""
+    config, secrets = conf(served), token_secrets()
+    node_id = Client(served.url, token=TOKEN).ief("GET", "nodes")["nodes"][0]["id"]
+    hang = actions.inject_fault("upgrade_hang", {"node_ids": [node_id]}, duration=600, configuration=config, secrets=secrets)
+    assert (hang["kind"], hang["state"], hang["nodes"]) == ("upgrade_hang", "active", [node_id])
+    share = actions.inject_fault("upgrade_failure", {"node_ids": [node_id]}, probability=0.5,
+                                 configuration=config, secrets=secrets)
+    assert share["kind"] == "upgrade_failure"
+    expiry = actions.inject_fault("cert_expiry", {"node_ids": [node_id]}, configuration=config, secrets=secrets)
+    assert expiry["state"] == "active"
+    with pytest.raises(ActivityFailed, match=r"EDGESIM.0400: .*target.node_ids\[0\]"):
+        actions.inject_fault("upgrade_hang", {"node_ids": ["nope"]}, configuration=config, secrets=secrets)
+    removed = actions.remove_all_faults(configuration=config, secrets=secrets)
+    assert sorted(removed) == sorted([hang["id"], share["id"], expiry["id"]])
+
+
 def test_discovery_lists_every_activity_with_its_arguments():
     discovered = discover()
     names = {(a["type"], a["name"]) for a in discovered["activities"]}

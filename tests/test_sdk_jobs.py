@@ -4,6 +4,7 @@ error cases included; the virtual clock moves through POST /edgesim/clock/advanc
 from __future__ import annotations
 
 import gc
+import json
 
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
@@ -17,6 +18,7 @@ from huaweicloudsdkief.v1 import (
     RestoreBatchJobRequest,
     RetryBatchJobRequest,
     ShowBatchJobRequest,
+    ShowDeploymentRequest,
     ShowEdgeNodeDetailRequest,
     StopBatchJobRequest,
     Target,
@@ -122,3 +124,42 @@ async def test_the_sdk_sees_the_refusals(api):
     status, _ = await refused(bad_key, "list_batch_job", ListBatchJobRequest())
     assert status == 401
     assert (await api.get(f"/v2/{api.project_id}/productmgr/jobs")).body["job_count"] == 0
+
+
+async def test_the_sdk_deploys_and_upgrades_apps_by_batch_job(api):
+    """deployment_deploy then deployment_upgrade, task_data as the SDK documents it: the v3
+    create body's ``deployment`` parameter as a JSON string; a bad one is refused naming it."""
+    assert (await api.put("/edgesim/behaviors", [{"match": "*", "pull": {"seconds": 2}, "start": {"seconds": 1}}],
+                          token=None)).status == 200
+    nodes = (await api.post("/edgesim/fleet", {"nodes": 2, "name_prefix": "app"}, token=None)).body["node_ids"]
+    client = sdk(api.url)
+
+    def app_job(name: str, job_type: str, target_type: str, targets: list[str], data: str) -> CreateBatchJobRequest:
+        return CreateBatchJobRequest(body=BatchJobRequest(job_name=name, job_type=job_type, job_content=JobContentInfo(
+            target_type=target_type, targets=[Target(target_id=t) for t in targets], task_data=data)))
+
+    def spec(image: str) -> str:
+        return json.dumps({"replicas": 1, "template": {"configs": {"restart_policy": "Always"},
+                                                        "containers": [{"name": "web", "image_url": image}]}})
+
+    deploy = await call(client, "create_batch_job", app_job("sdk-deploy", "deployment_deploy", "node", nodes, spec("nginx:1.25")))
+    await api.advance(3)
+    shown = await call(client, "show_batch_job", ShowBatchJobRequest(job_id=deploy.job_id))
+    assert (shown.status, shown.task_success_count, shown.job_type) == ("success", 2, "deployment_deploy")
+    dep_ids = [d["id"] for d in (await api.get(f"/v3/{api.project_id}/edgemgr/deployments")).body["deployments"]]
+    assert len(dep_ids) == 2
+
+    upgrade = await call(client, "create_batch_job", app_job("sdk-upgrade", "deployment_upgrade", "deployment", dep_ids,
+                                                             spec("nginx:1.27")))
+    await api.advance(3)
+    shown = await call(client, "show_batch_job", ShowBatchJobRequest(job_id=upgrade.job_id))
+    assert (shown.status, shown.task_success_count) == ("success", 2)
+    dep = await call(client, "show_deployment", ShowDeploymentRequest(deployment_id=dep_ids[0]))
+    assert dep.template.containers[0].image_url == "nginx:1.27"
+    listed = await call(client, "list_batch_job", ListBatchJobRequest(job_type="deployment_upgrade"))
+    assert listed.job_count == 1 and listed.jobs[0].job_id == upgrade.job_id
+
+    bad = app_job("sdk-bad", "deployment_deploy", "node", nodes[:1], '{"replicas": 1}')
+    assert await refused(client, "create_batch_job", bad) == (400, "IEF.100002")
+    unknown = app_job("sdk-ghost", "deployment_upgrade", "deployment", ["missing"], spec("nginx:1.27"))
+    assert await refused(client, "create_batch_job", unknown) == (400, "IEF.100003")

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from edgesim.api.devices import PAGE
 from edgesim.api.errors import CONTROL_INVALID, bad_request, json_response
-from edgesim.api.job_models import BatchJobBody
+from edgesim.api.job_models import BatchJobBody, task_spec
 from edgesim.api.paging import page_params, paged, sort_descending
 from edgesim.api.paths import V2, V2_PRODUCTMGR
 from edgesim.api.routing import CONTROL, ENGINE, IEF, Query, Route
@@ -61,11 +61,12 @@ def job_detail(engine: Engine, j: BatchJob) -> dict[str, Any]:
 async def create(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     body = parse(BatchJobBody, await request.read())
+    spec = task_spec(body.job_type, body.job_content.task_data)
     job = await engine.jobs.create(
         request.match_info["project_id"], name=body.job_name, job_type=body.job_type,
         target_type=body.job_content.target_type, targets=[t.model_dump() for t in body.job_content.targets],
         task_data=body.job_content.task_data or "", description=body.description or "",
-        tags=[t.model_dump() for t in body.tags],
+        tags=[t.model_dump() for t in body.tags], spec=spec,
     )
     return json_response({"job_id": job.id, "job_name": job.name, "created_at": _epoch(engine, job.created_at)}, status=201)
 

@@ -78,24 +78,30 @@ def _code_by_path(field: str, error_type: str, field_codes: Mapping[str, str]) -
     return field_codes[best] if best else "IEF.100002"
 
 
-def parse(model: type[M], raw: bytes, code: str | None = None, field_codes: Mapping[str, str] | None = None) -> M:
+def parse(
+    model: type[M], raw: bytes, code: str | None = None, field_codes: Mapping[str, str] | None = None,
+    where: str | None = None,
+) -> M:
     """Parse a JSON request body into ``model`` or raise the IEF error for its first fault.
 
     ``code`` replaces the IEF codes (the control routes answer ``CONTROL_INVALID``);
     ``field_codes`` (field path -> code, the rest IEF.100002) replaces the generic rule by field
-    name, for bodies whose wrapper is itself a field name with a code (``{"version": ...}``)."""
+    name, for bodies whose wrapper is itself a field name with a code (``{"version": ...}``).
+    ``where``: the JSON sits in a string field of the body (a batch job's ``task_data``), so
+    errors name the fields under it (``job_content.task_data.template...``)."""
 
     def refuse(error_code: str, message: str) -> IEFError:
         return IEFError(400, code or error_code, message)
 
+    whole = f"invalid {where}: it" if where else "the request body"
     if not raw.strip():
-        raise refuse("IEF.100002", "the request body is empty; a JSON object is required")
+        raise refuse("IEF.100002", f"{whole} is empty; a JSON object is required")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise refuse("IEF.100002", f"the request body is not valid JSON: {exc}") from None
+        raise refuse("IEF.100002", f"{whole} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise refuse("IEF.100002", "the request body must be a JSON object")
+        raise refuse("IEF.100002", f"{whole} must be a JSON object")
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
@@ -106,17 +112,19 @@ def parse(model: type[M], raw: bytes, code: str | None = None, field_codes: Mapp
         else:  # these bodies have no unions, and a repeated name is a field ('version.version')
             field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".") or "body"
             error_code = _code_by_path(field, error["type"], field_codes)
+        if where:
+            field = where if field == "body" else f"{where}.{field}"
         raise refuse(error_code, f"invalid {field}: {_message(error)}") from None
-    _note_unknown_fields(parsed, data, refuse)
+    _note_unknown_fields(parsed, data, refuse, where)
     return parsed
 
 
-def _note_unknown_fields(parsed: BaseModel, data: dict, refuse) -> None:
+def _note_unknown_fields(parsed: BaseModel, data: dict, refuse, where: str | None = None) -> None:
     """Unknown fields are named in the answer's warnings, or refused in strict mode."""
     record = unknown_fields.current()
     if record is None:
         return
-    unknown = list(unknown_fields.find_unknown(parsed, data))
+    unknown = [f"{where}.{path}" if where else path for path in unknown_fields.find_unknown(parsed, data)]
     if unknown and record.strict:
         raise refuse("IEF.100002", f"unknown field {unknown[0]} (refused in strict mode; edgesim serve --strict)")
     record.unknown.extend(unknown)

@@ -468,6 +468,10 @@ class BatchJob(Document):
     status_updated_at: float = 0.0
     concurrency: int = 10
     deadline: float | None = None
+    # deployment_deploy / deployment_upgrade: the task_data as the engine's app spec
+    # ({app, replicas, extras}), and when each running task fails unless done (task id -> time)
+    spec: dict[str, Any] = field(default_factory=dict)
+    task_due: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

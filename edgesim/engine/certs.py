@@ -107,6 +107,17 @@ class Certs:
         self.core.timers.cancel(f"cert:{own.id}")
         change.after_commit.append(lambda: self.arm(own))
 
+    def expire_now(self, cert: Cert, change: Change) -> None:
+        """Chaos: the certificate expires now, within ``change`` (``cert.expired`` marks it)."""
+        if cert.expired:
+            return
+        now = self.core.clock.now()
+        change.touch(cert)
+        cert.not_after = min(cert.not_after, now)
+        cert.updated_at = now
+        self.core.timers.cancel(f"cert:{cert.id}")
+        self._mark_expired(cert, change)
+
     def renew_system(self, node: Node, change: Change) -> None:
         """The node's own certificate is issued anew (the chaos fault is lifted)."""
         own = self.system_cert(node.id)
@@ -158,11 +169,14 @@ class Certs:
         if cert is None or cert.expired or not self.owner_exists(cert):
             return
         with self.core.step() as change:
-            change.touch(cert)
-            cert.expired = True
-            change.event(self.core.events.record(
-                "cert.expired", cert_id=cert.id, **{f"{cert.scope}_id": cert.owner_id}, type=cert.type,
-            ))
+            self._mark_expired(cert, change)
+
+    def _mark_expired(self, cert: Cert, change: Change) -> None:
+        change.touch(cert)
+        cert.expired = True
+        change.event(self.core.events.record(
+            "cert.expired", cert_id=cert.id, **{f"{cert.scope}_id": cert.owner_id}, type=cert.type,
+        ))
 
     def _gate(self, node: Node) -> str | None:
         """A node whose own certificate expired cannot connect (ief-api-more.md 7.3)."""

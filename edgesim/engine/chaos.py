@@ -12,7 +12,10 @@ reaches into the simulation where it acts:
 - API faults are consulted by the HTTP middleware for IEF routes (never ``/edgesim/``);
 - a certificate expiry makes the nodes' own certificates expire at its start (``self.certs``):
   connected nodes run on, and cannot reconnect until the fault ends and the certificate is
-  renewed, when a node it kept out connects again.
+  renewed, when a node it kept out connects again; with a group target, the group's own
+  certificates expire too (and stay expired: a user-made certificate is not renewed);
+- upgrade faults are consulted by the node upgrades (``engine.upgrades``): on a hit node an
+  upgrade ends in a rollback, or hangs UPGRADING until the fault ends (``upgrade_listeners``).
 
 Every random choice (which nodes of a group, whether a target is hit) is drawn from the seed.
 """
@@ -23,16 +26,25 @@ import fnmatch
 from collections.abc import Callable
 
 from edgesim.domain.errors import ReferenceNotFound
-from edgesim.domain.models import Device, Fault, Instance, Node
+from edgesim.domain.models import Cert, Device, Fault, Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine import undo
 from edgesim.engine.behaviors import draw
-from edgesim.engine.certs import Certs
+from edgesim.engine.certs import GROUP, Certs
 from edgesim.engine.change import Change
 from edgesim.engine.core import Core
 from edgesim.engine.failover import CERT_EXPIRED, Failover
 from edgesim.engine.fault_book import ACTIVE, DELETED, ENDED, SCHEDULED, FaultBook
-from edgesim.engine.faults import API_KINDS, CERT_KINDS, DEVICE_KINDS, INSTANT_KINDS, NODE_KINDS, FaultSpec, Target
+from edgesim.engine.faults import (
+    API_KINDS,
+    CERT_KINDS,
+    DEVICE_KINDS,
+    INSTANT_KINDS,
+    NODE_KINDS,
+    UPGRADE_KINDS,
+    FaultSpec,
+    Target,
+)
 from edgesim.engine.instances import Instances
 from edgesim.store.sqlite import Put
 
@@ -49,6 +61,9 @@ class Chaos:
         # told when a device fault starts or ends on a device (its online state or its reports change)
         self.device_listeners: list[Callable[[Device, Change], None]] = []
         self.devices_state: Callable[[Device], str] = lambda device: "offline"  # engine.devices.state, wired by the engine
+        # told (node, change) when an upgrade fault stops being in force on a node it hit (a
+        # hung upgrade carries on)
+        self.upgrade_listeners: list[Callable[[Node, Change], None]] = []
 
     @property
     def faults(self) -> dict[str, Fault]:
@@ -159,13 +174,15 @@ class Chaos:
 
     async def _activate(self, fault: Fault, change) -> None:
         spec = self.book.spec(fault)
-        if spec.kind in NODE_KINDS + CERT_KINDS:
+        if spec.kind in NODE_KINDS + CERT_KINDS + UPGRADE_KINDS:
             rng = self.core.draws.rng("fault", fault.id, "nodes")
             fault.nodes = [n.id for n in self.book.target_nodes(spec) if rng.random() < spec.probability]
         if spec.kind in DEVICE_KINDS:
             await self._hit_devices(fault, spec, change)
             return
-        change.event(self.core.events.record("fault.started", fault_id=fault.id, fault_kind=spec.kind, nodes=fault.nodes))
+        group_certs = self._hit_group_certs(fault, spec)
+        certs = {"certs": [c.id for c in group_certs]} if spec.kind in CERT_KINDS and spec.target.group_id else {}
+        change.event(self.core.events.record("fault.started", fault_id=fault.id, fault_kind=spec.kind, nodes=fault.nodes, **certs))
         if spec.kind in NODE_KINDS:
             if spec.kind == "node_flap":
                 await self._flap(fault, change)
@@ -177,6 +194,8 @@ class Chaos:
         elif spec.kind in CERT_KINDS:
             for node in self._nodes(fault):
                 self.certs.expire_system_early(node, self.core.clock.now(), change)
+            for cert in group_certs:
+                self.certs.expire_now(cert, change)
 
     async def _deactivate(self, fault: Fault, change) -> None:
         spec = self.book.spec(fault)
@@ -191,6 +210,11 @@ class Chaos:
                 if node.error_reason == CERT_EXPIRED:  # its agent kept trying: it connects now
                     await self.failover.back(node, change)
         change.event(self.core.events.record("fault.ended", fault_id=fault.id, fault_kind=spec.kind))
+        if spec.kind in UPGRADE_KINDS:
+            fault.ended_at = self.core.clock.now()  # no longer in force (FaultBook.node_hit)
+            for node in self._nodes(fault):
+                for upgrade_listener in self.upgrade_listeners:
+                    upgrade_listener(node, change)
         if spec.kind in DEVICE_KINDS:
             fault.ended_at = self.core.clock.now()  # no longer in force (FaultBook.device_hit)
             for device in self._devices(fault):
@@ -211,6 +235,14 @@ class Chaos:
                 change.event(self.core.events.record("device.offline", device_id=device.id, node_id=device.node_id))
             for listener in self.device_listeners:
                 listener(device, change)
+
+    def _hit_group_certs(self, fault: Fault, spec: FaultSpec) -> list[Cert]:
+        """A cert_expiry fault on a group: which of the group's certificates it hits (each with
+        ``probability``, drawn once at its start)."""
+        if spec.kind not in CERT_KINDS or spec.target.group_id is None:
+            return []
+        rng = self.core.draws.rng("fault", fault.id, "group-certs")
+        return [c for c in self.certs.of(GROUP, spec.target.group_id) if rng.random() < spec.probability]
 
     def _devices(self, fault: Fault) -> list[Device]:
         return [self.world.devices[d] for d in fault.devices if d in self.world.devices]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgesim.domain.errors import DomainError, DuplicateName, NoRoom, NotAllowed, NotFound, ReferenceNotFound
-from edgesim.domain.models import Deployment, Instance
+from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import DeploymentState, InstanceState
 from edgesim.engine.change import Change
@@ -55,7 +55,19 @@ class Deployments:
     ) -> Deployment:
         """``extras``: other Deployment fields kept as given (the v3 API's source, annotations...).
         ``field_prefix`` is where the request body holds the fields an error names."""
-        core, world = self.core, self.world
+        nodes = self.check_create(project_id, name=name, app=app, node_ids=node_ids, group_id=group_id,
+                                  replicas=replicas, field_prefix=field_prefix)
+        async with self.core.command() as change:
+            dep = self.add(project_id, change, name=name, app=app, node_ids=[n.id for n in nodes], group_id=group_id,
+                           description=description, visibility=visibility, tags=tags, replicas=replicas, extras=extras)
+        return dep
+
+    def check_create(
+        self, project_id: str, *, name: str, app: dict[str, Any], node_ids: list[str] | None, group_id: str | None,
+        replicas: int, field_prefix: str = "deployment.",
+    ) -> list[Node]:
+        """Raise the domain error a create of these would meet; the referenced nodes if none."""
+        world = self.world
         nodes = [referenced_node(world, project_id, nid, f"{field_prefix}node_ids") for nid in node_ids or []]
         _check_replicas(node_ids, replicas, f"{field_prefix}replicas")
         if group_id is not None:
@@ -68,26 +80,35 @@ class Deployments:
         if world.deployment_named(project_id, name) is not None:
             raise DuplicateName(f"deployment name {name!r} already exists", field=f"{field_prefix}name")
         self.quotas.check(project_id, "deployment")
-        async with core.command() as change:
-            dep = Deployment(
-                id=core.ids.next(),
-                project_id=project_id,
-                name=name,
-                app=app,
-                seq=self._next_seq(),
-                description=description,
-                node_ids=[n.id for n in nodes],
-                group_id=group_id,
-                visibility=visibility,
-                tags=tags or [],
-                created_at=core.clock.now(),
-                replicas=replicas,
-                **(extras or {}),
-            )
-            change.touch(dep)
-            world.add_deployment(dep)
-            change.event(core.events.record("deployment.created", deployment_id=dep.id, name=name))
-            self._create_instances(dep, change)
+        return nodes
+
+    def add(
+        self, project_id: str, change: Change, *, name: str, app: dict[str, Any], node_ids: list[str],
+        group_id: str | None, description: str = "", visibility: str | None = None,
+        tags: list[dict[str, str]] | None = None, replicas: int = 1, extras: dict[str, Any] | None = None,
+    ) -> Deployment:
+        """The deployment and its instances, within ``change`` (``check_create`` passed): also
+        what a batch job's deploy task does (engine.job_tasks)."""
+        core = self.core
+        dep = Deployment(
+            id=core.ids.next(),
+            project_id=project_id,
+            name=name,
+            app=app,
+            seq=self._next_seq(),
+            description=description,
+            node_ids=list(node_ids),
+            group_id=group_id,
+            visibility=visibility,
+            tags=tags or [],
+            created_at=core.clock.now(),
+            replicas=replicas,
+            **(extras or {}),
+        )
+        change.touch(dep)
+        self.world.add_deployment(dep)
+        change.event(core.events.record("deployment.created", deployment_id=dep.id, name=name))
+        self._create_instances(dep, change)
         return dep
 
     async def update(
@@ -105,47 +126,61 @@ class Deployments:
         """``app_changes`` changes some app fields (v2); ``app`` replaces the whole app spec (a v3
         template). ``extras``: other Deployment fields of the pod spec (v3 init containers,
         affinity); a change of them rolls the instances like a change of the app."""
-        core = self.core
         dep = self.get(project_id, deployment_id)
-        if dep.state == DeploymentState.PENDING_DELETE:
-            raise NotAllowed(f"deployment {deployment_id} is being deleted")
-        new_replicas = dep.replicas if replicas is None else replicas
-        _check_replicas(dep.node_ids, new_replicas, f"{field_prefix}replicas")
+        new_replicas = self.check_update(dep, replicas, field_prefix)
         new_app = app if app is not None else {**dep.app, **(app_changes or {})}
-        new_extras = {k: v for k, v in (extras or {}).items() if getattr(dep, k) != v}
+        new_extras = changed_extras(dep, extras)
         if description is None and new_app == dep.app and new_replicas == dep.replicas and not new_extras:
             return dep
-        rolls = bool(new_extras) or any(
-            new_app.get(k) != dep.app.get(k) for k in {*new_app, *dep.app} if k not in NON_ROLLING_FIELDS
-        )
-        async with core.command() as change:
-            change.touch(dep)
-            dep.app = new_app
-            for key, value in new_extras.items():
-                setattr(dep, key, value)
-            if new_replicas != dep.replicas:
-                change.event(core.events.record("deployment.scaled", deployment_id=dep.id,
-                                                  **{"from": dep.replicas, "to": new_replicas}))
-                dep.replicas = new_replicas
-            if description is not None:
-                dep.description = description
-            dep.updated_at = core.clock.now()
-            change.event(core.events.record("deployment.updated", deployment_id=dep.id, rolled=rolls))
-            if rolls:
-                dep.revision += 1
-            if rolls and dep.group_id is not None:
-                self.rollouts.start(dep, change)  # a group deployment rolls (engine.rollouts)
-            elif rolls:
-                # a node_ids deployment's instance is bound to its node: replaced in place
-                for old in self.world.instances_of(dep):
-                    if old.state != InstanceState.TERMINATING:
-                        await self.instances.terminate(old, change)
-                self._create_instances(dep, change)
-            elif self.rollouts.rolling(dep):
-                self.rollouts.reconcile(dep, change)  # a scale change rolls on with the new count
-            else:
-                await self._scale(dep, change)
+        async with self.core.command() as change:
+            self.apply_update(dep, change, description=description, app=new_app, replicas=new_replicas, extras=new_extras)
         return dep
+
+    def check_update(self, dep: Deployment, replicas: int | None, field_prefix: str = "deployment.") -> int:
+        """Raise the domain error an update of ``dep`` would meet; the replicas it would want."""
+        if dep.state == DeploymentState.PENDING_DELETE:
+            raise NotAllowed(f"deployment {dep.id} is being deleted")
+        new_replicas = dep.replicas if replicas is None else replicas
+        _check_replicas(dep.node_ids, new_replicas, f"{field_prefix}replicas")
+        return new_replicas
+
+    def apply_update(
+        self, dep: Deployment, change: Change, *, description: str | None, app: dict[str, Any], replicas: int,
+        extras: dict[str, Any],
+    ) -> None:
+        """Change ``dep`` within ``change`` (``update`` checked the values; ``extras`` holds only
+        fields that differ): roll its instances if the container changed, else scale. Also what a
+        batch job's app upgrade task does (engine.job_tasks)."""
+        core = self.core
+        rolls = bool(extras) or any(
+            app.get(k) != dep.app.get(k) for k in {*app, *dep.app} if k not in NON_ROLLING_FIELDS
+        )
+        change.touch(dep)
+        dep.app = app
+        for key, value in extras.items():
+            setattr(dep, key, value)
+        if replicas != dep.replicas:
+            change.event(core.events.record("deployment.scaled", deployment_id=dep.id,
+                                              **{"from": dep.replicas, "to": replicas}))
+            dep.replicas = replicas
+        if description is not None:
+            dep.description = description
+        dep.updated_at = core.clock.now()
+        change.event(core.events.record("deployment.updated", deployment_id=dep.id, rolled=rolls))
+        if rolls:
+            dep.revision += 1
+        if rolls and dep.group_id is not None:
+            self.rollouts.start(dep, change)  # a group deployment rolls (engine.rollouts)
+        elif rolls:
+            # a node_ids deployment's instance is bound to its node: replaced in place
+            for old in self.world.instances_of(dep):
+                if old.state != InstanceState.TERMINATING:
+                    self.instances.stop(old, change)
+            self._create_instances(dep, change)
+        elif self.rollouts.rolling(dep):
+            self.rollouts.reconcile(dep, change)  # a scale change rolls on with the new count
+        else:
+            self._scale(dep, change)
 
     def _create_instances(self, dep: Deployment, change: Change) -> None:
         """A full set of new instances: one per node of a node_ids deployment, else ``replicas``."""
@@ -158,7 +193,7 @@ class Deployments:
         return [i for i in self.world.instances_of(dep)
                 if i.state != InstanceState.TERMINATING and i.replaced_by is None]
 
-    async def _scale(self, dep: Deployment, change: Change) -> None:
+    def _scale(self, dep: Deployment, change: Change) -> None:
         """Add or remove group instances until ``replicas`` serve; waiting ones go first, then
         the newest (as a Kubernetes ReplicaSet does)."""
         if dep.group_id is None:
@@ -168,7 +203,7 @@ class Deployments:
             self.instances.create(dep, None, change)
         surplus = sorted(serving, key=lambda i: (i.phase != WAIT, -i.created_at))[: max(0, len(serving) - dep.replicas)]
         for inst in surplus:
-            await self.instances.terminate(inst, change)
+            self.instances.stop(inst, change)
 
     async def delete(self, project_id: str, deployment_id: str, *, force: bool = False) -> None:
         core = self.core
@@ -208,6 +243,11 @@ class Deployments:
         change.touch(dep)
         self.world.remove_deployment(dep)
         change.event(self.core.events.record("deployment.deleted", deployment_id=dep.id))
+
+
+def changed_extras(dep: Deployment, extras: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``extras`` (Deployment fields of the pod spec) whose value differs from ``dep``'s."""
+    return {k: v for k, v in (extras or {}).items() if getattr(dep, k) != v}
 
 
 def _check_replicas(node_ids: list[str] | None, replicas: int, field: str) -> None:

@@ -17,7 +17,7 @@ from edgesim.domain.models import BehaviorSet, Document, Node
 from edgesim.engine import undo
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
-from edgesim.engine.certs import Certs
+from edgesim.engine.certs import GROUP, Certs
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
 from edgesim.engine.configs import Configs
@@ -33,6 +33,7 @@ from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.fleet_builder import FleetBuilder
 from edgesim.engine.groups import Groups
 from edgesim.engine.instances import Instances
+from edgesim.engine.job_tasks import AppTasks
 from edgesim.engine.jobs import Jobs
 from edgesim.engine.message_routes import MessageRoutes
 from edgesim.engine.nodes import Nodes
@@ -107,6 +108,8 @@ class Engine:
         self.fleet = FleetBuilder(core, self.groups, self.quotas)
         self.pods = Pods(core, self.deployments, self.instances)
         self.certs = Certs(core, self.quotas)
+        # decision (ief-api-more.md 7.2): a group delete also deletes its certificates
+        self.groups.deleting.append(lambda group, change: self.certs.delete_all(GROUP, group.id, change))
         self.chaos = Chaos(core, self.faults, self.failover, self.instances, self.certs)
         self.device_templates = DeviceTemplates(core, self.quotas)
         self.devices = Devices(core, self.device_templates, self.quotas, self.faults)
@@ -118,8 +121,10 @@ class Engine:
         self.message_routes = MessageRoutes(core)
         self.system_events = SystemEvents(core, self.message_routes)
         self.edge_services = EdgeServices(core, self.quotas)
-        self.upgrades = Upgrades(core)
-        self.jobs = Jobs(core, self.upgrades)
+        self.upgrades = Upgrades(core, self.faults)
+        self.chaos.upgrade_listeners.append(self.upgrades.resume)
+        self.app_tasks = AppTasks(core, self.deployments, self.upgrades.profile)
+        self.jobs = Jobs(core, self.upgrades, self.app_tasks)
         unhandled = [k.name for k in KINDS if (not k.in_world and k.name not in self._loaders())
                      or (k.timers and k.name not in self._rearmers())]
         if unhandled:  # a kind declared in domain.kinds that nothing here would bring back

@@ -45,6 +45,13 @@ class FaultBook:
             f.state == ACTIVE and f.ended_at is None and device_id in f.devices and self.spec(f).kind == kind for f in self.faults.values()
         )
 
+    def node_hit(self, node_id: str, kind: str) -> Fault | None:
+        """The first active fault of ``kind`` (a node fault) that hit the node, if any."""
+        for fault in self.faults.values():
+            if fault.state == ACTIVE and fault.ended_at is None and node_id in fault.nodes and self.spec(fault).kind == kind:
+                return fault
+        return None
+
     def target_nodes(self, spec: FaultSpec) -> list[Node]:
         t = spec.target
         if t.node_ids is not None:

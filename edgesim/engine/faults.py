@@ -32,14 +32,18 @@ API_KINDS = ("api_latency", "api_error")
 # desired changes made while active never applied (engine.twins)
 DEVICE_KINDS = ("device_offline", "device_garbage", "device_frozen", "twin_update_lost")
 INSTANT_KINDS = ("instance_crash", "oom_kill")
-# the node's own certificate expires at the fault's start (early); renewed at its end
+# the node's own certificate (and a targeted group's certificates) expire at the fault's start
+# (early); the node's is renewed at its end
 CERT_KINDS = ("cert_expiry",)
-KINDS = NODE_KINDS + INSTANCE_KINDS + API_KINDS + DEVICE_KINDS + CERT_KINDS
+# node upgrades on the hit nodes end in a rollback, or hang (UPGRADING) until the fault ends
+UPGRADE_KINDS = ("upgrade_failure", "upgrade_hang")
+KINDS = NODE_KINDS + INSTANCE_KINDS + API_KINDS + DEVICE_KINDS + CERT_KINDS + UPGRADE_KINDS
 
 Kind = Literal[
     "node_crash", "node_partition", "node_flap", "instance_crash", "probe_failure", "oom_kill",
     "image_pull_failure", "slow_start", "api_latency", "api_error",
     "device_offline", "device_garbage", "device_frozen", "twin_update_lost", "cert_expiry",
+    "upgrade_failure", "upgrade_hang",
 ]
 
 
@@ -95,7 +99,7 @@ class FaultSpec(_Model):
     @model_validator(mode="after")
     def _fits_kind(self) -> FaultSpec:
         t = self.target
-        if self.kind in NODE_KINDS + CERT_KINDS and t.node_ids is None and t.group_id is None:
+        if self.kind in NODE_KINDS + CERT_KINDS + UPGRADE_KINDS and t.node_ids is None and t.group_id is None:
             raise ValueError(f"a {self.kind} fault targets node_ids or a group_id")
         if self.kind in INSTANCE_KINDS and (t.method is not None or t.path is not None):
             raise ValueError(f"a {self.kind} fault targets instances (deployment_id, image, node_ids or group_id)")

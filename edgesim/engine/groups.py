@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edgesim.domain.errors import DuplicateName, InUse, NotFound
@@ -29,6 +30,9 @@ class Groups:
         self.world = core.world
         self.instances = instances
         self.quotas = quotas
+        # called (group, change) as a group is deleted, within its command: what belongs to the
+        # group (its certificates) goes with it
+        self.deleting: list[Callable[[Group, Change], None]] = []
 
     def get(self, project_id: str, group_id: str) -> Group:
         group = self.world.groups.get(group_id)
@@ -82,6 +86,8 @@ class Groups:
         if self.world.deployments_of_group(group.id):
             raise InUse(f"node group {group.name} still has deployments; delete them first")
         async with self.core.command() as change:
+            for listener in self.deleting:
+                listener(group, change)
             change.touch(group)
             self.world.remove_group(group)
             change.event(self.core.events.record("group.deleted", group_id=group.id))

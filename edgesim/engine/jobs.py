@@ -1,9 +1,11 @@
 """Batch jobs (ief-api-more.md 8.1): create, stop, restore, retry, delete, and their progress.
 
-A ``node_upgrade`` job has one task per target node and runs at most ``concurrency`` of them
-at once, in target order; each task is that node's upgrade (``engine.upgrades``), so the only
-timers are the upgrading nodes' own, plus one deadline per running job (``job:<id>``). A
-target that cannot upgrade when its turn comes (not RUNNING, already newest) fails at once.
+A job has one task per target and runs at most ``concurrency`` of them at once, in target
+order. A ``node_upgrade`` task is that node's upgrade (``engine.upgrades``); a
+``deployment_deploy`` or ``deployment_upgrade`` task creates or rolls a deployment
+(``engine.job_tasks``). So the only timers are the upgrading nodes' own, the app tasks'
+deadlines, and one deadline per running job (``job:<id>``). A target that cannot start when
+its turn comes (a node not RUNNING or already newest, a deployment being deleted) fails at once.
 """
 
 from __future__ import annotations
@@ -14,21 +16,27 @@ from edgesim.domain.errors import DomainError, DuplicateName, NotAllowed, NotFou
 from edgesim.domain.models import BatchJob
 from edgesim.engine.change import Change
 from edgesim.engine.core import Core
+from edgesim.engine.job_tasks import APP_TYPES, AppTasks
 from edgesim.engine.upgrades import Upgrades
 
 JOB_TYPES = ("node_upgrade", "deployment_deploy", "deployment_upgrade")
-SIMULATED_TYPES = ("node_upgrade",)
+# decision (the SDK leaves it open): what each job type targets
+TARGET_TYPES = {"node_upgrade": ("node",), "deployment_deploy": ("node", "node_group"),
+                "deployment_upgrade": ("deployment",)}
+TARGET_NAMES = {"node": "edge node", "node_group": "node group", "deployment": "deployment"}
 ACTIVE = ("queued", "running", "stopping")  # a job that may still start tasks
 RETRYABLE = ("failed", "partial_success", "timeout")
 
 
 class Jobs:
-    def __init__(self, core: Core, upgrades: Upgrades) -> None:
+    def __init__(self, core: Core, upgrades: Upgrades, app_tasks: AppTasks) -> None:
         self.core = core
         self.world = core.world
         self.upgrades = upgrades
+        self.app_tasks = app_tasks
         self.table: dict[str, BatchJob] = core.world.tables["batch_job"]  # type: ignore[assignment]
         upgrades.finished.append(self._target_done)
+        app_tasks.finished.append(self._target_done)
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -45,29 +53,26 @@ class Jobs:
 
     async def create(
         self, project_id: str, *, name: str, job_type: str, target_type: str, targets: list[dict[str, Any]],
-        task_data: str, description: str, tags: list[dict[str, str]],
+        task_data: str, description: str, tags: list[dict[str, str]], spec: dict[str, Any] | None = None,
     ) -> BatchJob:
+        """``spec``: a deploy or app upgrade job's task_data as the engine's app spec
+        (``{app, replicas, extras}``, made by the API layer from the v3 request models)."""
         if any(j.name == name for j in self.of_project(project_id)):
             raise DuplicateName(f"batch job name {name!r} already exists", field="job_name")
-        if job_type not in SIMULATED_TYPES:
-            raise DomainError(f"job type {job_type} is not simulated by edgesim (only node_upgrade)", field="job_type")
-        if target_type != "node":
-            raise DomainError("a node_upgrade job targets nodes: target_type must be node", field="job_content.target_type")
-        seen: set[str] = set()
-        for n, target in enumerate(targets):
-            node = self.world.nodes.get(target["target_id"])
-            if node is None or node.project_id != project_id:
-                raise ReferenceNotFound(f"edge node {target['target_id']} not found", field=f"job_content.targets[{n}].target_id")
-            if target["target_id"] in seen:
-                raise DomainError("each node once", field=f"job_content.targets[{n}].target_id")
-            seen.add(target["target_id"])
+        allowed = TARGET_TYPES[job_type]
+        if target_type not in allowed:
+            raise DomainError(f"a {job_type} job targets {' or '.join(allowed)}: target_type must be {' or '.join(allowed)}",
+                              field="job_content.target_type")
+        self._check_targets(project_id, target_type, targets)
+        if job_type in APP_TYPES:
+            self.app_tasks.check(job_type, target_type, [t["target_id"] for t in targets], spec or {})
         core = self.core
         async with core.command() as change:
             now = core.clock.now()
             job = BatchJob(
                 id=core.ids.next(), project_id=project_id, name=name, job_type=job_type, target_type=target_type,
                 description=description, tags=tags, targets=targets, task_data=task_data, created_at=now,
-                status_updated_at=now, concurrency=self.upgrades.profile().concurrency,
+                status_updated_at=now, concurrency=self.upgrades.profile().concurrency, spec=spec or {},
             )
             job.tasks = [{
                 "task_id": f"{job.id}-{n}", "task_name": f"{name}-{n}", "status": "queued", "reason": "",
@@ -75,9 +80,24 @@ class Jobs:
             } for n, t in enumerate(targets)]
             change.touch(job)
             self.table[job.id] = job
-            change.event(core.events.record("job.created", job_id=job.id, name=name, tasks=len(job.tasks)))
+            change.event(core.events.record("job.created", job_id=job.id, name=name, job_type=job_type, tasks=len(job.tasks)))
             self._start(job, change)
         return job
+
+    def _check_targets(self, project_id: str, target_type: str, targets: list[dict[str, Any]]) -> None:
+        """Every target exists in the project (nodes, groups or deployments), each once."""
+        tables: dict[str, dict[str, Any]] = {"node": self.world.nodes, "node_group": self.world.groups,
+                                             "deployment": self.world.deployments}
+        table = tables[target_type]
+        seen: set[str] = set()
+        for n, target in enumerate(targets):
+            found = table.get(target["target_id"])
+            if found is None or found.project_id != project_id:
+                raise ReferenceNotFound(f"{TARGET_NAMES[target_type]} {target['target_id']} not found",
+                                        field=f"job_content.targets[{n}].target_id")
+            if target["target_id"] in seen:
+                raise DomainError(f"each {TARGET_NAMES[target_type]} once", field=f"job_content.targets[{n}].target_id")
+            seen.add(target["target_id"])
 
     async def stop(self, project_id: str, job_id: str) -> BatchJob:
         """Running tasks finish; the ones not yet started are ``stopped`` (restore runs them)."""
@@ -119,6 +139,7 @@ class Jobs:
         async with self.core.command() as change:
             change.touch(job)
             self.core.timers.cancel(f"job:{job.id}")
+            self.app_tasks.disarm(job)  # a timed-out job's tasks may still run: they are no one's now
             del self.table[job.id]
             change.event(self.core.events.record("job.deleted", job_id=job.id))
 
@@ -127,6 +148,7 @@ class Jobs:
     def arm(self, job: BatchJob) -> None:
         if job.deadline is not None and job.id in self.table:
             self.core.timers.set(f"job:{job.id}", job.deadline, self._on_deadline, job.id)
+        self.app_tasks.arm(job)
 
     def _in(self, project_id: str, job_id: str, states: tuple[str, ...], verb: str) -> BatchJob:
         job = self.get(project_id, job_id)
@@ -152,12 +174,10 @@ class Jobs:
                     break
                 if task["status"] != "queued":
                     continue
-                node = self.world.nodes.get(task["target_id"])
-                reason = self.upgrades.refusal(node)
-                if reason or node is None:
+                reason = self._begin(job, task, change)
+                if reason:
                     self._task(job, task, "failed", reason, change)
                     continue
-                self.upgrades.begin(node, job.id, change)
                 self._task(job, task, "running", "", change)
                 running += 1
         if running or any(t["status"] == "queued" for t in job.tasks):
@@ -168,11 +188,22 @@ class Jobs:
             failed = sum(t["status"] == "failed" for t in job.tasks)
             self._status(job, "success" if not failed else "failed" if failed == len(job.tasks) else "partial_success", change)
 
-    def _target_done(self, job_id: str, node_id: str, reason: str, change: Change) -> None:
+    def _begin(self, job: BatchJob, task: dict[str, Any], change: Change) -> str:
+        """Start one task: "" when it runs, else why it failed at once."""
+        if job.job_type in APP_TYPES:
+            return self.app_tasks.begin(job, task, change)
+        node = self.world.nodes.get(task["target_id"])
+        reason = self.upgrades.refusal(node)
+        if reason or node is None:
+            return reason or "the node no longer exists"
+        self.upgrades.begin(node, job.id, change)
+        return ""
+
+    def _target_done(self, job_id: str, target_id: str, reason: str, change: Change) -> None:
         job = self.table.get(job_id)
         if job is None:
             return
-        task = next((t for t in job.tasks if t["target_id"] == node_id and t["status"] == "running"), None)
+        task = next((t for t in job.tasks if t["target_id"] == target_id and t["status"] == "running"), None)
         if task is None:
             return
         change.touch(job)
@@ -195,8 +226,9 @@ class Jobs:
     def _task(self, job: BatchJob, task: dict[str, Any], status: str, reason: str, change: Change) -> None:
         change.touch(job)
         task["status"], task["reason"] = status, reason
+        made = {"deployment_id": task["deployment_id"]} if "deployment_id" in task else {}  # an app task's
         change.event(self.core.events.record(
-            "job.task", job_id=job.id, target_id=task["target_id"], status=status, reason=reason))
+            "job.task", job_id=job.id, target_id=task["target_id"], status=status, reason=reason, **made))
 
     def _status(self, job: BatchJob, status: str, change: Change) -> None:
         change.touch(job)

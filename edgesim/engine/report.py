@@ -7,7 +7,7 @@ between requests (``LiveReport``), so each request only replays what happened si
 Per deployment: availability (the share of the window during which as many instances as it
 wants replicas were RUNNING and ready), its restarts and migrations, and for each fault that
 made it unavailable, how long after the fault started it was available again. Per node: how
-long it was not RUNNING.
+long it was not RUNNING. Per batch job: its progress over time (``engine.job_progress``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgesim.engine.events import EventLog
+from edgesim.engine.job_progress import JobProgress
 
 
 @dataclass
@@ -52,6 +53,7 @@ class ReportBuilder:
         self.node_state: dict[str, tuple[str, float]] = {}
         self.node_down: dict[str, float] = defaultdict(float)
         self.faults: dict[str, dict[str, Any]] = {}
+        self.jobs = JobProgress()
 
     def _clip(self, t: float) -> float:
         return max(t, self.start)
@@ -95,7 +97,9 @@ class ReportBuilder:
     def feed(self, e: dict[str, Any]) -> None:
         t, kind = e["time"], e["kind"]
         self.last_seq, self.last_time = e["seq"], t
-        if kind == "deployment.created":
+        if kind.startswith("job."):
+            self.jobs.feed(e)
+        elif kind == "deployment.created":
             d = self.deps[e["deployment_id"]]
             d.first_seen, d.since = t, t
             d.name = e.get("name", "")
@@ -176,6 +180,7 @@ class ReportBuilder:
                 for n, s in sorted(node_down.items()) if s > 0
             ],
             "faults": [dict(f) for f in faults.values() if f["start"] <= end and (f["end"] is None or f["end"] >= start)],
+            "jobs": self.jobs.result(start, end),
         }
 
 

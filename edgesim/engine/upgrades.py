@@ -6,6 +6,11 @@ again with the new version, or, on a drawn failure, rolled back to the old one; 
 ``upgrade_history`` entry records it. A node that stops reporting during its upgrade (a
 partition, a stop) fails it: at once if it leaves ``UPGRADING`` (it came back, or was
 stopped), else when the upgrade was due. One timer per upgrading node (``upgrade:<node>``).
+
+Chaos reaches in through the fault book: on a node hit by an ``upgrade_failure`` fault an
+upgrade that ends while the fault is in force fails and rolls back; on a node hit by an
+``upgrade_hang`` fault an upgrade that is due while the fault is in force stays UPGRADING
+(``node.upgrade_hung``) and ends when the fault does (``resume``), as drawn.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from edgesim.domain.models import Node, UpgradeBehavior
 from edgesim.domain.states import NodeState
 from edgesim.engine.change import Change
 from edgesim.engine.core import Core
+from edgesim.engine.fault_book import FaultBook
 from edgesim.engine.node_state import set_node_state
 from edgesim.settings import UpgradeProfile
 
@@ -30,9 +36,10 @@ Finished = Callable[[str, str, str, Change], None]
 
 
 class Upgrades:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, faults: FaultBook) -> None:
         self.core = core
         self.world = core.world
+        self.faults = faults
         self.table: dict[str, UpgradeBehavior] = core.world.tables["upgrade_behavior"]  # type: ignore[assignment]
         self.finished: list[Finished] = []
         core.node_state_listeners.append(self._state_changed)
@@ -112,8 +119,26 @@ class Upgrades:
         if node is None or node.upgrade is None:
             return
         with self.core.step() as change:
-            silent = node.silent_since is not None
-            self._finish(node, change, f"node {node.name} stopped reporting during the upgrade" if silent else "")
+            self._due(node, change)
+
+    def _due(self, node: Node, change: Change) -> None:
+        """The upgrade's time has come: it ends, unless an upgrade_hang fault holds it."""
+        assert node.upgrade is not None
+        silent = node.silent_since is not None
+        hang = None if silent else self.faults.node_hit(node.id, "upgrade_hang")
+        if hang is not None:
+            if node.upgrade.get("hung_by") != hang.id:
+                change.touch(node)
+                node.upgrade = {**node.upgrade, "hung_by": hang.id}
+                change.event(self.core.events.record(
+                    "node.upgrade_hung", node_id=node.id, job_id=node.upgrade["job_id"], fault_id=hang.id))
+            return
+        self._finish(node, change, f"node {node.name} stopped reporting during the upgrade" if silent else "")
+
+    def resume(self, node: Node, change: Change) -> None:
+        """An upgrade fault no longer holds the node: a hung upgrade (past its time) ends now."""
+        if node.upgrade is not None and node.upgrade.get("hung_by") and self.core.clock.now() >= node.upgrade["due"]:
+            self._due(node, change)
 
     def _state_changed(self, node: Node, old: str, change: Change) -> None:
         """A node leaving UPGRADING by anything but its upgrade's end (its agent came back after
@@ -128,8 +153,12 @@ class Upgrades:
         node.upgrade = None
         core.timers.cancel(f"upgrade:{node.id}")
         now = core.clock.now()
+        injected = None if interrupted else self.faults.node_hit(node.id, "upgrade_failure")
         if interrupted:
             result, reason = FAILED, interrupted
+        elif injected is not None:
+            result, reason = ROLLED_BACK, (f"upgrade of node {node.name} failed (fault {injected.id}); "
+                                           f"rolled back to {up['from_version']}")
         elif up["fails"]:
             result, reason = ROLLED_BACK, f"upgrade of node {node.name} failed; rolled back to {up['from_version']}"
         else:
