@@ -4,10 +4,11 @@ panels, and the message rules and batch jobs of GET /edgesim/state/operations.""
 
 from __future__ import annotations
 
-from conftest import start_api, stop_api
 from test_devices import bind_on_node, make_device
 from test_jobs import create_job, fleet, profile
 from test_routing import rest_to_node
+
+from conftest import start_api, stop_api
 
 FAST = [{"match": "*", "pull": {"seconds": 2}, "start": {"seconds": 1}}]
 
