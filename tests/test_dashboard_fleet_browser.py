@@ -139,10 +139,10 @@ async def test_the_deployment_panel_with_instances_events_and_rollout(api, brows
     await page.wait_for_selector('#details .rollout[data-status="complete"]', timeout=5_000)
     assert "Progressing True" in await page.inner_text("#details ul.conditions")
     assert await page.locator('#details ul.events li[data-kind="deployment.rollout_complete"]').count() == 1
+    await screenshot(page, "dashboard-deployment-panel")
     # an instance's node is a link to that node's panel
     await page.click("#details ul.instances li a")
     await page.wait_for_selector('#details[data-kind="node"] .resources', timeout=5_000)
-    await screenshot(page, "dashboard-deployment-panel")
     assert watched.errors == []
 
 
@@ -161,6 +161,7 @@ async def test_rules_and_a_running_job_with_its_progress(api, browser):
     await page.wait_for_selector('#rules tr[data-state="delivering"]', timeout=5_000)
     assert "SystemREST → SystemEventBus" in await page.inner_text("#rules")
     assert (await page.inner_text("#jobs .job-counts")).startswith("10/30")
+    await screenshot(page, "dashboard-operations")
     # the rule's node fails: the rule fails its messages; the job moves on
     await api.post(f"/edgesim/nodes/{node_id}/disconnect", token=None)
     await api.advance(45)
@@ -170,7 +171,6 @@ async def test_rules_and_a_running_job_with_its_progress(api, browser):
     await page.wait_for_function("document.querySelector('#jobs .job-status').textContent !== 'running'", timeout=5_000)
     assert (await page.inner_text("#jobs .job-counts")).startswith("30/30")
     assert await page.is_hidden("#job-badge")
-    await screenshot(page, "dashboard-operations")
     assert watched.errors == []
 
 

@@ -25,9 +25,10 @@ export function crashLooping(inst) {
   return inst.reason === "CrashLoopBackOff" || (inst.restarts || 0) >= CRASH_LOOP_RESTARTS;
 }
 
+// A crash loop is FAILED between its runs: it is told apart as the more telling of the two.
 export function looks(inst) {
-  if (BAD_STATES.has(inst.state)) return "FAILED";
   if (crashLooping(inst)) return "CRASHLOOP";
+  if (BAD_STATES.has(inst.state)) return "FAILED";
   if (inst.state === "UNKNOWN") return "UNKNOWN";
   if ((inst.state === "RUNNING" && inst.ready) || inst.state === "SUCCEEDED") return "RUNNING";
   return "PENDING";

@@ -76,7 +76,7 @@ function redraw(changes) {
   if (changes.nodes.size || changes.reshape) renderSummary(model);
   if (details.nodeId && (changes.nodes.has(details.nodeId) || changes.reshape)) details.touched();
   if (details.kind === "deployment" && changes.deploymentIds.has(details.id)) details.touched();
-  if (nodeFilter.active() && changes.nodes.size) showMatchCount(); // a state filter follows the states
+  if (nodeFilter.active() && changes.nodes.size) applyNodeFilter(); // a state filter follows the states
   feed.add(changes.feed);
   if (changes.feed.length) clock.seen(changes.feed.at(-1));
   if (changes.faults) refreshChaos();

@@ -146,6 +146,10 @@ export class Feed {
       case "node.silent": return `${name(e.node_id)} (${e.reason})`;
       case "instance.state": return `${dep(e.deployment_id)} ${e.from} → ${e.to}${e.reason ? " " + e.reason : ""} on ${name(e.node_id)}`;
       case "instance.migrated": return `${dep(e.deployment_id)} ${name(e.from_node)} → ${name(e.to_node)}`;
+      case "device.online": case "device.offline": case "device.bound": case "device.unbound":
+        return `${this.model.devices.get(e.device_id)?.name || (e.device_id || "").slice(0, 8)} on ${name(e.node_id)}`;
+      case "job.status": return `${e.job_id.slice(0, 8)} ${e.from} → ${e.to}`;
+      case "job.task": return `${e.job_id.slice(0, 8)} ${name(e.target_id)} ${e.status}${e.reason ? " " + e.reason : ""}`;
       case "fault.added": case "fault.started": case "fault.ended": case "fault.hit":
         return `${e.fault_kind || ""} ${e.fault_id}${e.nodes && e.nodes.length ? " on " + e.nodes.map(name).join(", ") : ""}`;
       default:
