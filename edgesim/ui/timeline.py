@@ -56,9 +56,10 @@ def render_page(
         end = max([*times, *(e["time"] for e in events[-1:])], default=None)
     timeline = build(events, start, end)
     names = {**(node_names or {}), **{k: v for k, v in timeline.node_names.items() if v}}
-    svg = _Svg(timeline, names, expectations or []).render()
+    drawing = _Svg(timeline, names, expectations or [])
+    svg = drawing.render()
     jobs = jobs_section(events, timeline.start, timeline.end, width=WIDTH, label=LABEL, plot=PLOT)
-    return _page(title, timeline, svg, expectations or [], jobs)
+    return _page(title, timeline, drawing.axis_strip() + svg, expectations or [], jobs)
 
 
 # --- the SVG --------------------------------------------------------------------------------------
@@ -151,18 +152,30 @@ class _Svg:
         )
         self.y += LANE + GAP
 
-    def _axis(self, bottom: float) -> list[str]:
+    def _ticks(self) -> list[float]:
         span = self.t.end - self.t.start
         step = next((s for s in NICE_STEPS if span / s <= 12), NICE_STEPS[-1] * math.ceil(span / NICE_STEPS[-1] / 12))
         first = math.ceil(self.t.start / step) * step
+        return [first + i * step for i in range(int((self.t.end + 1e-9 - first) // step) + 1)]
+
+    def _axis(self, bottom: float) -> list[str]:
         out = [f'<line class="axis" x1="{LABEL}" x2="{LABEL + PLOT}" y1="{bottom}" y2="{bottom}"/>']
-        tick = first
-        while tick <= self.t.end + 1e-9:
+        for tick in self._ticks():
             x = self.x(tick)
             out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{TOP - 4}" y2="{bottom}"/>'
                        f'<text class="tick" x="{x}" y="{bottom + 16}" text-anchor="middle">{_clock(tick)}</text>')
-            tick += step
         return out
+
+    def axis_strip(self) -> str:
+        """The time axis again, in a strip that stays at the top of the window while the page
+        scrolls (CSS position: sticky; no script), so a lane far down still has its times."""
+        ticks = "".join(
+            f'<line class="axis" x1="{self.x(t)}" x2="{self.x(t)}" y1="16" y2="22"/>'
+            f'<text class="tick" x="{self.x(t)}" y="12" text-anchor="middle">{_clock(t)}</text>'
+            for t in self._ticks()
+        )
+        return (f'<div class="axis-strip"><svg viewBox="0 0 {WIDTH} 22" width="{WIDTH}" height="22" role="img" '
+                f'aria-label="time axis"><text class="strip-label" x="8" y="14">simulated time</text>{ticks}</svg></div>')
 
     def _faults(self, bottom: float) -> list[str]:
         out = []
@@ -307,7 +320,9 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
 .key{display:inline-flex;align-items:center;gap:5px}.key i{display:inline-block;width:14px;height:10px;border-radius:2px}
 .key i.hatch{background:repeating-linear-gradient(45deg,rgba(224,49,49,.25) 0 3px,rgba(224,49,49,.07) 3px 6px)}
 .key i.arrow{width:auto;height:auto;color:#1864ab;font-style:normal;font-weight:bold}
-.chart{overflow-x:auto;border:1px solid #dee2e6;border-radius:6px;background:#fcfcfd}
+.chart{border:1px solid #dee2e6;border-radius:6px;background:#fcfcfd;width:max-content}
+.axis-strip{position:sticky;top:0;z-index:2;background:rgba(252,252,253,.96);border-bottom:1px solid #dee2e6;border-radius:6px 6px 0 0}
+.strip-label{fill:#868e96;font-size:11px}
 svg{display:block;font-size:11px}
 .dep-name{font-weight:600;font-size:13px}.dep-count{fill:#868e96}.rule{stroke:#e9ecef}
 .node-header .dep-name{fill:#495057}

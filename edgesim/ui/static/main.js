@@ -4,9 +4,13 @@
 
 import { adoptTokenFromUrl, call, setToken, withToken } from "./api.js";
 import { ChaosPanel, ReportPanel } from "./chaos.js";
+import { Details } from "./details.js";
+import { DeploymentFilter, NodeFilter } from "./filters.js";
 import { FleetMap } from "./fleet-map.js";
 import { FleetModel, newChanges } from "./fleet-model.js";
-import { ClockPanel, Details, Feed, renderDeployments, renderSummary } from "./panels.js";
+import { OperationsPanel } from "./operations.js";
+import { ClockPanel, Feed, renderDeployments, renderSummary } from "./panels.js";
+import { TimeSlider } from "./time-slider.js";
 
 const FLUSH_MS = 50;
 const RELOAD_MS = 1000;
@@ -25,10 +29,15 @@ const showError = (err) => {
 };
 const map = new FleetMap($("fleet"), model, (id) => select(id));
 const clock = new ClockPanel(showError);
-const details = new Details(model, nodeAction);
+const details = new Details(model, detailAction, showError);
 const feed = new Feed(model);
 const chaos = new ChaosPanel(model, showError);
 const report = new ReportPanel(showError);
+const operations = new OperationsPanel(model, showError);
+const nodeFilter = new NodeFilter(model, () => applyNodeFilter());
+const depFilter = new DeploymentFilter(() => drawDeployments());
+const slider = new TimeSlider(showPast, () => reload(), showError);
+clock.onTick = (now) => slider.clock(now);
 let tab = "deployments";
 
 // --- applying events in batches -------------------------------------------------------------
@@ -44,6 +53,13 @@ function receive(event) {
 
 function flush() {
   flushTimer = null;
+  if (model.at !== null) {
+    // the map shows the past: events are kept (remember) and applied when it goes live again
+    feed.add(pending);
+    if (pending.length) clock.seen(pending.at(-1));
+    pending = [];
+    return;
+  }
   const changes = newChanges();
   for (const e of pending) model.apply(e, changes);
   pending = [];
@@ -52,17 +68,59 @@ function flush() {
 
 function redraw(changes) {
   for (const id of changes.nodes) map.update(id);
+  for (const m of changes.migrations) map.moved(m.from_node, m.to_node);
   if (changes.deployments || changes.reshape) {
     model.recount();
-    renderDeployments(model);
+    drawDeployments();
   }
   if (changes.nodes.size || changes.reshape) renderSummary(model);
-  if (details.nodeId && (changes.nodes.has(details.nodeId) || changes.reshape)) details.render();
+  if (details.nodeId && (changes.nodes.has(details.nodeId) || changes.reshape)) details.touched();
+  if (details.kind === "deployment" && changes.deploymentIds.has(details.id)) details.touched();
+  if (nodeFilter.active() && changes.nodes.size) applyNodeFilter(); // a state filter follows the states
   feed.add(changes.feed);
   if (changes.feed.length) clock.seen(changes.feed.at(-1));
   if (changes.faults) refreshChaos();
   if (changes.feed.length && tab === "report") refreshReport();
+  if (changes.operations || (changes.feed.length && (tab === "operations" || model.jobs.some((j) => j.status === "running")))) refreshOperations();
   if (changes.reshape) reload();
+}
+
+// --- the fleet as drawn: live, or the past -------------------------------------------------
+
+function drawAll() {
+  nodeFilter.groups();
+  map.matches = nodeFilter.matcher();
+  map.build();
+  showMatchCount();
+  model.recount();
+  drawDeployments();
+  renderSummary(model);
+  details.render();
+}
+
+function showPast(snapshot) {
+  model.load(snapshot);
+  drawAll();
+  details.touched();
+}
+
+function drawDeployments() {
+  renderDeployments(model, depFilter.matcher(), details.kind === "deployment" ? details.id : null);
+}
+
+function applyNodeFilter() {
+  map.matches = nodeFilter.matcher();
+  showMatchCount(map.filter());
+  map.drawMoves();
+}
+
+function showMatchCount(shown) {
+  if (shown === undefined) {
+    const matches = nodeFilter.matcher();
+    shown = [...model.nodes.values()].filter(matches).length;
+    map.matches = matches;
+  }
+  $("node-match").textContent = nodeFilter.active() ? `${shown} of ${model.nodes.size} nodes` : "";
 }
 
 // --- snapshots, throttled --------------------------------------------------------------------
@@ -81,17 +139,17 @@ function reload() {
     .then(() => call("GET", "/edgesim/state"))
     .then((snapshot) => {
       lastReload = performance.now();
+      if (slider.at !== null) return; // the map went to the past meanwhile
       const replayed = model.load(snapshot);
-      map.build();
+      drawAll();
       chaos.suggest();
-      // build() drew what the replayed events changed; the feed showed them when they came
+      // drawAll() drew what the replayed events changed; the feed showed them when they came
       replayed.reshape = false;
       replayed.feed = [];
+      replayed.nodes.clear();
       redraw(replayed);
-      model.recount();
-      renderDeployments(model);
-      renderSummary(model);
-      details.render();
+      details.touched(); // what the snapshot brought may concern the panel: read it again
+      operations.render();
       clock.set(model.clock);
     })
     .catch(showError)
@@ -116,6 +174,7 @@ const throttled = (fn, ms) => {
 };
 const refreshChaos = throttled(() => chaos.refresh(), 300);
 const refreshReport = throttled(() => report.refresh(), 2000);
+const refreshOperations = throttled(() => operations.refresh(), 1000);
 
 // --- the stream ------------------------------------------------------------------------------
 
@@ -147,34 +206,53 @@ const KINDS = [
   "behaviors.set", "node.registered", "node.updated", "node.state", "node.deleted", "node.silent",
   "group.created", "group.updated", "group.nodes", "group.deleted", "fleet.created",
   "fault.added", "fault.started", "fault.hit", "fault.ended", "fault.deleted",
+  "deployment.rollout_started", "deployment.rollout_complete", "deployment.rollout_stuck",
+  "device.created", "device.updated", "device.deleted", "device.bound", "device.unbound", "device.online", "device.offline",
+  "rule.created", "rule.started", "rule.state", "rule.deleted",
+  "job.created", "job.status", "job.task", "job.deleted", "node.upgrade_started", "node.upgrade_finished", "node.refused",
 ];
 
 // --- user actions ----------------------------------------------------------------------------
 
 function select(nodeId) {
   map.select(nodeId);
-  details.show(nodeId);
+  details.show("node", nodeId);
+  drawDeployments();
 }
 
-async function nodeAction(action, nodeId) {
+function selectDeployment(depId) {
+  map.select(null);
+  details.show("deployment", depId);
+  drawDeployments();
+}
+
+async function detailAction(action, id) {
   if (action === "close") return select(null);
+  if (action === "pick-node") return select(id);
   if (action === "target") {
     showTab("chaos");
-    return chaos.targetNode(nodeId);
+    return chaos.targetNode(id);
   }
   try {
-    await call("POST", `/edgesim/nodes/${encodeURIComponent(nodeId)}/${action}`);
+    await call("POST", `/edgesim/nodes/${encodeURIComponent(id)}/${action}`);
+    if (action === "connect") reload(); // a silent node reporting again before it failed has no event
   } catch (err) {
     showError(err);
   }
 }
 
+$("deployments").addEventListener("click", (ev) => {
+  const row = ev.target.closest("tr[data-id]");
+  if (row) selectDeployment(row.dataset.id);
+});
+
 function showTab(name) {
   tab = name;
   for (const b of document.querySelectorAll(".tabs button")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
-  for (const t of ["deployments", "chaos", "report"]) $("tab-" + t).hidden = t !== name;
+  for (const t of ["deployments", "operations", "chaos", "report"]) $("tab-" + t).hidden = t !== name;
   if (name === "chaos") refreshChaos();
   if (name === "report") report.refresh();
+  if (name === "operations") operations.refresh();
 }
 
 for (const b of document.querySelectorAll(".tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
@@ -191,8 +269,11 @@ function legend() {
   const states = ["RUNNING", "UNCONNECTED", "FAIL", "STOPPED"];
   const insts = ["RUNNING", "PENDING_CREATE", "FAILED", "UNKNOWN"];
   $("legend").innerHTML = states.map((s) => `<span><i style="background:var(--n-${s})"></i>${s.toLowerCase()}</span>`).join("")
+    + `<span><i class="unreachable"></i>unreachable</span>`
     + `<span class="muted">instances:</span>`
-    + insts.map((s) => `<span><i style="background:var(--i-${s});border-radius:50%"></i>${s.toLowerCase()}</span>`).join("");
+    + insts.map((s) => `<span><i style="background:var(--i-${s});border-radius:50%"></i>${s.toLowerCase()}</span>`).join("")
+    + `<span><i class="crashloop"></i>crash-looping</span><span class="muted">devices:</span>`
+    + `<span><i class="dev-key" data-state="online"></i>online</span><span><i class="dev-key" data-state="offline"></i>offline</span>`;
 }
 
 let polling = null;

@@ -1,7 +1,9 @@
-// The clock, the deployments table, the selected node's card and the live event feed.
+// The clock, the header counts, the deployments table and the live event feed.
 
 import { call } from "./api.js";
+import { deploymentState } from "./filters.js";
 import { esc } from "./fleet-map.js";
+import { looks } from "./fleet-model.js";
 
 const $ = (id) => document.getElementById(id);
 const FEED_ROWS = 300; // the feed keeps the newest rows only; the full log is GET /edgesim/events
@@ -26,6 +28,7 @@ export class ClockPanel {
       b.addEventListener("click", () => this.advance(Number(b.dataset.seconds)));
     }
     this.onError = onError;
+    this.onTick = null; // told the simulated time at every render (the time slider)
     setInterval(() => this.render(), 1000);
   }
 
@@ -71,62 +74,51 @@ export class ClockPanel {
     $("clock-now").dataset.now = String(c.now);
     $("clock-mode").textContent = c.mode === "real" ? `real ×${c.scale}` : "virtual";
     $("advance-form").hidden = c.mode !== "virtual";
+    this.onTick?.(now);
   }
 }
 
+// Header counts: a silent RUNNING node (partitioned, its agent quiet) is counted unreachable,
+// not running; instances are counted by how they look (fleet-model.js looks()).
 export function renderSummary(model) {
-  const counts = {};
-  for (const n of model.nodes.values()) counts[n.state] = (counts[n.state] || 0) + 1;
-  const states = Object.entries(counts).sort().map(([s, n]) => `${n} ${s}`).join(", ");
-  $("summary").textContent = `${model.nodes.size} nodes (${states || "none"}) · ${model.instances.size} instances · ${model.deployments.size} deployments`;
+  const nodes = {};
+  for (const n of model.nodes.values()) {
+    const s = model.reach(n);
+    nodes[s] = (nodes[s] || 0) + 1;
+  }
+  const insts = {};
+  for (const i of model.instances.values()) {
+    if (i.stale) continue;
+    const s = looks(i);
+    insts[s] = (insts[s] || 0) + 1;
+  }
+  const words = { RUNNING: "running", PENDING: "starting", UNKNOWN: "unknown", CRASHLOOP: "crash-looping", FAILED: "failed" };
+  const part = (cls, text) => `<span class="count" data-count="${cls}">${text}</span>`;
+  const nodeParts = Object.entries(nodes).sort().map(([s, n]) => part(s, `${n} ${s}`)).join(", ");
+  const instParts = ["FAILED", "CRASHLOOP", "UNKNOWN", "PENDING", "RUNNING"].filter((s) => insts[s])
+    .map((s) => part("i-" + s, `${insts[s]} ${words[s]}`)).join(", ");
+  const count = [...model.instances.values()].filter((i) => !i.stale).length;
+  $("summary").innerHTML = `${model.nodes.size} nodes (${nodeParts || "none"}) · ${count} instances${instParts ? ` (${instParts})` : ""}`
+    + ` · ${model.deployments.size} deployments`;
 }
 
-export function renderDeployments(model) {
+export function renderDeployments(model, matches = () => true, selected = null) {
   const groups = new Map(model.groups.map((g) => [g.id, g.name]));
-  const rows = [...model.deployments.values()].map((d) => {
+  const all = [...model.deployments.values()];
+  const shown = all.filter(matches);
+  const rows = shown.map((d) => {
     const share = d.replicas ? Math.min(1, d.ready / d.replicas) : 1;
-    const cls = d.ready >= d.replicas ? "" : d.ready ? "short" : "down";
+    const state = deploymentState(d);
+    const cls = { ready: "", short: "short", down: "down", deleting: "short" }[state];
     const where = d.group_id ? `group ${groups.get(d.group_id) || d.group_id.slice(0, 8)}` : "nodes";
-    return `<tr class="${cls}" data-id="${esc(d.id)}"><td>${esc(d.name)}${d.state ? ` <span class="muted">${esc(d.state)}</span>` : ""}</td>`
+    return `<tr class="${cls}${d.id === selected ? " selected" : ""}" data-id="${esc(d.id)}" data-state="${state}"><td>${esc(d.name)}${d.state ? ` <span class="muted">${esc(d.state)}</span>` : ""}</td>`
       + `<td><span class="bar"><i style="width:${(share * 100).toFixed(0)}%"></i></span><span class="ready">${d.ready}/${d.replicas}</span></td>`
       + `<td class="muted">${esc(where)}</td></tr>`;
   });
-  $("deployments").innerHTML = rows.join("") || `<tr><td colspan="3" class="muted">no deployments yet</td></tr>`;
+  const none = all.length ? "no deployment matches" : "no deployments yet";
+  $("deployments").innerHTML = rows.join("") || `<tr class="empty"><td colspan="3" class="muted">${none}</td></tr>`;
+  $("dep-match").textContent = shown.length === all.length ? "" : `${shown.length} of ${all.length}`;
   $("unplaced").textContent = model.unplaced.length ? `${model.unplaced.length} instances wait for a node` : "";
-}
-
-export class Details {
-  constructor(model, onAction) {
-    this.model = model;
-    this.nodeId = null;
-    this.el = $("details");
-    this.el.addEventListener("click", (ev) => {
-      const b = ev.target.closest("button[data-action]");
-      if (b) onAction(b.dataset.action, this.nodeId);
-    });
-  }
-
-  show(nodeId) {
-    this.nodeId = nodeId;
-    this.render();
-  }
-
-  render() {
-    const node = this.nodeId && this.model.nodes.get(this.nodeId);
-    this.el.hidden = !node;
-    if (!node) return;
-    const insts = node.instances.map((id) => {
-      const i = this.model.instances.get(id);
-      const dep = this.model.deployments.get(i.deployment_id);
-      return `<li>${esc(dep ? dep.name : i.deployment_id)} <span class="muted">${esc(i.id.slice(0, 8))}</span> `
-        + `${esc(i.state)}${i.state === "RUNNING" ? (i.ready ? ", ready" : ", not ready") : ""}${i.stale ? " (stale copy)" : ""}</li>`;
-    }).join("");
-    this.el.innerHTML = `<h3>${esc(node.name)} <span class="badge" data-state="${esc(node.state)}">${esc(node.state)}</span></h3>`
-      + `<div class="muted">${esc(node.id)}${node.silent ? " · silent" : ""}${node.faults.size ? " · under a fault" : ""}</div>`
-      + (insts ? `<ul>${insts}</ul>` : `<div class="muted">no instances</div>`)
-      + `<div class="actions"><button data-action="disconnect">Disconnect</button><button data-action="connect">Connect</button>`
-      + `<button data-action="target">Chaos target</button><button data-action="close">Close</button></div>`;
-  }
 }
 
 export class Feed {
@@ -154,6 +146,10 @@ export class Feed {
       case "node.silent": return `${name(e.node_id)} (${e.reason})`;
       case "instance.state": return `${dep(e.deployment_id)} ${e.from} → ${e.to}${e.reason ? " " + e.reason : ""} on ${name(e.node_id)}`;
       case "instance.migrated": return `${dep(e.deployment_id)} ${name(e.from_node)} → ${name(e.to_node)}`;
+      case "device.online": case "device.offline": case "device.bound": case "device.unbound":
+        return `${this.model.devices.get(e.device_id)?.name || (e.device_id || "").slice(0, 8)} on ${name(e.node_id)}`;
+      case "job.status": return `${e.job_id.slice(0, 8)} ${e.from} → ${e.to}`;
+      case "job.task": return `${e.job_id.slice(0, 8)} ${name(e.target_id)} ${e.status}${e.reason ? " " + e.reason : ""}`;
       case "fault.added": case "fault.started": case "fault.ended": case "fault.hit":
         return `${e.fault_kind || ""} ${e.fault_id}${e.nodes && e.nodes.length ? " on " + e.nodes.map(name).join(", ") : ""}`;
       default:
