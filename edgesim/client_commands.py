@@ -14,6 +14,8 @@ from rich.table import Table
 
 from edgesim.api.paging import whole_number
 
+HIT_SHOWN = 3  # nodes named per fault in `chaos list`; the rest are counted
+
 url_option = click.option("--url", default="http://127.0.0.1:8080", show_default=True, envvar="EDGESIM_URL",
                           help="The running edgesim.")
 token_option = click.option("--admin-token", default=None, envvar="EDGESIM_ADMIN_TOKEN",
@@ -124,11 +126,22 @@ def chaos_add(url, admin_token, fault, path) -> None:
 def chaos_list(url, admin_token) -> None:
     """List the faults."""
     answer = expect(*call(url, "GET", "/edgesim/chaos/faults", None, admin_token), 200)
-    table = Table("id", "kind", "target", "state", "start", "end")
+    table = Table("id", "kind", "target", "state", "start", "end", "hit")
     for f in answer["faults"]:
         target = ", ".join(f"{k}={v}" for k, v in f["target"].items())
-        table.add_row(f["id"], f["kind"], target, f["state"], f"{f['start']:g}", "-" if f["end"] is None else f"{f['end']:g}")
+        table.add_row(f["id"], f["kind"], target, f["state"], f"{f['start']:g}", "-" if f["end"] is None else f"{f['end']:g}",
+                      _hit(f))
     _console().print(table)
+
+
+def _hit(fault: dict) -> str:
+    """The nodes and devices a fault acted on (chosen when it fired: a group, a fraction)."""
+    names = fault.get("node_names") or [None] * len(fault["nodes"])
+    hit = [name or node_id for name, node_id in zip(names, fault["nodes"], strict=False)] + fault.get("devices", [])
+    if not hit:
+        return "-"
+    shown = ", ".join(hit[:HIT_SHOWN])
+    return shown + (f" (+{len(hit) - HIT_SHOWN} more)" if len(hit) > HIT_SHOWN else "")
 
 
 @chaos.command("rm")
@@ -155,6 +168,9 @@ def report(url, admin_token, start, end, as_json) -> None:
         click.echo(json.dumps(answer, indent=2))
         return
     console = _console()
+    if answer.get("to_requested") is not None:
+        console.print(f"note: --to {answer['to_requested']:g} is still to come; the report counts "
+                      f"{answer['from']:g}s - {answer['to']:g}s, the time that has passed", highlight=False)
     table = Table("deployment", "availability", "restarts", "migrations", "recovered after (s)",
                   title=f"experiment {answer['from']:g}s - {answer['to']:g}s")
     for d in answer["deployments"]:
