@@ -4,6 +4,7 @@ turn a recording into a scenario file."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -89,7 +90,23 @@ def compare(recorded: list[dict], replayed: list[dict], tolerance: float) -> str
     return None
 
 
-async def replay(recording: Recording, settings: Settings, time_scale: float | None = None) -> ReplayResult:
+@dataclass(frozen=True)
+class Progress:
+    """Where a replay on a real clock is: simulated time of the total, calls made of all."""
+
+    now: float
+    end: float
+    calls: int
+    total_calls: int
+
+
+PROGRESS_EVERY = 1.0  # wall seconds between two progress reports while a real-clock replay waits
+
+
+async def replay(recording: Recording, settings: Settings, time_scale: float | None = None,
+                 progress: Callable[[Progress], None] | None = None) -> ReplayResult:
+    """``progress`` hears of each call and, while a real clock is waited for, of the time once
+    every ``PROGRESS_EVERY`` wall seconds (a virtual clock is not waited for)."""
     header = recording.header
     settings = settings.model_copy(update={"auth": settings.auth.model_copy(update={"dev_tokens": True})})
     options = ServerOptions(
@@ -104,6 +121,12 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
     if settings.admin.token:
         headers["X-Admin-Token"] = settings.admin.token
     mismatches: list[str] = []
+    calls = 0
+    total_calls = sum(1 for step in recording.steps if "call" in step)
+
+    def report() -> None:
+        if progress is not None:
+            progress(Progress(min(engine.clock.now(), recording.end), recording.end, calls, total_calls))
 
     async def reach(t: float) -> None:
         clock = engine.clock
@@ -112,7 +135,8 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
                 await clock.advance(t - clock.now())
         else:
             while clock.now() < t:
-                await asyncio.sleep((t - clock.now()) / options.time_scale)
+                await asyncio.sleep(min(PROGRESS_EVERY, (t - clock.now()) / options.time_scale))
+                report()
 
     try:
         async with aiohttp.ClientSession() as session:
@@ -129,7 +153,10 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
                     await resp.read()
                     if resp.status != call["status"]:
                         mismatches.append(f"t={call['t']:g} {call['method']} {call['path']}: recorded {call['status']}, replayed {resp.status}")
+                calls += 1
+                report()
             await reach(recording.end)
+            report()  # the last word: the whole recording played
         events = (await engine.events.find())[1]
     finally:
         await server.stop()
