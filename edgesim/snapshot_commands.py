@@ -40,7 +40,8 @@ def snapshot_save(url, admin_token, path) -> None:
         Path(path).write_bytes(data)
     except OSError as exc:
         raise click.ClickException(f"{path}: {exc.strerror}") from None
-    click.echo(f"saved the world to {path} ({len(data)} bytes); load it with: edgesim snapshot load {path}")
+    click.echo(f"saved the world to {path} ({len(data)} bytes); load it with: edgesim snapshot load {path} "
+               "--db DB (a stopped store) or --url URL (a running server)")
 
 
 @snapshot.command("load")

@@ -51,9 +51,10 @@ async def test_a_real_clock_replay_reports_its_progress(tmp_path):
     seen: list[Progress] = []
     await replay(recording, load_settings(), time_scale=1000, progress=seen.append)  # at 1000x the times drift: not compared here
     assert seen and [p.now for p in seen] == sorted(p.now for p in seen)  # time only moves on
-    assert (seen[-1].calls, seen[-1].total_calls, seen[-1].end) == (2, 2, 100)
-    assert any(p.calls == 1 for p in seen)  # a report per call as it is made
+    assert (seen[-1].steps, seen[-1].total_steps, seen[-1].end) == (4, 4, 100)  # two calls, two advances
+    assert list(dict.fromkeys(p.steps for p in seen if p.steps)) == [1, 2, 3, 4]  # each step reported as played
+    assert len(seen) == len(set(seen))  # nothing said twice
     printed = await asyncio.to_thread(CliRunner().invoke, main, ["replay", str(tmp_path / "r.jsonl"), "--time-scale", "1000"])
-    assert "replay: t=100/100 s (100%), 2/2 calls" in printed.output, printed.output
+    assert "replay: t=100/100 s (100%), 4/4 steps" in printed.output, printed.output
     virtual = await asyncio.to_thread(CliRunner().invoke, main, ["replay", str(tmp_path / "r.jsonl")])
     assert "replay: t=" not in virtual.output  # a virtual clock replays at once: nothing to wait for

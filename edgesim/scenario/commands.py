@@ -87,7 +87,7 @@ class ProgressLine:
 
     def __call__(self, at: Progress) -> None:
         share = at.now / at.end * 100 if at.end else 100.0
-        text = f"replay: t={at.now:.0f}/{at.end:g} s ({share:.0f}%), {at.calls}/{at.total_calls} calls"
+        text = f"replay: t={at.now:.0f}/{at.end:g} s ({share:.0f}%), {at.steps}/{at.total_steps} steps"
         click.echo(f"\r{text}" if self.terminal else text, err=True, nl=not self.terminal)
         self.shown = True
 
@@ -127,7 +127,8 @@ def replay(recording, time_scale, config_dir) -> None:
         sys.exit(1)
     if result.status_mismatches:
         sys.exit(1)
-    click.echo(f"replay matches: {result.compared} events identical, {len(recorded.steps)} calls, "
+    calls = sum(1 for step in recorded.steps if "call" in step)  # the rest are clock advances
+    click.echo(f"replay matches: {result.compared} events identical, {calls} calls, "
                f"{recorded.end:g} simulated seconds, largest drift {result.max_drift:.3f} s")
 
 

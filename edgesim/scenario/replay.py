@@ -92,12 +92,13 @@ def compare(recorded: list[dict], replayed: list[dict], tolerance: float) -> str
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a replay on a real clock is: simulated time of the total, calls made of all."""
+    """Where a replay on a real clock is: simulated time of the total, steps (calls and clock
+    advances) played of all."""
 
     now: float
     end: float
-    calls: int
-    total_calls: int
+    steps: int
+    total_steps: int
 
 
 PROGRESS_EVERY = 1.0  # wall seconds between two progress reports while a real-clock replay waits
@@ -121,12 +122,14 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
     if settings.admin.token:
         headers["X-Admin-Token"] = settings.admin.token
     mismatches: list[str] = []
-    calls = 0
-    total_calls = sum(1 for step in recording.steps if "call" in step)
+    played = 0
+    last: list[Progress] = []
 
     def report() -> None:
-        if progress is not None:
-            progress(Progress(min(engine.clock.now(), recording.end), recording.end, calls, total_calls))
+        at = Progress(min(engine.clock.now(), recording.end), recording.end, played, len(recording.steps))
+        if progress is not None and (not last or last[-1] != at):  # a line only when something moved
+            last[:] = [at]
+            progress(at)
 
     async def reach(t: float) -> None:
         clock = engine.clock
@@ -143,6 +146,8 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
             for step in recording.steps:
                 if "advance_to" in step:
                     await reach(step["advance_to"])
+                    played += 1
+                    report()
                     continue
                 call = step["call"]
                 await reach(call["t"])
@@ -153,7 +158,7 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
                     await resp.read()
                     if resp.status != call["status"]:
                         mismatches.append(f"t={call['t']:g} {call['method']} {call['path']}: recorded {call['status']}, replayed {resp.status}")
-                calls += 1
+                played += 1
                 report()
             await reach(recording.end)
             report()  # the last word: the whole recording played
