@@ -77,3 +77,12 @@ async def test_the_readme_sdk_example_runs_against_edgesim(api: Api):
     with contextlib.redirect_stdout(printed):  # the SDK blocks: run it beside the server's loop
         await asyncio.to_thread(exec, code.replace("http://127.0.0.1:8080", api.url), {})
     assert printed.getvalue() == "1\n"  # the one pod of the deployment just made
+
+
+def test_the_readme_run_server_example_runs_as_it_is():
+    section = readme_section("Testing your code against edgesim")
+    code = re.search(r"### Without pytest.+?```python\n(.+?)\n```", section, re.DOTALL).group(1)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(code, {})
+    assert "instance.migrated" in printed.getvalue()  # the crash moved the instance, as it says
