@@ -170,19 +170,27 @@ def report(url, admin_token, start, end, as_json) -> None:
     console = _console()
     if answer.get("to_requested") is not None:
         console.print(f"note: --to {answer['to_requested']:g} is still to come; the report counts "
-                      f"{answer['from']:g}s - {answer['to']:g}s, the time that has passed", highlight=False)
+                      f"{_secs(answer['from'])}s - {_secs(answer['to'])}s, the time that has passed", highlight=False)
     table = Table("deployment", "availability", "restarts", "migrations", "recovered after (s)",
-                  title=f"experiment {answer['from']:g}s - {answer['to']:g}s")
+                  title=f"experiment {_secs(answer['from'])}s - {_secs(answer['to'])}s")
     for d in answer["deployments"]:
         availability = "-" if d["availability"] is None else f"{d['availability'] * 100:.2f}%"
         recoveries = ", ".join("not yet" if r["recovered_after"] is None else f"{r['recovered_after']:g}" for r in d["recoveries"])
         table.add_row(d["name"] or d["id"], availability, str(d["restarts"]), str(d["migrations"]), recoveries or "-")
-    console.print(table)
+    if answer["deployments"]:
+        console.print(table)
+    else:  # an empty table reads as a broken one
+        console.print(f"experiment {_secs(answer['from'])}s - {_secs(answer['to'])}s: no deployment in the window", highlight=False)
     if answer["nodes"]:
         nodes = Table("node", "down (s)")
         for n in answer["nodes"]:
             nodes.add_row(n["name"] or n["id"], f"{n['down_seconds']:g}")
         console.print(nodes)
+
+
+def _secs(seconds: float) -> str:
+    """Simulated seconds to a tenth (a real clock's now has many digits)."""
+    return f"{round(seconds, 1):g}"
 
 
 def register(main: click.Group) -> None:

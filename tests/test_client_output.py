@@ -17,6 +17,12 @@ async def edgesim(*args: str):
     return await asyncio.to_thread(CliRunner().invoke, main, list(args))
 
 
+async def test_a_report_without_deployments_says_so(api: Api):
+    await api.advance(10)
+    printed = await edgesim("report", "--url", api.url)
+    assert printed.exit_code == 0 and "experiment 0s - 10s: no deployment in the window" in printed.output
+
+
 async def test_a_report_window_past_now_counts_only_the_time_that_has_passed(api: Api):
     _, nodes = await site_group(api)
     assert (await api.create("web", nodes[0])).status == 201
