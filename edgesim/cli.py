@@ -87,6 +87,8 @@ async def _serve(server: Server, scenarios: list[Scenario]) -> None:
     await server.start(init if scenarios else None)
     if server.init_skipped:
         click.echo(f"note: {server.options.db} holds a world already; --init files not run", err=True)
+    if server.record_warning:
+        click.echo(f"warning: {server.record_warning}", err=True)
     gc_policy.settle()  # the loaded world stays: keep the collector off it
     try:
         _print_banner(server)

@@ -14,6 +14,8 @@ from rich.table import Table
 
 from edgesim.api.paging import whole_number
 
+HIT_SHOWN = 3  # nodes named per fault in `chaos list`; the rest are counted
+
 url_option = click.option("--url", default="http://127.0.0.1:8080", show_default=True, envvar="EDGESIM_URL",
                           help="The running edgesim.")
 token_option = click.option("--admin-token", default=None, envvar="EDGESIM_ADMIN_TOKEN",
@@ -124,11 +126,22 @@ def chaos_add(url, admin_token, fault, path) -> None:
 def chaos_list(url, admin_token) -> None:
     """List the faults."""
     answer = expect(*call(url, "GET", "/edgesim/chaos/faults", None, admin_token), 200)
-    table = Table("id", "kind", "target", "state", "start", "end")
+    table = Table("id", "kind", "target", "state", "start", "end", "hit")
     for f in answer["faults"]:
         target = ", ".join(f"{k}={v}" for k, v in f["target"].items())
-        table.add_row(f["id"], f["kind"], target, f["state"], f"{f['start']:g}", "-" if f["end"] is None else f"{f['end']:g}")
+        table.add_row(f["id"], f["kind"], target, f["state"], f"{f['start']:g}", "-" if f["end"] is None else f"{f['end']:g}",
+                      _hit(f))
     _console().print(table)
+
+
+def _hit(fault: dict) -> str:
+    """The nodes and devices a fault acted on (chosen when it fired: a group, a fraction)."""
+    names = fault.get("node_names") or [None] * len(fault["nodes"])
+    hit = [name or node_id for name, node_id in zip(names, fault["nodes"], strict=False)] + fault.get("devices", [])
+    if not hit:
+        return "-"
+    shown = ", ".join(hit[:HIT_SHOWN])
+    return shown + (f" (+{len(hit) - HIT_SHOWN} more)" if len(hit) > HIT_SHOWN else "")
 
 
 @chaos.command("rm")
@@ -156,13 +169,19 @@ def report(url, admin_token, start, end, as_json) -> None:
         click.echo(json.dumps(answer, indent=2))
         return
     console = _console()
+    if answer.get("to_requested") is not None:
+        console.print(f"note: --to {answer['to_requested']:g} is still to come; the report counts "
+                      f"{_secs(answer['from'])}s - {_secs(answer['to'])}s, the time that has passed", highlight=False)
     table = Table("deployment", "availability", "restarts", "migrations", "recovered after (s)",
-                  title=f"experiment {answer['from']:g}s - {answer['to']:g}s")
+                  title=f"experiment {_secs(answer['from'])}s - {_secs(answer['to'])}s")
     for d in answer["deployments"]:
         availability = "-" if d["availability"] is None else f"{d['availability'] * 100:.2f}%"
         recoveries = ", ".join("not yet" if r["recovered_after"] is None else f"{r['recovered_after']:g}" for r in d["recoveries"])
         table.add_row(d["name"] or d["id"], availability, str(d["restarts"]), str(d["migrations"]), recoveries or "-")
-    console.print(table)
+    if answer["deployments"]:
+        console.print(table)
+    else:  # an empty table reads as a broken one
+        console.print(f"experiment {_secs(answer['from'])}s - {_secs(answer['to'])}s: no deployment in the window", highlight=False)
     if answer["nodes"]:
         nodes = Table("node", "down (s)")
         for n in answer["nodes"]:
@@ -181,6 +200,11 @@ def _print_jobs(console, jobs: list[dict]) -> None:
         table.add_row(j["name"] or j["id"], j["job_type"], j["status"], str(j["done"]), str(j["failed"]),
                       str(j["running"]), str(j["tasks"]), "-" if last is None else f"{last:g}")
     console.print(table)
+
+
+def _secs(seconds: float) -> str:
+    """Simulated seconds to a tenth (a real clock's now has many digits)."""
+    return f"{round(seconds, 1):g}"
 
 
 def register(main: click.Group) -> None:

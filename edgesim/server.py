@@ -99,6 +99,7 @@ class Server:
         self._drain = Drain()
         self.fresh_store = True  # the store held no world when it was opened
         self.init_skipped = False  # --init files not run: the store held a world
+        self.record_warning: str | None = None  # set when --record starts on a store that holds a world
 
     @property
     def engine(self) -> Engine:
@@ -147,6 +148,11 @@ class Server:
         app = build_app(self.engine, strict=self.options.strict)
         if self.options.record:
             self.recorder = Recorder(self.options.record, self.engine, fresh=not meta)
+            if meta:  # a replay starts from an empty store: it cannot give this world's events
+                self.record_warning = (
+                    f"--record on {self.options.db}, which holds a world already (t={self.engine.clock.now():g} s): "
+                    "the recording starts part-way, and `edgesim replay` of it, which starts from an empty store, "
+                    "will not give the same events; record on a new --db (or :memory:) to replay it")
             app.middlewares.insert(1, self.recorder.middleware)  # inside pin_time: calls dated on arrival
         app.middlewares.insert(0, self._drain.middleware)
         app.on_response_prepare.append(self._drain.on_response_prepare)

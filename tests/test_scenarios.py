@@ -140,3 +140,21 @@ async def test_event_expectations_count_events_that_left_memory():
     result = await run_scenario(load(SCENARIOS / "crash-loop-recovery.yaml"), settings)
     assert [o.message for o in result.outcomes if not o.passed] == []
     assert len(result.events) > 5 * 2  # the log did outgrow the window
+
+
+EVENTS = """
+name: event expectations
+steps:
+  - call: POST /v2/${project_id}/edgemgr/deployments
+    body: {deployment: {name: web, node_ids: ["${nodes[0]}"], app: {name: web, image_url: nginx}}}
+    save: {web: deployment.id}
+  - expect: {event: {kind: deployment.created, deployment_id: "${web}"}}
+  - expect: {event: {kind: instance.exited, deployment_id: "${web}"}}
+"""
+
+
+async def test_an_event_expectation_says_what_it_found_not_what_it_lacked():
+    result = await run_scenario(parse(EVENTS, "events.yaml"))
+    found, missing = result.outcomes
+    assert (found.passed, found.message) == (True, "1 such event")  # the PASS line: no "(no such event yet)"
+    assert (missing.passed, missing.message) == (False, "no such event yet")

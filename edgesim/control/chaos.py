@@ -35,13 +35,21 @@ def fault_body(engine: Engine, fault: Fault) -> dict:
         "started_at": fault.started_at,
         "ended_at": fault.ended_at,
         "nodes": fault.nodes,
+        "node_names": [_node_name(engine, node_id) for node_id in fault.nodes],  # for people: `edgesim chaos list`
         "devices": fault.devices,
         "firings": fault.firings,
     }
 
 
-def report_window(request: web.Request, engine: Engine) -> tuple[float, float]:
-    """``from`` and ``to`` of a report (simulated seconds; default the whole run so far)."""
+def _node_name(engine: Engine, node_id: str) -> str | None:
+    node = engine.world.nodes.get(node_id)
+    return node.name if node else None  # deleted since
+
+
+def report_window(request: web.Request, engine: Engine) -> tuple[float, float, float | None]:
+    """``from`` and ``to`` of a report (simulated seconds; default the whole run so far), and
+    the ``to`` asked for when it lay in the future: only time that has passed is counted (a
+    window to 3600 s at 94 s on a real clock would count 3506 s that have not happened as down)."""
 
     def seconds(name: str, default: float) -> float:
         raw = request.query.get(name)
@@ -55,10 +63,13 @@ def report_window(request: web.Request, engine: Engine) -> tuple[float, float]:
             raise control_invalid(f"{name} must be simulated seconds >= 0, got {raw!r}")
         return value
 
-    start, end = seconds("from", 0.0), seconds("to", engine.clock.now())
-    if end < start:
+    now = engine.clock.now()
+    start, asked = seconds("from", 0.0), seconds("to", now)
+    if start > now:
+        raise control_invalid(f"from {start:g} is after the current time ({now:g} s): nothing has happened there yet")
+    if asked < start:
         raise control_invalid("to must not be before from")
-    return start, end
+    return start, min(asked, now), (asked if asked > now else None)
 
 
 def _fault_of(engine: Engine, request: web.Request) -> Fault:
@@ -97,7 +108,7 @@ async def delete(request: web.Request) -> web.Response:
 
 async def report(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    start, end = report_window(request, engine)
+    start, end, asked = report_window(request, engine)
     world = engine.world
     body = await engine.report.report(
         start, end,
@@ -105,6 +116,8 @@ async def report(request: web.Request) -> web.Response:
         names={d.id: d.name for d in world.deployments.values()},
         node_names={n.id: n.name for n in world.nodes.values()},
     )
+    if asked is not None:
+        body["to_requested"] = asked  # "to" is now: the rest of the window has not happened yet
     return json_response(body)
 
 

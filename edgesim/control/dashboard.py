@@ -53,7 +53,7 @@ async def asset(request: web.Request) -> web.Response:
 
 async def timeline(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    start, end = report_window(request, engine)
+    start, end, _ = report_window(request, engine)
     events = [e async for batch in engine.events.after(0) for e in batch if e["time"] <= end]
     # Drawing a long log takes seconds: a worker thread does it, so the loop keeps serving.
     html = await asyncio.to_thread(

@@ -23,7 +23,7 @@ import itertools
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,6 +75,8 @@ class Clock(ABC):
         self._heap: list[Timer] = []
         self._seq = itertools.count()
         self._slice_started = time.perf_counter()
+        self._idle = asyncio.Event()  # set while writes may go ahead: no advance, no pause
+        self._idle.set()
 
     @property
     @abstractmethod
@@ -145,6 +147,32 @@ class Clock(ABC):
         self._heap.clear()
         self._start = 0.0
 
+    def restart_at(self, start: float, epoch: datetime) -> None:
+        """Drop every timer and go on from ``start`` simulated seconds after ``epoch``: the
+        clock of a snapshot loaded into the running server."""
+        self.reset()
+        self._start = float(start)
+        self.epoch = epoch
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No timer runs inside this block (the world is being replaced under the clock), and
+        writes that arrive meanwhile (they wait for ``idle``) go to the world after it."""
+        running = self.running
+        self._idle.clear()
+        try:
+            await self.stop()
+            yield
+        finally:
+            if running:
+                await self.start()
+            self._idle.set()
+
+    @property
+    def running(self) -> bool:
+        """Whether timers run on their own (a started real clock)."""
+        return False
+
     async def start(self) -> None:
         """Begin running timers (a no-op for clocks that only move when advanced)."""
 
@@ -152,7 +180,9 @@ class Clock(ABC):
         """Stop running timers; pending ones stay in the heap."""
 
     async def idle(self) -> None:
-        """Return once no ``advance`` is running (at once on clocks that are never advanced)."""
+        """Return once no ``advance`` (or pause) is running."""
+        while not self._idle.is_set():
+            await self._idle.wait()
 
     def _on_schedule(self, timer: Timer) -> None:
         """Hook: a timer was added."""
@@ -193,8 +223,6 @@ class VirtualClock(Clock):
         super().__init__(start, epoch)
         self._now = self._start
         self._lock = asyncio.Lock()
-        self._idle = asyncio.Event()  # set while no advance runs
-        self._idle.set()
 
     @property
     def scale(self) -> float:
@@ -206,6 +234,16 @@ class VirtualClock(Clock):
     def reset(self) -> None:
         super().reset()
         self._now = 0.0
+
+    def restart_at(self, start: float, epoch: datetime) -> None:
+        super().restart_at(start, epoch)
+        self._now = self._start
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """As ``Clock.paused``, once the advance running now (if any) is over."""
+        async with self._lock, super().paused():
+            yield
 
     async def advance(self, seconds: float) -> int:
         """Run every timer due within ``seconds`` from now, in (time, sequence) order.
@@ -237,10 +275,6 @@ class VirtualClock(Clock):
                 await self._yield_after_slice()
         self._now = target
         return ran
-
-    async def idle(self) -> None:
-        while not self._idle.is_set():
-            await self._idle.wait()
 
     async def run_until_idle(self, limit: float = 10 * 365 * 86400.0) -> float:
         """Advance to the last pending timer (bounded by ``limit`` seconds); returns the time."""
@@ -281,6 +315,10 @@ class RealClock(Clock):
         if self._runner is None:
             self._origin = asyncio.get_running_loop().time()
             self._runner = asyncio.create_task(self._run_forever(), name="edgesim-clock")
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
 
     async def stop(self) -> None:
         if self._runner is not None:

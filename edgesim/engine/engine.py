@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from edgesim.domain.kinds import KINDS
@@ -48,7 +49,7 @@ from edgesim.engine.tokens import TokenBook
 from edgesim.engine.twins import Twins
 from edgesim.engine.upgrades import Upgrades
 from edgesim.settings import Settings
-from edgesim.store.sqlite import Put, Store, Wipe
+from edgesim.store.sqlite import Put, Restore, Store, Wipe
 
 log = logging.getLogger(__name__)
 DEVICE_BEHAVIORS = "device-behaviors"  # the id of the stored device behaviour profiles
@@ -218,6 +219,24 @@ class Engine:
         self._wire(Core(self.settings, self.clock, self.store, self.seed))
         self.events.listeners = listeners
         await self.start(fresh=True)
+
+    async def load_snapshot(self, path: str, meta: dict[str, Any]) -> None:
+        """Replace the world with the snapshot file at ``path`` (its ``meta`` already read and
+        checked, its records known to load: ``engine.snapshots.check``), clock, seed and event
+        log included, as if the server had been started on it. The store takes it in one
+        transaction; if that fails, nothing changed. No timer runs and no write lands meanwhile
+        (``Clock.paused``). Like a reset, listeners keep listening and the token book stays
+        (it now holds the snapshot's tokens)."""
+        async with self.clock.paused():
+            await self.store.commit([Restore(path)])
+            epoch = datetime.fromisoformat(meta["epoch"]) if meta.get("epoch") else self.clock.epoch
+            self.clock.restart_at(float(meta["clock_now"]), epoch)
+            self.seed = int(meta.get("seed", self.seed))
+            self.tokens.forget_all()
+            listeners = self.events.listeners
+            self._wire(Core(self.settings, self.clock, self.store, self.seed))
+            self.events.listeners = listeners
+            await self.start()
 
     async def checkpoint(self) -> None:
         """Commit the current meta (simulated time above all), e.g. after the clock advanced;

@@ -6,6 +6,7 @@ import asyncio
 import html
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -14,6 +15,9 @@ from edgesim.scenario.model import ScenarioError, load
 from edgesim.scenario.output import print_report, write_events, write_junit
 from edgesim.scenario.runner import run_scenario
 from edgesim.settings import ConfigError, load_settings
+
+if TYPE_CHECKING:
+    from edgesim.scenario.replay import Progress
 
 
 class BadInput(click.ClickException):
@@ -73,6 +77,25 @@ def _bundle(titles: list[str], pages: list[str]) -> str:
     )
 
 
+class ProgressLine:
+    """A real-clock replay takes the recording's time over the scale: say where it is on stderr,
+    one line at a time (on a terminal the line is rewritten in place)."""
+
+    def __init__(self) -> None:
+        self.terminal = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, at: Progress) -> None:
+        share = at.now / at.end * 100 if at.end else 100.0
+        text = f"replay: t={at.now:.0f}/{at.end:g} s ({share:.0f}%), {at.steps}/{at.total_steps} steps"
+        click.echo(f"\r{text}" if self.terminal else text, err=True, nl=not self.terminal)
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown and self.terminal:
+            click.echo("", err=True)
+
+
 @click.command()
 @click.argument("recording", type=click.Path(dir_okay=False))
 @click.option("--time-scale", default=None, type=click.FloatRange(min=0, min_open=True),
@@ -90,7 +113,12 @@ def replay(recording, time_scale, config_dir) -> None:
         raise BadInput(str(exc)) from None
     if not recorded.header.get("fresh_store", True):
         click.echo("note: the recording started on a store that was not empty; the replay starts empty", err=True)
-    result = asyncio.run(play(recorded, settings, time_scale))
+    progress = ProgressLine() if time_scale else None  # a virtual clock replays at once
+    try:
+        result = asyncio.run(play(recorded, settings, time_scale, progress=progress))
+    finally:
+        if progress is not None:
+            progress.done()
     for line in result.status_mismatches:
         click.echo(f"status differs: {line}")
     if result.first_difference:
@@ -99,7 +127,8 @@ def replay(recording, time_scale, config_dir) -> None:
         sys.exit(1)
     if result.status_mismatches:
         sys.exit(1)
-    click.echo(f"replay matches: {result.compared} events identical, {len(recorded.steps)} calls, "
+    calls = sum(1 for step in recorded.steps if "call" in step)  # the rest are clock advances
+    click.echo(f"replay matches: {result.compared} events identical, {calls} calls, "
                f"{recorded.end:g} simulated seconds, largest drift {result.max_drift:.3f} s")
 
 

@@ -22,9 +22,12 @@ MUTATING = {"POST", "PUT", "DELETE", "PATCH"}
 ADVANCE = "/edgesim/clock/advance"
 
 
+SNAPSHOT = "/edgesim/snapshot"  # a save changes nothing; a load's file is not copied into a recording
+
+
 def _recorded(path: str) -> bool:
-    """What a recording replays: IEF calls and control calls, not the IAM login."""
-    return paths.is_ief(path) or paths.is_control(path)
+    """What a recording replays: IEF calls and control calls, not the IAM login nor snapshots."""
+    return paths.is_ief(path) or (paths.is_control(path) and path != SNAPSHOT)
 
 
 class Recorder:

@@ -4,6 +4,7 @@ turn a recording into a scenario file."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -89,7 +90,24 @@ def compare(recorded: list[dict], replayed: list[dict], tolerance: float) -> str
     return None
 
 
-async def replay(recording: Recording, settings: Settings, time_scale: float | None = None) -> ReplayResult:
+@dataclass(frozen=True)
+class Progress:
+    """Where a replay on a real clock is: simulated time of the total, steps (calls and clock
+    advances) played of all."""
+
+    now: float
+    end: float
+    steps: int
+    total_steps: int
+
+
+PROGRESS_EVERY = 1.0  # wall seconds between two progress reports while a real-clock replay waits
+
+
+async def replay(recording: Recording, settings: Settings, time_scale: float | None = None,
+                 progress: Callable[[Progress], None] | None = None) -> ReplayResult:
+    """``progress`` hears of each call and, while a real clock is waited for, of the time once
+    every ``PROGRESS_EVERY`` wall seconds (a virtual clock is not waited for)."""
     header = recording.header
     settings = settings.model_copy(update={"auth": settings.auth.model_copy(update={"dev_tokens": True})})
     options = ServerOptions(
@@ -104,6 +122,14 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
     if settings.admin.token:
         headers["X-Admin-Token"] = settings.admin.token
     mismatches: list[str] = []
+    played = 0
+    last: list[Progress] = []
+
+    def report() -> None:
+        at = Progress(min(engine.clock.now(), recording.end), recording.end, played, len(recording.steps))
+        if progress is not None and (not last or last[-1] != at):  # a line only when something moved
+            last[:] = [at]
+            progress(at)
 
     async def reach(t: float) -> None:
         clock = engine.clock
@@ -112,13 +138,16 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
                 await clock.advance(t - clock.now())
         else:
             while clock.now() < t:
-                await asyncio.sleep((t - clock.now()) / options.time_scale)
+                await asyncio.sleep(min(PROGRESS_EVERY, (t - clock.now()) / options.time_scale))
+                report()
 
     try:
         async with aiohttp.ClientSession() as session:
             for step in recording.steps:
                 if "advance_to" in step:
                     await reach(step["advance_to"])
+                    played += 1
+                    report()
                     continue
                 call = step["call"]
                 await reach(call["t"])
@@ -129,7 +158,10 @@ async def replay(recording: Recording, settings: Settings, time_scale: float | N
                     await resp.read()
                     if resp.status != call["status"]:
                         mismatches.append(f"t={call['t']:g} {call['method']} {call['path']}: recorded {call['status']}, replayed {resp.status}")
+                played += 1
+                report()
             await reach(recording.end)
+            report()  # the last word: the whole recording played
         events = (await engine.events.find())[1]
     finally:
         await server.stop()

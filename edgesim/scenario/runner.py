@@ -199,8 +199,8 @@ class Run:
             wanted = substitute(expect.event, names)
             found = await self._count_events(wanted)
             if expect.events is not None:
-                return found == expect.events, f"{found} such events", None
-            return bool(found), "no such event yet", None
+                return found == expect.events, _such_events(found), None
+            return bool(found), _such_events(found) if found else "no such event yet", None
         if expect.deployment is not None:
             dep_id = substitute(expect.deployment, names)
             dep = world.deployments.get(dep_id)
@@ -255,6 +255,10 @@ class Run:
         assert e is not None  # a step is exactly one of call, fault or expect
         parts = [f"{k}={v}" for k, v in e.model_dump(exclude_none=True, exclude={"save"}).items() if v != {}]
         return "expect " + " ".join(parts)
+
+
+def _such_events(count: int) -> str:
+    return f"{count} such event{'' if count == 1 else 's'}"
 
 
 async def run_scenario(scenario: Scenario, settings: Settings | None = None) -> ScenarioResult:

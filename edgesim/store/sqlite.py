@@ -26,7 +26,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +95,15 @@ class CopyTo:
     path: str
 
 
-Op = Put | Delete | AppendEvent | Wipe | CopyTo
+@dataclass(frozen=True, slots=True)
+class Restore:
+    """Replace everything written before this op (meta included) with the store file at
+    ``path``, in the same transaction: a snapshot loaded into the running server."""
+
+    path: str
+
+
+Op = Put | Delete | AppendEvent | Wipe | CopyTo | Restore
 
 UPSERT_DOCUMENT = (
     "INSERT INTO documents(kind, id, body) VALUES (?, ?, ?) ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body"
@@ -236,14 +244,16 @@ class Store:
         latest: dict[tuple[str, str], Op] = {}
         events: list[AppendEvent] = []
         wipe = False
+        restore: str | None = None
         copies = [op.path for op in ops if isinstance(op, CopyTo)]
         for op in ops:
             if isinstance(op, CopyTo):
                 continue
             if isinstance(op, AppendEvent):
                 events.append(op)
-            elif isinstance(op, Wipe):  # what came before it in the batch goes too
+            elif isinstance(op, Wipe | Restore):  # what came before it in the batch goes too
                 wipe = True
+                restore = op.path if isinstance(op, Restore) else None
                 latest.clear()
                 events.clear()
             else:
@@ -251,20 +261,24 @@ class Store:
         puts = [(o.kind, o.id, _json(o.body)) for o in latest.values() if isinstance(o, Put)]
         deletes = [(o.kind, o.id) for o in latest.values() if isinstance(o, Delete)]
         rows = [(e.seq, orjson.dumps(e.body).decode()) for e in events]
-        meta = [(k, orjson.dumps(v).decode()) for k, v in self.meta_provider().items()]  # read here: it reads the clock
+        # read here: it reads the clock; a restored store keeps the meta it came with
+        meta = [] if restore else [(k, orjson.dumps(v).decode()) for k, v in self.meta_provider().items()]
         db = self._open_db
-        if wipe:
-            for table in ("documents", "events", "meta"):
-                await db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        if puts:
-            await db.executemany(UPSERT_DOCUMENT, puts)
-        if deletes:
-            await db.executemany("DELETE FROM documents WHERE kind = ? AND id = ?", deletes)
-        if rows:
-            await db.executemany("INSERT OR REPLACE INTO events(seq, body) VALUES (?, ?)", rows)
-        if meta:
-            await db.executemany(UPSERT_META, meta)
-        await db.commit()
+        async with self._attached(restore):
+            if wipe:
+                for table in ("documents", "events", "meta"):
+                    await db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            if restore:
+                await self._copy_restored()
+            if puts:
+                await db.executemany(UPSERT_DOCUMENT, puts)
+            if deletes:
+                await db.executemany("DELETE FROM documents WHERE kind = ? AND id = ?", deletes)
+            if rows:
+                await db.executemany("INSERT OR REPLACE INTO events(seq, body) VALUES (?, ?)", rows)
+            if meta:
+                await db.executemany(UPSERT_META, meta)
+            await db.commit()
         for path in copies:
             await db.execute("VACUUM INTO ?", (path,))
         self.commits += 1
@@ -272,6 +286,28 @@ class Store:
             self.events_written = 0
         if events:
             self.events_written = max(self.events_written, max(e.seq for e in events))
+
+    @contextlib.asynccontextmanager
+    async def _attached(self, path: str | None) -> AsyncIterator[None]:
+        """The store file at ``path`` attached as ``restored`` for the block (nothing when None).
+        SQLite attaches and detaches only outside a transaction: before the batch's first
+        write, and after its commit or rollback."""
+        if path is None:
+            yield
+            return
+        db = self._open_db
+        await db.execute("ATTACH DATABASE ? AS restored", (path,))
+        try:
+            yield
+        finally:
+            await db.rollback()  # nothing left to take back after a commit; all of it after a failure
+            await db.execute("DETACH DATABASE restored")
+
+    async def _copy_restored(self) -> None:
+        """Inside the batch's transaction: every row of the attached store into ours."""
+        for table, columns in (("documents", "kind, id, body"), ("events", "seq, body"), ("meta", "key, value")):
+            await self._open_db.execute(
+                f"INSERT INTO main.{table}({columns}) SELECT {columns} FROM restored.{table}")  # noqa: S608 - fixed names
 
     async def snapshot(self) -> bytes:
         """The whole store as a SQLite file's bytes: what is committed once everything queued
