@@ -61,6 +61,7 @@ class Node(Document):
     silent_since: float | None = None  # its agent stopped reporting (partition, stop, fault)
     lost_at: float | None = None  # when its instances were declared lost (the node marked FAIL)
     crashed: bool = False  # a fault took its agent and containers down; they restart on return
+    evicted_at: float | None = None  # the node controller last tainted it NoExecute (engine.evictions)
     crashed_at: float | None = None  # when it crashed (a partitioned node may crash later)
     # instances force-deleted while it could not be told: its agent removes their containers
     # when it reports again (engine.autonomy)

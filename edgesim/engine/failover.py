@@ -21,6 +21,7 @@ from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.autonomy import EdgeAutonomy
 from edgesim.engine.change import Change
 from edgesim.engine.core import Core
+from edgesim.engine.evictions import Evictions, evicted
 from edgesim.engine.instances import Instances
 from edgesim.engine.lifecycle import recover_trigger
 from edgesim.engine.node_state import set_node_state
@@ -36,6 +37,7 @@ class Failover:
         self.world = core.world
         self.instances = instances
         self.autonomy = EdgeAutonomy(core, instances)
+        self.evictions = Evictions(core, self._tainted)
 
     @property
     def _timings(self):
@@ -74,6 +76,8 @@ class Failover:
         if node.silent_since is not None and node.lost_at is None and node.id in self.world.nodes:
             due = self.lost_due(node)
             self.core.timers.set(f"node-lost:{node.id}", due, self._grace_over, node.id)
+        if node.lost_at is not None and not evicted(node):
+            self.evictions.arm(node.project_id, again=False)
         for inst in self.world.instances_on(node.id):
             self.arm_migration(inst)
 
@@ -109,6 +113,8 @@ class Failover:
             for inst in on_node:
                 change.after_commit.append(functools.partial(self.instances.arm, inst))
         self.instances.retry_waiting(node.id, change)
+        if was_lost:  # one more ready node: evictions the zone held may go on
+            self.evictions.reconsider(node.project_id)
         for listener in self.core.reconnect_listeners:
             listener(node, change)
 
@@ -128,7 +134,7 @@ class Failover:
             return
         with self.core.step() as change:
             change.touch(node)
-            node.lost_at = lost_at = self.core.clock.now()
+            node.lost_at = self.core.clock.now()
             if node.state == NodeState.RUNNING:
                 # what the console shows beside a FAIL node (EdgeNodeResp.error_reason)
                 last = self.last_heartbeat(node)
@@ -136,9 +142,10 @@ class Failover:
                                      f"(no heartbeat for {self._timings.grace_seconds:g} s)")
                 set_node_state(self.core, node, NodeState.FAIL, change)
             for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
-                await self._lose(inst, node, lost_at, change)
+                await self._lose(inst, node, change)
+            self.evictions.reconsider(node.project_id)  # toleration counts from the taint
 
-    async def _lose(self, inst: Instance, node: Node, lost_at: float, change: Change) -> None:
+    async def _lose(self, inst: Instance, node: Node, change: Change) -> None:
         if inst.state in (InstanceState.TERMINATING, InstanceState.UNKNOWN) or inst.phase == WAIT:
             return  # terminating ones finish anyway; waiting ones run nothing there
         change.touch(inst)
@@ -148,13 +155,20 @@ class Failover:
         inst.is_ready = False  # the cloud cannot tell: not ready (Ready=Unknown) while UNKNOWN
         self.instances.lifecycle.move(inst, "node_lost", change, due=inst.due, reason="NodeLost",
                                              message=f"node {node.name} stopped reporting")
-        if self.autonomy.self_heal(inst, node, change):
-            return  # the edge recreated it at once: no toleration to wait for
-        dep = self.world.deployments.get(inst.deployment_id)
-        spec = AppSpec.from_dict(dep.app) if dep is not None and dep.group_id is not None else None
-        if spec is not None and spec.migration:
-            inst.migrate_due = lost_at + float(spec.toleration_seconds)
-            change.after_commit.append(lambda: self.arm_migration(inst))
+        self.autonomy.self_heal(inst, node, change)  # the edge may recreate it at once
+
+    def _tainted(self, node: Node, at: float, change: Change) -> None:
+        """The node controller evicts from the lost node from ``at``: group instances with
+        ``migration`` move ``toleration_seconds`` later (taint-based eviction)."""
+        for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
+            if inst.state != InstanceState.UNKNOWN or inst.replaced_by is not None or inst.migrate_due is not None:
+                continue
+            dep = self.world.deployments.get(inst.deployment_id)
+            spec = AppSpec.from_dict(dep.app) if dep is not None and dep.group_id is not None else None
+            if spec is not None and spec.migration:
+                change.touch(inst)
+                inst.migrate_due = at + float(spec.toleration_seconds)
+                change.after_commit.append(functools.partial(self.arm_migration, inst))
 
     async def _recover(self, inst: Instance, change: Change) -> None:
         change.touch(inst)
