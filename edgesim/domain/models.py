@@ -167,7 +167,8 @@ class Instance(Document):
     next restart, 0 = at once), ``exit`` (how the running container is planned to end: code, reason,
     message), ``readiness`` (the next planned readiness change: due, value, probe index),
     ``pull_failures`` (failed pulls so far). Node loss: ``lost`` (what it was before its node
-    was lost; its timers are paused meanwhile), ``migrate_due``, ``replaced_by``.
+    was lost; the cloud catches up on its edge timers when the node returns), ``migrate_due``,
+    ``replaced_by``.
     """
 
     id: str

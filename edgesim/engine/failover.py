@@ -1,14 +1,16 @@
 """Node loss, toleration and migration (ief-api.md section 7).
 
 Heartbeats are derived, not polled: a connected node reports every heartbeat period; when it
-goes silent (a partition, a stop, a fault) one timer is set for ``silent_since + grace``. When
-it fires the node is lost: a RUNNING node turns FAIL, and its instances turn UNKNOWN (reason
-``NodeLost``) with their own timers paused: the containers may well run on at the edge.
+goes silent (a partition, a stop, a fault) one timer is set for its last heartbeat + grace.
+When it fires the node is lost: a RUNNING node turns FAIL, and its instances turn UNKNOWN
+(reason ``NodeLost``, not ready). From the silence on their timers are not armed: the
+containers run on at the edge, and the cloud catches up when the node returns
+(``engine.autonomy``).
 
 Instances of group deployments with ``migration`` are recreated on another node of the group
-``toleration_seconds`` after the loss (placement as usual; without room they wait for it). The
-stale copy stays UNKNOWN (reason ``Migrated``) until its node returns and it is cleaned up.
-When a node returns before that, its instances carry on as they were.
+``toleration_seconds`` after their node's eviction, which the node controller's rate limiter
+paces (``engine.evictions``; placement as usual; without room they wait for it). The stale
+copy stays UNKNOWN (reason ``Migrated``) until its node returns and it is cleaned up.
 """
 
 from __future__ import annotations
