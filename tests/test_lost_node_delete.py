@@ -117,3 +117,23 @@ async def test_a_waiting_delete_survives_a_restart(tmp_path):
         assert (await api.get(api.v2(f"deployments/{dep}"))).status == 404
     finally:
         await stop_api(api)
+
+
+async def test_a_termination_begun_before_the_silence_is_confirmed_on_return(api):
+    """The node had the delete before it went silent: it terminated at the edge; the record
+    goes when the node reports again, and a waiting instance takes the room then."""
+    _, (n1, _) = await site_group(api)
+    dep = (await api.create("big", node_id=n1, resources={"requests": {"cpu": 4}})).body["deployment"]["id"]
+    await advance_to(api, 100)
+    await api.delete(api.v2(f"deployments/{dep}"))
+    waiting = (await api.create("next", node_id=n1, resources={"requests": {"cpu": 4}})).body["deployment"]["id"]
+    await api.post(f"/edgesim/nodes/{n1}/disconnect", token=None)
+    await advance_to(api, 200)
+    assert [i["state"] for i in await instances(api, dep)] == ["TERMINATING"]
+    await api.post(f"/edgesim/nodes/{n1}/connect", token=None)
+    [removed] = api.engine.events.query(kind="instance.removed", deployment_id=dep)
+    assert removed["time"] == 200 and "edge_time" not in removed
+    [placed] = await instances(api, waiting)
+    assert (placed["state"], placed["reason"]) == ("PENDING_CREATE", "ContainerCreating")
+    await advance_to(api, 203)
+    assert [i["state"] for i in await instances(api, waiting)] == ["RUNNING"]

@@ -74,6 +74,9 @@ class EdgeAutonomy:
                 return
             when, order, _, _, inst = min(due, key=lambda d: d[:4])
             change.touch(inst)
+            if inst.phase == TERMINATE:  # the node confirms now: the record goes (and frees room) now
+                Instances.DUE[TERMINATE](self.instances, inst, change)
+                continue
             with self.core.at_edge(when):
                 if order == 0:
                     Instances.DUE[inst.phase or ""](self.instances, inst, change)
