@@ -161,6 +161,12 @@ class NodeTimings(_Strict):
     connect_seconds: Seconds = (5.0, 15.0)  # a registered or restarted node's agent connecting
     heartbeat_seconds: Annotated[float, Field(gt=0)] = 10.0
     grace_seconds: Annotated[float, Field(ge=0)] = 40.0  # silent this long: the node is FAIL
+    # the node controller's eviction limits (engine.evictions): nodes a second, and in a zone
+    # with this share of nodes lost, the slower rate (none in a zone of at most large_zone_size)
+    eviction_rate: Annotated[float, Field(gt=0)] = 0.1
+    secondary_eviction_rate: Annotated[float, Field(ge=0)] = 0.01
+    unhealthy_zone_threshold: Annotated[float, Field(gt=0, le=1)] = 0.55
+    large_zone_size: Annotated[int, Field(ge=0)] = 50
 
     _seconds = field_validator("connect_seconds")(_check_seconds)
 

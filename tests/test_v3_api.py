@@ -73,7 +73,7 @@ async def test_create_answers_201_with_the_v3_shape(api):
         envs=[{"name": "MODE", "value": "prod"}], npu_type="D310",
     )
     request.update(description="v3 shop", source="userdefined", tags=[{"key": "app", "value": "shop"}])
-    request["deployment"]["annotations"] = {"autonomy_edge_selector": "g1"}
+    request["deployment"]["annotations"] = {"ring_controller": "ascend-1980"}
     request["deployment"]["template"]["init_containers"] = [container(
         name="init", image_url="busybox", resources={"limits": {"cpu": "0.1", "memory": "64"}})]
     reply = await api.post(v3("deployments"), request)
@@ -83,7 +83,7 @@ async def test_create_answers_201_with_the_v3_shape(api):
     assert (dep["api_version"], dep["replicas"], dep["ready_replicas"], dep["state"]) == ("v3", 1, 0, None)
     assert (dep["group_id"], dep["node_ids"], dep["tags"]) == ("", [node_id], [{"key": "app", "value": "shop"}])
     assert dep["created_at"] == "2026-01-01T00:00:00.000Z" and dep["updated_at"] is None
-    assert dep["annotations"] == {"autonomy_edge_selector": "g1"}
+    assert dep["annotations"] == {"ring_controller": "ascend-1980"}
     template = dep["template"]
     assert template["configs"] == {"host_network": False, "host_pid": False, "migration": False,
                                    "restart_policy": "Always", "toleration_seconds": 300, "dns_policy": None}

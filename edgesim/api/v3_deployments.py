@@ -16,6 +16,8 @@ from edgesim.api.errors import json_response
 from edgesim.api.paths import V3
 from edgesim.api.routing import ENGINE, IEF, Route
 from edgesim.api.validation import parse
+from edgesim.domain.errors import DomainError
+from edgesim.engine.autonomy import SELF_HEALING
 
 BASE = V3 + "/deployments"
 
@@ -24,6 +26,7 @@ async def create(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     body = parse(models.CreateBody, await request.read())
     spec = body.deployment
+    _check_self_healing(spec.annotations, body.group_id)
     dep = await engine.deployments.create(
         request.match_info["project_id"],
         name=body.name,
@@ -38,6 +41,19 @@ async def create(request: web.Request) -> web.Response:
         field_prefix="",  # the v3 body is flat: name, node_ids, group_id at the top
     )
     return json_response(shapes.deployment(engine, dep), status=201)
+
+
+def _check_self_healing(annotations: dict[str, str] | None, group_id: str | None) -> None:
+    """``autonomy_edge_selector`` names the group the edge reschedules in: the deployment's own
+    (docs/api.md, "Offline self-healing decision"); anything else could never be honoured."""
+    selector = (annotations or {}).get(SELF_HEALING)
+    if selector is None:
+        return
+    field = f"deployment.annotations.{SELF_HEALING}"
+    if group_id is None:
+        raise DomainError("offline self-healing reschedules within a node group; give group_id", field=field)
+    if selector != group_id:
+        raise DomainError(f"must be the deployment's group_id {group_id}, got {selector!r}", field=field)
 
 
 async def list_(request: web.Request) -> web.Response:

@@ -61,6 +61,11 @@ class Node(Document):
     silent_since: float | None = None  # its agent stopped reporting (partition, stop, fault)
     lost_at: float | None = None  # when its instances were declared lost (the node marked FAIL)
     crashed: bool = False  # a fault took its agent and containers down; they restart on return
+    evicted_at: float | None = None  # the node controller last tainted it NoExecute (engine.evictions)
+    crashed_at: float | None = None  # when it crashed (a partitioned node may crash later)
+    # instances force-deleted while it could not be told: its agent removes their containers
+    # when it reports again (engine.autonomy)
+    cleanup_on_return: list[dict[str, str]] = field(default_factory=list)  # instance_id, deployment_id
     product_id: str = ""  # the product whose credential registered it (``engine.products``)
     mqtt_config: dict[str, Any] | None = None  # its broker's listeners, as registered
     upgrade: dict[str, Any] | None = None  # the upgrade under way (``engine.upgrades``)
@@ -162,7 +167,8 @@ class Instance(Document):
     next restart, 0 = at once), ``exit`` (how the running container is planned to end: code, reason,
     message), ``readiness`` (the next planned readiness change: due, value, probe index),
     ``pull_failures`` (failed pulls so far). Node loss: ``lost`` (what it was before its node
-    was lost; its timers are paused meanwhile), ``migrate_due``, ``replaced_by``.
+    was lost; the cloud catches up on its edge timers when the node returns), ``migrate_due``,
+    ``replaced_by``.
     """
 
     id: str

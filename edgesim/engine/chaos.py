@@ -260,7 +260,8 @@ class Chaos:
             return
         if crash:
             change.touch(node)
-            node.crashed = True
+            if not node.crashed:
+                node.crashed, node.crashed_at = True, self.core.clock.now()
             for inst in self.world.instances_on(node.id):
                 self.instances.disarm(inst)  # the containers are gone; nothing runs on
         self.failover.go_silent(node, change, reason=f"fault {fault.id} ({self.book.spec(fault).kind})")

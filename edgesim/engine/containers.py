@@ -47,7 +47,7 @@ class Containers:
         return self.core.behaviors.for_image(inst.app["image_url"])
 
     def _now(self) -> float:
-        return self.core.clock.now()
+        return self.core.now()  # the edge's time while a reconnecting node is caught up
 
     @staticmethod
     def _end_due(inst: Instance) -> float | None:
@@ -254,6 +254,9 @@ class Containers:
         self.arm_readiness(inst)
 
     def arm_readiness(self, inst: Instance) -> None:
+        node = self.core.world.nodes.get(inst.node_id or "")
+        if node is not None and node.silent_since is not None:
+            return  # out of the cloud's sight: learned when the node returns (engine.autonomy)
         if inst.readiness is not None and inst.id in self.core.world.instances:
             self.core.timers.set(f"ready:{inst.id}", inst.readiness["due"], self._readiness_due, inst.id)
 
@@ -262,14 +265,19 @@ class Containers:
         if inst is None or inst.readiness is None or inst.state != InstanceState.RUNNING:
             return
         with self.core.step() as change:
-            change.touch(inst)
-            planned = inst.readiness
-            if not planned["look_again"]:
-                inst.is_ready = planned["value"]
-                change.event(self.core.events.record(
-                    "instance.ready", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
-                    ready=inst.is_ready,
-                ))
-            next_index = planned["index"] + (0 if planned["look_again"] else 1)
-            self._plan_readiness(inst, self.profile(inst), from_index=next_index)
+            self.readiness_changed(inst, change)
+
+    def readiness_changed(self, inst: Instance, change: Change) -> None:
+        """The planned readiness change is due: apply it and plan the next one."""
+        change.touch(inst)
+        planned = inst.readiness
+        assert planned is not None
+        if not planned["look_again"]:
+            inst.is_ready = planned["value"]
+            change.event(self.core.events.record(
+                "instance.ready", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+                ready=inst.is_ready,
+            ))
+        next_index = planned["index"] + (0 if planned["look_again"] else 1)
+        self._plan_readiness(inst, self.profile(inst), from_index=next_index)
 

@@ -58,6 +58,23 @@ class Core:
         # (silent for less than the grace period): what it missed meanwhile reaches it now
         self.reconnect_listeners: list[Callable[[Node, Change], None]] = []
 
+    def now(self) -> float:
+        """The simulated time a part acts at: the clock's, or while the cloud catches up on what
+        a node did out of its sight, the edge time being replayed (``at_edge``)."""
+        edge = self.events.edge_time
+        return self.clock.now() if edge is None else edge
+
+    @contextlib.contextmanager
+    def at_edge(self, when: float) -> Iterator[None]:
+        """Replay what happened at the edge at ``when`` (before now): parts read ``now()`` as
+        ``when`` and the events they record carry it as ``edge_time``."""
+        before = self.events.edge_time
+        self.events.edge_time = when
+        try:
+            yield
+        finally:
+            self.events.edge_time = before
+
     @contextlib.asynccontextmanager
     async def command(self) -> AsyncIterator[Change]:
         """One API command: the block makes its changes through the change it is given (and

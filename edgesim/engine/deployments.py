@@ -211,6 +211,7 @@ class Deployments:
         async with core.command() as change:
             if force:
                 for inst in self.world.instances_of(dep):
+                    self._forget_on_silent_node(inst, change)
                     self.instances.remove(inst, change)
                 self._drop(dep, change)
             elif dep.state != DeploymentState.PENDING_DELETE:
@@ -222,6 +223,15 @@ class Deployments:
                         await self.instances.terminate(inst, change)
                 if not dep.instance_ids:
                     self._drop(dep, change)
+
+    def _forget_on_silent_node(self, inst: Instance, change: Change) -> None:
+        """A forced delete does not wait for the node (Kubernetes' --force --grace-period=0):
+        a node that cannot be told now removes the container when it reports again."""
+        node = self.world.nodes.get(inst.node_id or "")
+        if node is not None and self.instances.out_of_sight(inst) and inst.phase != WAIT:
+            change.touch(node)
+            node.cleanup_on_return = [*node.cleanup_on_return,
+                                      {"instance_id": inst.id, "deployment_id": inst.deployment_id}]
 
     def _next_seq(self) -> int:
         self.seq += 1

@@ -55,12 +55,18 @@ class EventLog:
         self._ready: list[tuple[int, dict[str, Any]]] = []  # committed, waiting for earlier ones (a heap)
         self.released = seq
         self._releasing = False
+        # set while the cloud learns what a node did while it could not be seen (engine.autonomy):
+        # events then carry ``edge_time``, when it happened at the edge; ``time`` stays when the
+        # cloud learned it, so the log stays ordered by time
+        self.edge_time: float | None = None
 
     def record(self, kind: str, **fields: Any) -> AppendEvent:
         """Add an event; returns the store op that persists it."""
         self.seq += 1
         now = round(self._now(), 6)
         event = {"seq": self.seq, "time": now, "timestamp": self._timestamp(now), "kind": kind, **fields}
+        if self.edge_time is not None:
+            event["edge_time"] = round(self.edge_time, 6)
         self.events.append(event)
         if len(self.events) > self.window:
             self.trim()

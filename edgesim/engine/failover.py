@@ -1,14 +1,16 @@
 """Node loss, toleration and migration (ief-api.md section 7).
 
 Heartbeats are derived, not polled: a connected node reports every heartbeat period; when it
-goes silent (a partition, a stop, a fault) one timer is set for ``silent_since + grace``. When
-it fires the node is lost: a RUNNING node turns FAIL, and its instances turn UNKNOWN (reason
-``NodeLost``) with their own timers paused: the containers may well run on at the edge.
+goes silent (a partition, a stop, a fault) one timer is set for its last heartbeat + grace.
+When it fires the node is lost: a RUNNING node turns FAIL, and its instances turn UNKNOWN
+(reason ``NodeLost``, not ready). From the silence on their timers are not armed: the
+containers run on at the edge, and the cloud catches up when the node returns
+(``engine.autonomy``).
 
 Instances of group deployments with ``migration`` are recreated on another node of the group
-``toleration_seconds`` after the loss (placement as usual; without room they wait for it). The
-stale copy stays UNKNOWN (reason ``Migrated``) until its node returns and it is cleaned up.
-When a node returns before that, its instances carry on as they were.
+``toleration_seconds`` after their node's eviction, which the node controller's rate limiter
+paces (``engine.evictions``; placement as usual; without room they wait for it). The stale
+copy stays UNKNOWN (reason ``Migrated``) until its node returns and it is cleaned up.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import functools
 from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine.autonomy import EdgeAutonomy
 from edgesim.engine.change import Change
 from edgesim.engine.core import Core
+from edgesim.engine.evictions import Evictions, evicted
 from edgesim.engine.instances import Instances
 from edgesim.engine.lifecycle import recover_trigger
 from edgesim.engine.node_state import set_node_state
@@ -34,6 +38,8 @@ class Failover:
         self.core = core
         self.world = core.world
         self.instances = instances
+        self.autonomy = EdgeAutonomy(core, instances)
+        self.evictions = Evictions(core, self._tainted)
 
     @property
     def _timings(self):
@@ -47,6 +53,14 @@ class Failover:
         until = node.silent_since if node.silent_since is not None else self.core.clock.now()
         return max(node.created_at, until - (until - node.created_at) % period)
 
+    def lost_due(self, node: Node) -> float:
+        """When a silent node is marked FAIL: its last heartbeat plus the grace period (the
+        node controller's node-monitor-grace-period counts from the last status update, not
+        from the start of the silence)."""
+        assert node.silent_since is not None
+        last = self.last_heartbeat(node)
+        return (node.silent_since if last is None else last) + self._timings.grace_seconds
+
     # --- going silent and coming back ---------------------------------------------------------------
 
     def go_silent(self, node: Node, change: Change, reason: str) -> None:
@@ -55,13 +69,17 @@ class Failover:
             return
         change.touch(node)
         node.silent_since = self.core.clock.now()
+        for inst in self.world.instances_on(node.id):
+            self.instances.disarm(inst)  # what it does now, the cloud learns on return (engine.autonomy)
         change.event(self.core.events.record("node.silent", node_id=node.id, reason=reason))
         change.after_commit.append(lambda: self.arm(node))
 
     def arm(self, node: Node) -> None:
         if node.silent_since is not None and node.lost_at is None and node.id in self.world.nodes:
-            due = node.silent_since + self._timings.grace_seconds
+            due = self.lost_due(node)
             self.core.timers.set(f"node-lost:{node.id}", due, self._grace_over, node.id)
+        if node.lost_at is not None and not evicted(node):
+            self.evictions.arm(node.project_id, again=False)
         for inst in self.world.instances_on(node.id):
             self.arm_migration(inst)
 
@@ -76,27 +94,29 @@ class Failover:
             node.error_reason = ""
         change.touch(node)
         self.core.timers.cancel(f"node-lost:{node.id}")
-        was_lost = node.lost_at is not None
+        was_lost, was_silent = node.lost_at is not None, node.silent_since is not None
+        crashed_at = (node.crashed_at if node.crashed_at is not None else node.silent_since) if node.crashed else None
         node.silent_since = None
         node.lost_at = None
         node.error_reason = ""
+        node.crashed, node.crashed_at = False, None
         if node.state != NodeState.RUNNING:
             set_node_state(self.core, node, NodeState.RUNNING, change)
         on_node = sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id))
         if was_lost:
             for inst in on_node:
                 await self._recover(inst, change)
-        if node.crashed:  # its containers died with it: they start again now
-            node.crashed = False
+        if was_silent:  # what the node did meanwhile reaches the cloud now (engine.autonomy)
+            self.autonomy.catch_up(on_node, self.core.clock.now() if crashed_at is None else crashed_at, change)
+            if crashed_at is not None:
+                self.autonomy.reboot(on_node, crashed_at, change)
+            self.autonomy.deliver_deletes(on_node, change)
+            self.autonomy.clean_up_forced(node, change)
             for inst in on_node:
-                if inst.id not in self.world.instances:
-                    continue
-                if inst.state == InstanceState.RUNNING:
-                    self.instances.containers.kill(
-                        inst, change, code=137, reason="Error", message="the node crashed; container restarted")
-                else:
-                    change.after_commit.append(functools.partial(self.instances.arm, inst))
+                change.after_commit.append(functools.partial(self.instances.arm, inst))
         self.instances.retry_waiting(node.id, change)
+        if was_lost:  # one more ready node: evictions the zone held may go on
+            self.evictions.reconsider(node.project_id)
         for listener in self.core.reconnect_listeners:
             listener(node, change)
 
@@ -116,29 +136,41 @@ class Failover:
             return
         with self.core.step() as change:
             change.touch(node)
-            node.lost_at = lost_at = self.core.clock.now()
+            node.lost_at = self.core.clock.now()
             if node.state == NodeState.RUNNING:
                 # what the console shows beside a FAIL node (EdgeNodeResp.error_reason)
-                node.error_reason = (f"the edge node has not reported since {node.silent_since:g} s "
+                last = self.last_heartbeat(node)
+                node.error_reason = (f"the edge node has not reported since {node.silent_since if last is None else last:g} s "
                                      f"(no heartbeat for {self._timings.grace_seconds:g} s)")
                 set_node_state(self.core, node, NodeState.FAIL, change)
             for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
-                await self._lose(inst, node, lost_at, change)
+                await self._lose(inst, node, change)
+            self.evictions.reconsider(node.project_id)  # toleration counts from the taint
 
-    async def _lose(self, inst: Instance, node: Node, lost_at: float, change: Change) -> None:
+    async def _lose(self, inst: Instance, node: Node, change: Change) -> None:
         if inst.state in (InstanceState.TERMINATING, InstanceState.UNKNOWN) or inst.phase == WAIT:
             return  # terminating ones finish anyway; waiting ones run nothing there
         change.touch(inst)
         self.instances.disarm(inst)
         inst.lost = {"state": inst.state, "reason": inst.reason, "message": inst.message,
-                     "phase": inst.phase, "due": inst.due}
+                     "phase": inst.phase, "due": inst.due, "is_ready": inst.is_ready}
+        inst.is_ready = False  # the cloud cannot tell: not ready (Ready=Unknown) while UNKNOWN
         self.instances.lifecycle.move(inst, "node_lost", change, due=inst.due, reason="NodeLost",
                                              message=f"node {node.name} stopped reporting")
-        dep = self.world.deployments.get(inst.deployment_id)
-        spec = AppSpec.from_dict(dep.app) if dep is not None and dep.group_id is not None else None
-        if spec is not None and spec.migration:
-            inst.migrate_due = lost_at + float(spec.toleration_seconds)
-            change.after_commit.append(lambda: self.arm_migration(inst))
+        self.autonomy.self_heal(inst, node, change)  # the edge may recreate it at once
+
+    def _tainted(self, node: Node, at: float, change: Change) -> None:
+        """The node controller evicts from the lost node from ``at``: group instances with
+        ``migration`` move ``toleration_seconds`` later (taint-based eviction)."""
+        for inst in sorted(self.world.instances_on(node.id), key=lambda i: (i.created_at, i.id)):
+            if inst.state != InstanceState.UNKNOWN or inst.replaced_by is not None or inst.migrate_due is not None:
+                continue
+            dep = self.world.deployments.get(inst.deployment_id)
+            spec = AppSpec.from_dict(dep.app) if dep is not None and dep.group_id is not None else None
+            if spec is not None and spec.migration:
+                change.touch(inst)
+                inst.migrate_due = at + float(spec.toleration_seconds)
+                change.after_commit.append(functools.partial(self.arm_migration, inst))
 
     async def _recover(self, inst: Instance, change: Change) -> None:
         change.touch(inst)
@@ -162,6 +194,7 @@ class Failover:
                 return
         lost, inst.lost = inst.lost, None
         if lost is not None and inst.state == InstanceState.UNKNOWN:
+            inst.is_ready = lost.get("is_ready", inst.is_ready)
             self.instances.lifecycle.move(inst, recover_trigger(lost["state"], lost["phase"]), change,
                                                  due=lost["due"], reason=lost["reason"], message=lost["message"])
         change.after_commit.append(lambda: self.instances.arm(inst))

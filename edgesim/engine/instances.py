@@ -57,8 +57,9 @@ class Instances:
 
     # --- creation and placement -----------------------------------------------------------------
 
-    def create(self, dep: Deployment, node_id: str | None, change: Change) -> Instance:
-        """A new PENDING_CREATE instance of ``dep``, bound to ``node_id`` or (None) to its group."""
+    def create(self, dep: Deployment, node_id: str | None, change: Change, on: Node | None = None) -> Instance:
+        """A new PENDING_CREATE instance of ``dep``, bound to ``node_id`` or (None) to its group;
+        ``on``: the group node it is placed on (chosen by the edge, engine.autonomy)."""
         core = self.core
         inst = Instance(
             id=core.ids.next(),
@@ -78,13 +79,13 @@ class Instances:
         change.event(core.events.record(
             "instance.created", instance_id=inst.id, deployment_id=dep.id, node_id=node_id, state=inst.state,
         ))
-        self.place(inst, change)
+        self.place(inst, change, on)
         return inst
 
-    def place(self, inst: Instance, change: Change) -> bool:
-        """Start the instance (waiting for room) on its node, or the best node of its group, if
-        it fits; else it waits on, showing why."""
-        node = self._fitting_node(inst)
+    def place(self, inst: Instance, change: Change, on: Node | None = None) -> bool:
+        """Start the instance (waiting for room) on its node, or the best node of its group (or
+        ``on``), if it fits; else it waits on, showing why."""
+        node = on or self._fitting_node(inst)
         if node is None:
             reason, message = self.placement.why_waiting(inst)
             if (inst.reason, inst.message) != (reason, message):
@@ -135,10 +136,21 @@ class Instances:
         change.touch(inst)
         self.disarm(inst)
         self.world.dequeue(inst)
-        seconds = self.core.draws.seconds(self.core.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
         inst.is_ready = False
-        self.lifecycle.move(inst, "terminate", change, due=self.core.clock.now() + seconds)
+        if self.out_of_sight(inst):  # its node cannot be told: it terminates when it hears (engine.autonomy)
+            self.lifecycle.move(inst, "terminate", change, due=None,
+                                message=f"waiting for node {inst.node_id} to confirm the deletion")
+            return
+        self.lifecycle.move(inst, "terminate", change, due=self.core.clock.now() + self.terminate_seconds(inst))
         change.after_commit.append(lambda: self.arm(inst))
+
+    def terminate_seconds(self, inst: Instance) -> float:
+        return self.core.draws.seconds(self.core.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
+
+    def out_of_sight(self, inst: Instance) -> bool:
+        """Its node is silent: what the instance does there, the cloud learns on reconnect."""
+        node = self.world.nodes.get(inst.node_id or "")
+        return node is not None and node.silent_since is not None
 
     def remove(self, inst: Instance, change: Change) -> None:
         """Gone at once (forced delete, or the end of termination); frees its node for waiters."""
@@ -156,8 +168,8 @@ class Instances:
     # --- timers ---------------------------------------------------------------------------------
 
     def arm(self, inst: Instance) -> None:
-        if inst.state == InstanceState.UNKNOWN:
-            return  # its node is lost: its timers wait for the node to come back
+        if inst.state == InstanceState.UNKNOWN or self.out_of_sight(inst):
+            return  # its node is silent: the cloud learns what it did when it returns
         if inst.due is not None and inst.id in self.world.instances:
             self.core.timers.set(f"instance:{inst.id}", inst.due, self._on_timer, inst.id, inst.phase)
         self.containers.arm_readiness(inst)

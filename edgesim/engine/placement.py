@@ -13,6 +13,8 @@ scheduler's default plugins would (docs/behaviors.md, "Scheduling"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.resources import Amounts, requests_of
 from edgesim.domain.states import InstanceState, NodeState
@@ -23,7 +25,10 @@ class Placement:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def best_node(self, group_id: str | None, need: Amounts, deployment_id: str | None = None) -> Node | None:
+    def best_node(self, group_id: str | None, need: Amounts, deployment_id: str | None = None,
+                  usable: Callable[[Node], bool] | None = None) -> Node | None:
+        """``usable``: which nodes may take it (default: RUNNING ones; the edge's own
+        rescheduling also uses nodes the cloud cannot see, engine.autonomy)."""
         group = self.world.groups.get(group_id or "")
         if group is None:
             return None
@@ -31,7 +36,7 @@ class Placement:
         best: tuple[int, float, str] | None = None
         for node_id in group.node_ids:
             node = self.world.nodes.get(node_id)
-            if node is None or node.state != NodeState.RUNNING:
+            if node is None or not (usable(node) if usable is not None else node.state == NodeState.RUNNING):
                 continue
             if need.lacking(self.world.free_on(node)) is not None:
                 continue
