@@ -13,7 +13,9 @@ continues from the parent's, so no (key, seq) pair is ever used twice.
 The table changes incrementally: a link costs the smaller side of a merge, an unlink or a
 removal at most the partition it cuts (searched from both ends at once, so a split costs its
 smaller side). Within a command every change is journaled (``engine.undo``): a failed command
-gets back the same partitions, keys and sequences.
+gets back the same partitions, keys and sequences. The world's own table is not journaled
+(``journaled=False``): a failed command's records are put back through the world, which
+rebuilds the same graph, hence the same partitions.
 
 ``ShardMap`` places partitions on shards: a new partition by ``shard_of(key)``, a merged one
 where the larger part was (less to move), a split-off or re-keyed one where it was (nothing to
@@ -70,7 +72,8 @@ class _Component:
 
 
 class Partitions:
-    def __init__(self) -> None:
+    def __init__(self, journaled: bool = True) -> None:
+        self._on_undo = undo.on_undo if journaled else _ignore
         self._birth: dict[str, int] = {}
         self._born: dict[int, str] = {}  # birth -> member
         self._links: dict[str, dict[str, None]] = {}  # member -> linked members (both ways)
@@ -111,6 +114,9 @@ class Partitions:
     def linked(self, member: str) -> list[str]:
         return sorted(self._links[self._known(member)], key=self._birth.__getitem__)
 
+    def are_linked(self, a: str, b: str) -> bool:
+        return b in self._links.get(a, ())
+
     def seq(self, key: int) -> int:
         return self._parts[key].seq
 
@@ -132,7 +138,7 @@ class Partitions:
             if now is not None and now.seq == drawn:
                 now.seq -= 1
 
-        undo.on_undo(give_back)
+        self._on_undo(give_back)
         return drawn
 
     # --- changes -------------------------------------------------------------------------------
@@ -146,7 +152,7 @@ class Partitions:
         self._birth[member], self._born[birth] = birth, member
         self._links[member] = {}
         self._parts[birth] = self._part_of[member] = _Component(birth, {member: None}, 0)
-        undo.on_undo(lambda: self._forget(member))
+        self._on_undo(lambda: self._forget(member))
         return Reshape(parts=(Part(birth, (), 1),))
 
     def link(self, a: str, b: str) -> Reshape:
@@ -157,7 +163,7 @@ class Partitions:
             raise ValueError(f"{a} and {b} are already linked" if a != b else f"cannot link {a} to itself")
         seqs = self._seqs_of(a, b)
         self._links[a][b] = self._links[b][a] = None
-        undo.on_undo(lambda: self._undo(self.unlink, a, b, seqs=seqs))
+        self._on_undo(lambda: self._undo(self.unlink, a, b, seqs=seqs))
         pa, pb = self._part_of[a], self._part_of[b]
         if pa is pb:
             return Reshape()
@@ -180,7 +186,7 @@ class Partitions:
             raise ValueError(f"{a} and {b} are not linked")
         seqs = self._seqs_of(a)
         del self._links[a][b], self._links[b][a]
-        undo.on_undo(lambda: self._undo(self.link, a, b, seqs=seqs))
+        self._on_undo(lambda: self._undo(self.link, a, b, seqs=seqs))
         cut = _smaller_side(self._links, a, b)
         if cut is None:
             return Reshape()
@@ -197,7 +203,7 @@ class Partitions:
         for other in links:
             del self._links[other][member]
         del self._born[birth], part.members[member]
-        undo.on_undo(lambda: self._restore(member, birth, links, seqs))
+        self._on_undo(lambda: self._restore(member, birth, links, seqs))
         if not part.members:
             del self._parts[part.key]
             return Reshape(gone=(part.key,))
@@ -263,6 +269,10 @@ class Partitions:
     def _forget(self, member: str) -> None:
         with undo.journal():
             self.remove(member)
+
+
+def _ignore(action: Callable[[], None]) -> None:
+    """Where an unjournaled table's undo actions go."""
 
 
 def _smaller_side(links: dict[str, dict[str, None]], a: str, b: str) -> set[str] | None:
