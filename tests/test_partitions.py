@@ -292,3 +292,22 @@ def test_the_partitions_of_a_large_fleet_are_kept_incrementally():
         if a != b and f"g{b}" not in table.linked(f"g{a}-n0"):
             table.link(f"g{b}", f"g{a}-n0")
     assert sum(len(ms) for _, ms in table.groups()) == 200 * 51
+
+
+# --- the world's table -------------------------------------------------------------------------
+
+
+def test_the_world_links_a_node_put_back_after_its_group_and_device():
+    from edgesim.domain.models import Device, Group, Node
+    from edgesim.engine.world import World
+
+    world = World()
+    world.put(Group(id="g", project_id="p", name="site", node_ids=["n"], birth=1))
+    world.put(Device(id="d", project_id="p", name="sensor", node_id="n", birth=2))
+    assert len(world.partitions) == 2  # the node is not back yet
+    world.put(Node(id="n", project_id="p", name="edge", birth=3))
+    assert dict(world.partitions.groups()) == {1: ["g", "d", "n"]}
+    world.discard(world.nodes["n"])
+    assert dict(world.partitions.groups()) == {1: ["g"], 2: ["d"]}
+    world.put(Node(id="m", project_id="p", name="new"))  # no birth yet: the world gives the next
+    assert world.nodes["m"].birth == world.births == 4 and "m" in world.partitions

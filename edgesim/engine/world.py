@@ -71,8 +71,10 @@ class World:
         self.births = 0
 
     def born(self, record: Node | Group | Device) -> None:
-        """Give a new record its birth (one it already has is kept: a reload, a rollback)."""
+        """Give a new record its birth (one it already has is kept: a reload, a rollback; the
+        next births are given after it, whatever the stored meta said)."""
         if record.birth:
+            self.births = max(self.births, record.birth)
             return
         self.births += 1
         record.birth = given = self.births
@@ -108,6 +110,10 @@ class World:
     def add_node(self, node: Node) -> None:
         self.born(node)
         self.partitions.add(node.id, node.birth)
+        # groups and devices put back before their node (a rollback) were not linked to it yet
+        for other in (*self._groups_of_node.get(node.id, ()), *self._devices_on.get(node.id, ())):
+            if other in self.partitions and not self.partitions.are_linked(node.id, other):
+                self.partitions.link(node.id, other)
         self.nodes[node.id] = node
         self._capacity[node.id] = capacity_of(node.hardware)
         self._node_names[(node.project_id, node.name)] = node.id
