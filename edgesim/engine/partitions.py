@@ -225,7 +225,8 @@ class Partitions:
                 del part.members[member]
         components: list[_Component] = [part]
         for piece in pieces:
-            moved = _Component(0, {m: None for m in piece}, part.seq)
+            # in birth order, not the set's (which PYTHONHASHSEED decides)
+            moved = _Component(0, {m: None for m in sorted(piece, key=self._birth.__getitem__)}, part.seq)
             for member in piece:
                 self._part_of[member] = moved
             components.append(moved)
