@@ -38,6 +38,7 @@ from edgesim.control import (
     instance_config,
     metrics,
     nodes,
+    partitions,
     snapshot,
     state,
     stream,
@@ -49,6 +50,6 @@ FAMILIES = (
     v2_apps, devices, twins, device_templates, products, tags, v2_configs, certs, encryptdatas,
     routemgr, system_events, edge_services, jobs,
     control, fleet, behaviors, device_behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
-    snapshot,
+    snapshot, partitions,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

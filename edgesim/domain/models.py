@@ -70,6 +70,7 @@ class Node(Document):
     mqtt_config: dict[str, Any] | None = None  # its broker's listeners, as registered
     upgrade: dict[str, Any] | None = None  # the upgrade under way (``engine.upgrades``)
     upgrade_history: list[dict[str, Any]] = field(default_factory=list)  # SDK ``UpgradeHistory``
+    birth: int = 0  # its place in creation order, which keys its partition (docs/scale-out.md 1.1)
 
 
 @dataclass(slots=True)
@@ -84,6 +85,7 @@ class Group(Document):
     tags: list[dict[str, str]] = field(default_factory=list)
     created_at: float = 0.0
     updated_at: float | None = None
+    birth: int = 0  # its place in creation order, which keys its partition (docs/scale-out.md 1.1)
 
 
 @dataclass(slots=True)
@@ -307,6 +309,7 @@ class Device(Document):
     pending: dict[str, float] = field(default_factory=dict)
     next_report: float | None = None
     reported_at: float | None = None
+    birth: int = 0  # its place in creation order, which keys its partition (docs/scale-out.md 1.1)
 
 
 @dataclass(slots=True)

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from edgesim.domain.kinds import KINDS
 from edgesim.domain.models import BehaviorSet, Document, Node
 from edgesim.engine import undo
@@ -59,6 +61,7 @@ DEVICE_BEHAVIORS = "device-behaviors"  # the id of the stored device behaviour p
 META_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "clock_now": ((int, float), "a number"), "epoch": ((str,), "a timestamp"), "seed": ((int,), "an integer"),
     "id_seq": ((int,), "an integer"), "event_seq": ((int,), "an integer"), "deployment_seq": ((int,), "an integer"),
+    "births": ((int,), "an integer"),
 }
 
 
@@ -145,6 +148,7 @@ class Engine:
             "id_seq": self.core.ids.seq,
             "event_seq": self.events.seq,
             "deployment_seq": self.deployments.seq,
+            "births": self.world.births,
         }
 
     async def start(self, fresh: bool = False) -> None:
@@ -154,14 +158,21 @@ class Engine:
         self.core.ids.seq = meta.get("id_seq", 0)
         self.events.seq = meta.get("event_seq", 0)
         self.deployments.seq = meta.get("deployment_seq", 0)
+        self.world.births = meta.get("births", 0)
         loaders = self._loaders()
+        unborn: list[Put] = []  # records of a store older than births: given theirs in load order
         for kind in KINDS:
             records = [_from_document(kind.name, kind.record, body) for body in await self.store.load_documents(kind.name)]
             if kind.order is not None:
                 records.sort(key=kind.order)
             load = self.world.put if kind.in_world else loaders[kind.name]
             for record in records:
+                had_birth = getattr(record, "birth", None) != 0
                 load(record)
+                if not had_birth:
+                    unborn.append(Put(kind.name, record.id, orjson.dumps(record)))
+        if unborn:
+            await self.store.commit(unborn)  # so the next start finds the same births
         await self.events.restore()
         self.system_events.loaded()
         if not meta:

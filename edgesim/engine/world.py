@@ -14,6 +14,8 @@ from edgesim.domain.kinds import KINDS as RECORD_KINDS
 from edgesim.domain.kinds import kind_of
 from edgesim.domain.models import Deployment, Device, Document, Group, Instance, Node
 from edgesim.domain.resources import KINDS, Amounts, capacity_of, requests_of
+from edgesim.engine import undo
+from edgesim.engine.partitions import Partitions
 
 WAIT = "wait"  # instance phase: waiting for room on a node; it holds no resources
 DONE = "done"  # instance phase: finished for good (Succeeded, or Failed and not restarted)
@@ -61,6 +63,27 @@ class World:
         self._reserved: dict[str, list[int]] = {}
         self._holds: dict[str, tuple[str, tuple[int, ...]]] = {}
         self._capacity: dict[str, Amounts] = {}  # node id -> capacity (its hardware never changes)
+        # The partitions of the membership graph (nodes, groups and devices; docs/scale-out.md),
+        # kept in step by the methods below. Not journaled: a failed command's records come back
+        # through ``put``/``discard``, which rebuild the same graph. ``births`` is the last birth
+        # given (kept in the store's meta): a birth is never given twice.
+        self.partitions = Partitions(journaled=False)
+        self.births = 0
+
+    def born(self, record: Node | Group | Device) -> None:
+        """Give a new record its birth (one it already has is kept: a reload, a rollback; the
+        next births are given after it, whatever the stored meta said)."""
+        if record.birth:
+            self.births = max(self.births, record.birth)
+            return
+        self.births += 1
+        record.birth = given = self.births
+
+        def give_back() -> None:  # drawn again next, unless a later birth was given since
+            if self.births == given:
+                self.births -= 1
+
+        undo.on_undo(give_back)
 
     # --- any record -----------------------------------------------------------------------------
 
@@ -85,6 +108,12 @@ class World:
     # --- nodes --------------------------------------------------------------------------------
 
     def add_node(self, node: Node) -> None:
+        self.born(node)
+        self.partitions.add(node.id, node.birth)
+        # groups and devices put back before their node (a rollback) were not linked to it yet
+        for other in (*self._groups_of_node.get(node.id, ()), *self._devices_on.get(node.id, ())):
+            if other in self.partitions and not self.partitions.are_linked(node.id, other):
+                self.partitions.link(node.id, other)
         self.nodes[node.id] = node
         self._capacity[node.id] = capacity_of(node.hardware)
         self._node_names[(node.project_id, node.name)] = node.id
@@ -96,6 +125,8 @@ class World:
         self._reserved.pop(node.id, None)
         self._capacity.pop(node.id, None)
         self._groups_of_node.pop(node.id, None)
+        if node.id in self.partitions:
+            self.partitions.remove(node.id)
 
     def node_named(self, project_id: str, name: str) -> Node | None:
         node_id = self._node_names.get((project_id, name))
@@ -136,16 +167,22 @@ class World:
     # --- devices ------------------------------------------------------------------------------
 
     def add_device(self, device: Device) -> None:
+        self.born(device)
+        self.partitions.add(device.id, device.birth)
         self.devices[device.id] = device
         self._device_names[(device.project_id, device.name)] = device.id
         if device.node_id is not None:
             self._devices_on[device.node_id][device.id] = None
+            if device.node_id in self.partitions:  # (a reloaded device whose node is gone stays alone)
+                self.partitions.link(device.id, device.node_id)
 
     def remove_device(self, device: Device) -> None:
         self.devices.pop(device.id, None)
         self._device_names.pop((device.project_id, device.name), None)
         if device.node_id is not None:
             self._devices_on[device.node_id].pop(device.id, None)
+        if device.id in self.partitions:
+            self.partitions.remove(device.id)
 
     def bind_device(self, device: Device, node_id: str | None) -> None:
         """Move the device to ``node_id`` (None: unbound), keeping the node index in step."""
@@ -165,24 +202,33 @@ class World:
     # --- groups -------------------------------------------------------------------------------
 
     def add_group(self, group: Group) -> None:
+        self.born(group)
+        self.partitions.add(group.id, group.birth)
         self.groups[group.id] = group
         self._group_names[(group.project_id, group.name)] = group.id
         for node_id in group.node_ids:
             self._groups_of_node[node_id][group.id] = None
+            if node_id in self.partitions and not self.partitions.are_linked(group.id, node_id):
+                self.partitions.link(group.id, node_id)
 
     def remove_group(self, group: Group) -> None:
         self.groups.pop(group.id, None)
         self._group_names.pop((group.project_id, group.name), None)
         for node_id in group.node_ids:
             self._groups_of_node[node_id].pop(group.id, None)
+        if group.id in self.partitions:
+            self.partitions.remove(group.id)
 
     def bind(self, group: Group, node_id: str) -> None:
         group.node_ids.append(node_id)
         self._groups_of_node[node_id][group.id] = None
+        self.partitions.link(group.id, node_id)
 
     def unbind(self, group: Group, node_id: str) -> None:
         group.node_ids.remove(node_id)
         self._groups_of_node[node_id].pop(group.id, None)
+        if node_id in self.partitions:
+            self.partitions.unlink(group.id, node_id)
 
     def group_named(self, project_id: str, name: str) -> Group | None:
         group_id = self._group_names.get((project_id, name))
