@@ -136,7 +136,9 @@ class MessageRoutes:
             change.touch(rule)
             self.rules[rule.id] = rule
             mark(rule, now, self.cause(rule))
-            change.event(self.core.events.record("rule.created", rule_id=rule.id, name=name, cause=self.cause(rule)))
+            change.event(self.core.events.record(
+                "rule.created", rule_id=rule.id, name=name, cause=self.cause(rule), rate=rule.rate,
+            ))
         return rule
 
     async def delete_rule(self, project_id: str, rule_id: str) -> None:

@@ -7,7 +7,7 @@ between requests (``LiveReport``), so each request only replays what happened si
 Per deployment: availability (the share of the window during which as many instances as it
 wants replicas were RUNNING and ready), its restarts and migrations, and for each fault that
 made it unavailable, how long after the fault started it was available again. Per node: how
-long it was not RUNNING.
+long it was not RUNNING. Per device and per message rule: ``engine/report_fleet.py``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgesim.engine.events import EventLog
+from edgesim.engine.report_fleet import FleetFold
 
 
 @dataclass
@@ -52,6 +53,7 @@ class ReportBuilder:
         self.node_state: dict[str, tuple[str, float]] = {}
         self.node_down: dict[str, float] = defaultdict(float)
         self.faults: dict[str, dict[str, Any]] = {}
+        self.fleet = FleetFold(start)  # devices and message routes (engine/report_fleet.py)
 
     def _clip(self, t: float) -> float:
         return max(t, self.start)
@@ -95,6 +97,7 @@ class ReportBuilder:
     def feed(self, e: dict[str, Any]) -> None:
         t, kind = e["time"], e["kind"]
         self.last_seq, self.last_time = e["seq"], t
+        self.fleet.feed(e)
         if kind == "deployment.created":
             d = self.deps[e["deployment_id"]]
             d.first_seen, d.since = t, t
@@ -176,6 +179,7 @@ class ReportBuilder:
                 for n, s in sorted(node_down.items()) if s > 0
             ],
             "faults": [dict(f) for f in faults.values() if f["start"] <= end and (f["end"] is None or f["end"] >= start)],
+            **self.fleet.result(end, node_names),
         }
 
 
@@ -211,3 +215,10 @@ class LiveReport:
             if start == 0:
                 self._builder = builder
             return builder.result(end, names, node_names)
+
+    async def fleet(self, end: float, replicas: dict[str, int]) -> FleetFold:
+        """The devices and routes fold from the start of the run up to ``end`` (the metrics'
+        device seconds), caught up as the default report is."""
+        await self.report(0, end, replicas, {}, {})
+        assert self._builder is not None  # a report from 0 keeps its builder
+        return self._builder.fleet

@@ -24,7 +24,20 @@ STOPPED = "rule is stopped"  # the cause of a stopped rule's segments: dropped, 
 
 def sent_by(rule: Rule, t: float) -> int:
     """Messages the rule has sent in (origin, t]."""
-    return max(0, math.floor((t - rule.origin) * rule.rate + _EPS))
+    return sent_since(rule.origin, rule.rate, t)
+
+
+def sent_since(origin: float, rate: float, t: float) -> int:
+    """Messages a rule sending ``rate`` a second from ``origin`` has sent in (origin, t]."""
+    return max(0, math.floor((t - origin) * rate + _EPS))
+
+
+def outcome(cause: str) -> str | None:
+    """Which count a segment's messages go to: "delivered", "failed", or None (a stopped
+    rule's are dropped uncounted, ief-api-more.md 5.2)."""
+    if cause == STOPPED:
+        return None
+    return "failed" if cause else "delivered"
 
 
 def _segments(rule: Rule, now: float) -> Iterator[tuple[float, float, str]]:
@@ -37,9 +50,10 @@ def _tally(rule: Rule, since: float, until: float, cause: str, delivered: int, f
     """The counts with one segment's messages added: the one place that says which count a
     segment's messages go to (none, for a stopped rule's)."""
     n = max(0, sent_by(rule, until) - sent_by(rule, since))
-    if cause == STOPPED:
+    goes_to = outcome(cause)
+    if goes_to is None:
         return delivered, failed
-    if cause:
+    if goes_to == "failed":
         return delivered, failed + n
     return delivered + n, failed
 
@@ -56,7 +70,7 @@ def failures(rule: Rule, now: float, limit: int = MAX_ERRORS) -> list[tuple[floa
     """The newest ``limit`` failed messages, newest first: (time sent, cause)."""
     found: list[tuple[float, str]] = []
     for since, until, cause in reversed(list(_segments(rule, now))):
-        if not cause or cause == STOPPED:
+        if outcome(cause) != "failed":
             continue
         k = sent_by(rule, until)
         first = sent_by(rule, since) + 1

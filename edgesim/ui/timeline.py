@@ -13,6 +13,7 @@ import math
 from html import escape
 
 from edgesim.ui import palette
+from edgesim.ui.figures import figures_html
 from edgesim.ui.timeline_model import Band, Lane, Timeline, build
 
 WIDTH = 1280
@@ -56,7 +57,8 @@ def render_page(
     timeline = build(events, start, end)
     names = {**(node_names or {}), **{k: v for k, v in timeline.node_names.items() if v}}
     svg = _Svg(timeline, names, expectations or []).render()
-    return _page(title, timeline, svg, expectations or [])
+    figures = figures_html(events, timeline.start, timeline.end, names)  # devices and routes
+    return _page(title, timeline, svg, expectations or [], figures)
 
 
 # --- the SVG --------------------------------------------------------------------------------------
@@ -271,7 +273,7 @@ def _expectation_table(expectations: list[dict]) -> str:
     return f'<h2>Expectations</h2><table class="expectations"><tr><th>#</th><th>result</th><th>time</th><th>expectation</th></tr>{rows}</table>'
 
 
-def _page(title: str, t: Timeline, svg: str, expectations: list[dict]) -> str:
+def _page(title: str, t: Timeline, svg: str, expectations: list[dict], figures: str = "") -> str:
     passed = sum(1 for e in expectations if e.get("passed"))
     lanes = sum(len(d.lanes) for d in t.deployments)
     facts = [
@@ -290,7 +292,7 @@ def _page(title: str, t: Timeline, svg: str, expectations: list[dict]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
         f"<style>{_CSS}</style></head><body>"
         f'<h1>{escape(title)}</h1><p class="facts">{" · ".join(facts)}</p>{_legend()}'
-        f'<div class="chart">{svg}</div>{_expectation_table(expectations)}'
+        f'<div class="chart">{svg}</div>{_expectation_table(expectations)}{figures}'
         '<p class="foot">edgesim timeline · hover a band, span or arrow for details</p>'
         "</body></html>\n"
     )
