@@ -2,10 +2,9 @@
 and a rule's state, which follows its nodes.
 
 A stopped rule drops its messages uncounted; a started one fails them while the node at an
-eventbus end is not RUNNING (failed, stopped, or partitioned and marked failed); every node
-state change
-(``Core.node_state_listeners``) re-marks the rules touching that node in the same change, so
-the outage starts at the same simulated moment. Counts come from ``rule_counts``.
+eventbus end is not RUNNING (failed, stopped, or partitioned and marked failed). Every node
+state change (``Core.node_state_listeners``) re-marks the rules touching that node in the same
+change, so the outage starts at the same simulated moment. Counts come from ``rule_counts``.
 """
 
 from __future__ import annotations
