@@ -1,5 +1,5 @@
 """``python -m benchmarks [name ...]``: run the benchmarks (all by default), print the table,
-write ``benchmarks/results.json``. Names: api, fleet, virtual, startup."""
+write ``benchmarks/results.json``. Names: api, fleet, virtual, startup, devices."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "fleet": "benchmarks.fleet_scale",
     "virtual": "benchmarks.virtual_time",
     "startup": "benchmarks.startup",
+    "devices": "benchmarks.devices",
 }
 
 

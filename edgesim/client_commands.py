@@ -162,7 +162,7 @@ def chaos_rm(url, admin_token, fault_id) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def report(url, admin_token, start, end, as_json) -> None:
     """Print the experiment report: availability, recovery, restarts, migrations, node down time,
-    batch job progress."""
+    batch job progress, device and message route availability."""
     query = "&".join(f"{k}={v}" for k, v in (("from", start), ("to", end)) if v is not None)
     answer = expect(*call(url, "GET", f"/edgesim/report?{query}", None, admin_token), 200)
     if as_json:
@@ -187,6 +187,7 @@ def report(url, admin_token, start, end, as_json) -> None:
         for n in answer["nodes"]:
             nodes.add_row(n["name"] or n["id"], f"{n['down_seconds']:g}")
         console.print(nodes)
+    _print_devices_and_routes(console, answer)
     _print_jobs(console, answer.get("jobs", []))
 
 
@@ -205,6 +206,26 @@ def _print_jobs(console, jobs: list[dict]) -> None:
 def _secs(seconds: float) -> str:
     """Simulated seconds to a tenth (a real clock's now has many digits)."""
     return f"{round(seconds, 1):g}"
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share * 100:.2f}%"
+
+
+def _print_devices_and_routes(console, answer: dict) -> None:
+    """The report's devices and message routes, next to the deployments (engine/report_fleet.py)."""
+    if answer.get("devices"):
+        devices = Table("device", "availability", "online (s)", "offline (s)", "node")
+        for d in answer["devices"]:
+            devices.add_row(d["name"] or d["id"], _percent(d["availability"]), f"{d['online_seconds']:g}",
+                            f"{d['offline_seconds']:g}", d["node"] or d["node_id"] or "-")
+        console.print(devices)
+    if answer.get("routes"):
+        routes = Table("rule", "availability", "delivered", "failed", "failing (s)", "stopped (s)")
+        for r in answer["routes"]:
+            routes.add_row(r["name"] or r["id"], _percent(r["availability"]), str(r["delivered"]), str(r["failed"]),
+                           f"{r['failing_seconds']:g}", f"{r['stopped_seconds']:g}")
+        console.print(routes)
 
 
 def register(main: click.Group) -> None:

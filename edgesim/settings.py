@@ -215,6 +215,13 @@ class RoutingSettings(_Strict):
     message_rate: Annotated[float, Field(gt=0, le=1000)] = 1.0
 
 
+class MetricsSettings(_Strict):
+    # The label of the device seconds series (edgesim_device_seconds_total): "template" (one
+    # series per device template, the default: bounded by the templates), "node" (per node the
+    # devices were bound to) or "device" (one per device: opt in, a fleet's devices are many).
+    device_label: Literal["template", "node", "device"] = "template"
+
+
 class Simulation(_Strict):
     clock: ClockSettings = ClockSettings()
     instance: InstanceTimings = InstanceTimings()
@@ -223,6 +230,7 @@ class Simulation(_Strict):
     events: EventSettings = EventSettings()
     certs: CertSettings = CertSettings()
     routing: RoutingSettings = RoutingSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 class Settings(_Strict):

@@ -278,7 +278,9 @@ async def test_a_partitioned_destination_fails_exactly_the_messages_of_its_outag
     assert marks == [(100, f"node {node} is offline"), (160, "")]
 
 
-async def test_a_stopped_rule_fails_its_messages_and_a_new_rule_on_a_failed_node_too(api):
+async def test_a_stopped_rule_drops_its_messages_uncounted_and_a_new_rule_on_a_failed_node_fails(api):
+    """ief-api-more.md 5.2: messages arriving while a rule is stopped are dropped and not
+    counted, as delivered or as failed, and list no error."""
     node, other = (await api.node_ids())[:2]
     r = await rest_to_node(api, node)
     await advance_to(api, 10)
@@ -287,8 +289,8 @@ async def test_a_stopped_rule_fails_its_messages_and_a_new_rule_on_a_failed_node
     await api.post(path(api, f"rules/{r['id']}/start"))
     await advance_to(api, 30)
     shown = await show_rule(api, r["id"])
-    assert (shown["success_messages"], shown["fail_messages"]) == (15, 15)
-    assert {e["detail"] for e in (await api.get(path(api, f"rules/{r['id']}/errors"))).body["errors"]} == {"rule is stopped"}
+    assert (shown["success_messages"], shown["fail_messages"]) == (15, 0)
+    assert (await api.get(path(api, f"rules/{r['id']}/errors"))).body == {"count": 0, "errors": []}
     # stopping the node: messages to it fail from that moment
     await api.post(api.v2(f"nodes/{other}/action"), {"node": {"action": "stop"}})
     late = await rest_to_node(api, other, name="late", in_using=True)
@@ -296,16 +298,45 @@ async def test_a_stopped_rule_fails_its_messages_and_a_new_rule_on_a_failed_node
     assert ((await show_rule(api, late["id"]))["fail_messages"], (await show_rule(api, late["id"]))["success_messages"]) == (10, 0)
 
 
-async def test_metrics_show_each_rules_counts(api):
+async def test_a_rule_stopped_during_an_outage_counts_only_the_outage_before_the_stop(api):
+    """The node fails at 100 (partition at 60 + 40 s grace); the rule is stopped at 120 and
+    started at 140, while the node is still down, and the node is back at 160: failed are the
+    messages of 100..120 and 140..160, nothing of 120..140 is counted."""
     node = (await api.node_ids())[0]
+    r = await rest_to_node(api, node)
+    fault = {"kind": "node_partition", "target": {"node_ids": [node]}, "start": 60, "duration": 100}
+    assert (await api.post("/edgesim/chaos/faults", fault, token=None)).status == 201
+    await advance_to(api, 120)
+    await api.post(path(api, f"rules/{r['id']}/stop"))
+    await advance_to(api, 140)
+    assert ((await show_rule(api, r["id"]))["success_messages"], (await show_rule(api, r["id"]))["fail_messages"]) == (100, 20)
+    await api.post(path(api, f"rules/{r['id']}/start"))
+    await advance_to(api, 200)
+    shown = await show_rule(api, r["id"])
+    assert (shown["success_messages"], shown["fail_messages"]) == (140, 40)
+    errors = (await api.get(path(api, f"rules/{r['id']}/errors"))).body
+    assert errors["count"] == 40 and {e["detail"] for e in errors["errors"]} == {f"node {node} is offline"}
+    times = [e["time"] for e in errors["errors"]]
+    assert (times[0], times[19], times[20], times[-1]) == (
+        "2026-01-01T00:02:40.000Z", "2026-01-01T00:02:21.000Z", "2026-01-01T00:02:00.000Z", "2026-01-01T00:01:41.000Z")
+
+
+async def test_metrics_show_each_rules_counts(api):
+    node, other = (await api.node_ids())[:2]
     r = await rest_to_node(api, node)
     await advance_to(api, 5)
     await api.post(path(api, f"rules/{r['id']}/stop"))
     await advance_to(api, 8)
     text = await (await api.session.get(api.url + "/edgesim/metrics")).text()
     assert f'edgesim_rule_messages_total{{outcome="delivered",rule="{r["id"]}"}} 5.0' in text
-    assert f'edgesim_rule_messages_total{{outcome="failed",rule="{r["id"]}"}} 3.0' in text
-    assert f'edgesim_rule_last_error_seconds{{rule="{r["id"]}"}} 8.0' in text
+    assert f'edgesim_rule_messages_total{{outcome="failed",rule="{r["id"]}"}} 0.0' in text  # stopped: dropped
+    assert f'edgesim_rule_last_error_seconds{{rule="{r["id"]}"}}' not in text
+    await api.post(api.v2(f"nodes/{other}/action"), {"node": {"action": "stop"}})
+    late = await rest_to_node(api, other, name="late")
+    await advance_to(api, 11)
+    text = await (await api.session.get(api.url + "/edgesim/metrics")).text()
+    assert f'edgesim_rule_messages_total{{outcome="failed",rule="{late["id"]}"}} 3.0' in text
+    assert f'edgesim_rule_last_error_seconds{{rule="{late["id"]}"}} 11.0' in text
 
 
 # --- restart ----------------------------------------------------------------------------------------
@@ -333,7 +364,7 @@ async def test_endpoints_rules_and_counts_survive_a_restart(tmp_path):
         after = ((await api.get(path(api, "endpoints"))).body, await show_rule(api, r["id"]),
                  (await api.get(path(api, f"rules/{r['id']}/errors"))).body,
                  (await api.get(path(api, "exchanger/systemevents"))).body)
-        assert after == before and before[1]["fail_messages"] == 10
+        assert after == before and before[1]["fail_messages"] == 0  # stopped: dropped, not failed
         assert before[3]["systemevents"][0]["success_messages"] == 1
         await api.post(path(api, f"rules/{r['id']}/start"))
         await advance_to(api, 35)

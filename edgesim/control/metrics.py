@@ -1,8 +1,13 @@
 """Prometheus metrics at GET /edgesim/metrics (prometheus-client, one registry per server).
 
-Gauges (nodes and instances by state, clock lag) are read from the engine when scraped;
+Gauges (nodes, instances and devices by state, clock lag) are read from the engine when scraped;
 counters (state transitions, migrations, restarts) follow the event log; API requests and their
 latency are counted by a middleware, by method, route template and status.
+
+Labels stay bounded: message rules are one series each (a project has few); device seconds
+online and offline are summed by template by default (``[metrics] device_label``: "node", or
+"device" to opt in to a series per device), replayed from the event log by the report's fold
+(``engine/report_fleet.py``), so they cover the whole experiment across restarts.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from edgesim.api.routing import CONTROL, Route
+from edgesim.api.routing import CONTROL, ENGINE, Route
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.clock import RealClock
+from edgesim.engine.devices import OFFLINE, ONLINE
 from edgesim.engine.engine import Engine
+from edgesim.engine.report_fleet import FleetFold
 from edgesim.engine.rule_counts import counts, failures
 
 
@@ -28,6 +35,7 @@ class EngineCollector:
         self.engine = engine
         self.transitions: Counter[tuple[str, str]] = Counter()
         self.kinds: Counter[str] = Counter()
+        self.fleet: FleetFold | None = None  # caught up by the scrape before each collection
         engine.events.listeners.append(self._count)
 
     def _count(self, event: dict) -> None:
@@ -56,6 +64,7 @@ class EngineCollector:
         yield CounterMetricFamily("edgesim_restarts", "Container restarts", value=restarts)
         yield CounterMetricFamily("edgesim_events", "Events recorded", value=sum(self.kinds.values()))
         yield from self._rules()
+        yield from self._devices()
         clock = self.engine.clock
         yield GaugeMetricFamily("edgesim_clock_seconds", "Simulated seconds since the start", value=clock.now())
         lag = clock.lag() if isinstance(clock, RealClock) else 0.0
@@ -67,6 +76,7 @@ class EngineCollector:
         now = self.engine.clock.now()
         messages = CounterMetricFamily("edgesim_rule_messages", "Messages of a message rule by outcome", labels=["rule", "outcome"])
         last = GaugeMetricFamily("edgesim_rule_last_error_seconds", "Simulated time of a rule's last failed message", labels=["rule"])
+        detail = GaugeMetricFamily("edgesim_rule_last_error", "A rule's last failed message's cause (value 1)", labels=["rule", "detail"])
         for rule in sorted(self.engine.message_routes.rules.values(), key=lambda r: r.id):
             delivered, failed = counts(rule, now)
             messages.add_metric([rule.id, "delivered"], delivered)
@@ -74,14 +84,34 @@ class EngineCollector:
             newest = failures(rule, now, limit=1)
             if newest:
                 last.add_metric([rule.id], newest[0][0])
+                detail.add_metric([rule.id, newest[0][1]], 1)
         yield messages
         yield last
+        yield detail
+
+    def _devices(self):
+        """Devices online now, and the seconds devices were online / offline over the run."""
+        devices = GaugeMetricFamily("edgesim_devices", "End devices by state", labels=["state"])
+        states = Counter(self.engine.devices.state(d) for d in self.engine.world.devices.values())
+        for state in (ONLINE, OFFLINE):
+            devices.add_metric([state], states.get(state, 0))
+        yield devices
+        if self.fleet is None:
+            return
+        label = self.engine.settings.simulation.metrics.device_label
+        seconds = CounterMetricFamily(
+            "edgesim_device_seconds", f"Simulated seconds devices were online / offline, by {label}", labels=["state", label],
+        )
+        for (state, value), total in sorted(self.fleet.by_label(self.engine.clock.now(), label).items()):
+            seconds.add_metric([state, value], total)
+        yield seconds
 
 
 class Metrics:
     def __init__(self, engine: Engine) -> None:
         self.registry = CollectorRegistry()
-        self.registry.register(EngineCollector(engine))
+        self.collector = EngineCollector(engine)
+        self.registry.register(self.collector)
         self.requests = Histogram(
             "edgesim_api_request_seconds", "API requests by method, route and status, with their latency",
             ["method", "route", "status"], registry=self.registry,
@@ -103,8 +133,10 @@ METRICS = web.AppKey("metrics", Metrics)
 
 
 async def scrape(request: web.Request) -> web.Response:
-    registry = request.app[METRICS].registry
-    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    metrics, engine = request.app[METRICS], request.app[ENGINE]
+    replicas = {d.id: d.replicas for d in engine.world.deployments.values()}
+    metrics.collector.fleet = await engine.report.fleet(engine.clock.now(), replicas)
+    return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 ROUTES = (

@@ -1,10 +1,10 @@
 """Message routing commands (ief-api-more.md 5.1, 5.2): endpoints and the rules between them,
 and a rule's state, which follows its nodes.
 
-A rule is down while it is stopped or while the node at an eventbus end is not RUNNING (failed,
-stopped, or partitioned and marked failed); every node state change
-(``Core.node_state_listeners``) re-marks the rules touching that node in the same change, so
-the outage starts at the same simulated moment. Counts come from ``rule_counts``.
+A stopped rule drops its messages uncounted; a started one fails them while the node at an
+eventbus end is not RUNNING (failed, stopped, or partitioned and marked failed). Every node
+state change (``Core.node_state_listeners``) re-marks the rules touching that node in the same
+change, so the outage starts at the same simulated moment. Counts come from ``rule_counts``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from edgesim.domain.models import Endpoint, Node, Rule
 from edgesim.domain.states import NodeState
 from edgesim.engine.change import Change
 from edgesim.engine.core import Core
-from edgesim.engine.rule_counts import mark
+from edgesim.engine.rule_counts import STOPPED, mark
 
 EVENTBUS, REST = "eventbus", "rest"
 # The built-in shared endpoints (UG-0018): ids are UUID5 of their names, stable across runs.
@@ -29,7 +29,6 @@ SHARED = tuple(
 _SHARED_BY_ID = {e.id: e for e in SHARED}
 # source type -> target types (UG-0018, FAQ-0029)
 ROUTES = {REST: ("servicebus", EVENTBUS), EVENTBUS: ("dis", "apigw")}
-STOPPED = "rule is stopped"
 
 
 def is_shared(endpoint: Endpoint) -> bool:
@@ -136,7 +135,9 @@ class MessageRoutes:
             change.touch(rule)
             self.rules[rule.id] = rule
             mark(rule, now, self.cause(rule))
-            change.event(self.core.events.record("rule.created", rule_id=rule.id, name=name, cause=self.cause(rule)))
+            change.event(self.core.events.record(
+                "rule.created", rule_id=rule.id, name=name, cause=self.cause(rule), rate=rule.rate,
+            ))
         return rule
 
     async def delete_rule(self, project_id: str, rule_id: str) -> None:

@@ -8,6 +8,7 @@ Per deployment: availability (the share of the window during which as many insta
 wants replicas were RUNNING and ready), its restarts and migrations, and for each fault that
 made it unavailable, how long after the fault started it was available again. Per node: how
 long it was not RUNNING. Per batch job: its progress over time (``engine.job_progress``).
+Per device and per message rule: ``engine/report_fleet.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from edgesim.engine.events import EventLog
 from edgesim.engine.job_progress import JobProgress
+from edgesim.engine.report_fleet import FleetFold
 
 
 @dataclass
@@ -54,6 +56,7 @@ class ReportBuilder:
         self.node_down: dict[str, float] = defaultdict(float)
         self.faults: dict[str, dict[str, Any]] = {}
         self.jobs = JobProgress()
+        self.fleet = FleetFold(start)  # devices and message routes (engine/report_fleet.py)
 
     def _clip(self, t: float) -> float:
         return max(t, self.start)
@@ -97,6 +100,7 @@ class ReportBuilder:
     def feed(self, e: dict[str, Any]) -> None:
         t, kind = e["time"], e["kind"]
         self.last_seq, self.last_time = e["seq"], t
+        self.fleet.feed(e)
         if kind.startswith("job."):
             self.jobs.feed(e)
         elif kind == "deployment.created":
@@ -181,6 +185,7 @@ class ReportBuilder:
             ],
             "faults": [dict(f) for f in faults.values() if f["start"] <= end and (f["end"] is None or f["end"] >= start)],
             "jobs": self.jobs.result(start, end),
+            **self.fleet.result(end, node_names),
         }
 
 
@@ -216,3 +221,10 @@ class LiveReport:
             if start == 0:
                 self._builder = builder
             return builder.result(end, names, node_names)
+
+    async def fleet(self, end: float, replicas: dict[str, int]) -> FleetFold:
+        """The devices and routes fold from the start of the run up to ``end`` (the metrics'
+        device seconds), caught up as the default report is."""
+        await self.report(0, end, replicas, {}, {})
+        assert self._builder is not None  # a report from 0 keeps its builder
+        return self._builder.fleet

@@ -32,8 +32,10 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from edgesim.control.behaviors import PROFILES
+from edgesim.control.device_behaviors import PROFILES as DEVICE_PROFILES
 from edgesim.control.fleet import FleetRequest
 from edgesim.control.routes import MAX_ADVANCE
+from edgesim.scenario.device_steps import DeviceStep, DeviceTemplateStep, Scalar, TwinStep
 from edgesim.scenario.loader import KEY_LINES, LINE, LoadError, load_yaml
 
 # The runner reaches each step's time in one advance from 0, so no time may be past what one
@@ -86,7 +88,8 @@ class _Model(BaseModel):
 class Expectation(_Model):
     """What must hold (now, or at some point ``within`` seconds from the step's time).
 
-    One subject per expectation: a deployment's instances, a node, or events."""
+    One subject per expectation: a deployment's instances, a node, events, a device (its
+    state and reported values) or a message rule (its counts)."""
 
     deployment: str | None = None
     state: str | None = None  # every counted instance (or the node) is in this state
@@ -95,6 +98,12 @@ class Expectation(_Model):
     node: str | None = None  # the node's state, or (with deployment) where instances run
     event: dict[str, Any] | None = None  # an event with these fields happened
     events: Annotated[int, Field(ge=0)] | None = None  # with ``event``: exactly this many
+    device: str | None = None  # with ``state`` (online / offline) and/or ``reported``
+    reported: Annotated[dict[str, Scalar], Field(min_length=1)] | None = None  # twin values the device reported
+    tolerance: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None  # for numbers in ``reported``
+    rule: str | None = None  # with ``delivered`` and/or ``failed``
+    delivered: Annotated[int, Field(ge=0)] | None = None  # the rule's success_messages
+    failed: Annotated[int, Field(ge=0)] | None = None  # the rule's fail_messages
     within: Time | None = None
     save: dict[str, str] = {}  # name -> path into the inspected object (deployment or node)
 
@@ -102,14 +111,40 @@ class Expectation(_Model):
 
     @model_validator(mode="after")
     def _one_subject(self) -> Expectation:
-        subjects = [self.deployment is not None, self.event is not None, self.node is not None and self.deployment is None]
+        self._fields_have_their_subject()
+        subjects = [self.deployment is not None, self.event is not None, self.node is not None and self.deployment is None,
+                    self.device is not None, self.rule is not None]
         if sum(subjects) != 1:
-            raise ValueError("an expectation checks one subject: deployment, node or event")
+            raise ValueError("an expectation checks one subject: deployment, node, event, device or rule")
         if self.event is not None and (self.state or self.count is not None or self.ready is not None):
             raise ValueError("an event expectation takes only event, events and within")
         if self.events is not None and self.event is None:
             raise ValueError("events counts events: give event too")
+        self._check_device_and_rule()
         return self
+
+    def _fields_have_their_subject(self) -> None:
+        if (self.reported is not None or self.tolerance is not None) and self.device is None:
+            raise ValueError("reported and tolerance check a device: give device too")
+        if self.tolerance is not None and self.reported is None:
+            raise ValueError("tolerance goes with reported")
+        if (self.delivered is not None or self.failed is not None) and self.rule is None:
+            raise ValueError("delivered and failed count a rule's messages: give rule too")
+
+    def _check_device_and_rule(self) -> None:
+        """A device or rule expectation takes its own fields, and no other subject's."""
+        if self.device is not None:
+            if self.count is not None or self.ready is not None:
+                raise ValueError("a device expectation takes state, reported, tolerance, within and save")
+            if self.state not in (None, "online", "offline"):
+                raise ValueError(f"a device's state is online or offline, not {self.state!r}")
+            if self.state is None and self.reported is None:
+                raise ValueError("a device expectation checks state and/or reported")
+        if self.rule is not None:
+            if self.state is not None or self.count is not None or self.ready is not None:
+                raise ValueError("a rule expectation takes delivered, failed, within and save")
+            if self.delivered is None and self.failed is None:
+                raise ValueError("a rule expectation checks delivered and/or failed")
 
 
 class Step(_Model):
@@ -121,7 +156,10 @@ class Step(_Model):
     status: int | list[int] | None = None  # the status the call must answer (default: any 2xx)
     fault: dict[str, Any] | None = None
     expect: Expectation | None = None
-    save: dict[str, str] = {}  # name -> path into the call's answer (calls and faults)
+    device_template: DeviceTemplateStep | None = None
+    device: DeviceStep | None = None
+    twin: TwinStep | None = None
+    save: dict[str, str] = {}  # name -> path into the call's answer (calls, faults and device steps)
     note: str | None = None
 
     _at = field_validator("at", mode="before")(lambda v: None if v is None else seconds(v))
@@ -129,11 +167,14 @@ class Step(_Model):
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
-        if sum(x is not None for x in (self.call, self.fault, self.expect)) != 1:
-            raise ValueError("a step is exactly one of call, fault or expect")
+        if sum(x is not None for x in (self.call, self.fault, self.expect, *self.device_actions())) != 1:
+            raise ValueError("a step is exactly one of call, fault, expect, device_template, device or twin")
         if self.body is not None and self.call is None:
             raise ValueError("body goes with call")
         return self
+
+    def device_actions(self) -> tuple[BaseModel | None, ...]:
+        return self.device_template, self.device, self.twin
 
 
 class Scenario(_Model):
@@ -142,11 +183,12 @@ class Scenario(_Model):
     seed: int = 0
     fleet: dict[str, Any] | None = None  # the POST /edgesim/fleet body, made at t=0
     behaviors: list[dict[str, Any]] | None = None  # the PUT /edgesim/behaviors body, at t=0
+    device_behaviors: list[dict[str, Any]] | None = None  # the PUT /edgesim/device-behaviors body, at t=0
     steps: Annotated[list[Step], Field(min_length=1)]
     path: str = ""
     setup_lines: dict[str, int] = {}  # the lines of fleet and behaviors, for errors the server finds
 
-    _sendable = field_validator("fleet", "behaviors")(sendable)
+    _sendable = field_validator("fleet", "behaviors", "device_behaviors")(sendable)
 
 
 def _strip_lines(value: Any) -> Any:
@@ -192,7 +234,8 @@ def parse(text: str | bytes, path: str = "<scenario>") -> Scenario:
     for step in steps if isinstance(steps, list) else []:
         if isinstance(step, dict):
             step["line"] = step.get(LINE, 0)
-    setup_lines = {"fleet": _locate(data, ("fleet",))[1], "behaviors": _locate(data, ("behaviors", 0))[1]}
+    setup_lines = {"fleet": _locate(data, ("fleet",))[1], "behaviors": _locate(data, ("behaviors", 0))[1],
+                   "device_behaviors": _locate(data, ("device_behaviors", 0))[1]}
     try:
         scenario = Scenario.model_validate({**_strip_lines(data), "path": path, "setup_lines": setup_lines})
     except ValidationError as exc:
@@ -213,7 +256,9 @@ def _invalid(path: str, data: dict, exc: ValidationError, under: tuple = ()) -> 
 def _check_setup(scenario: Scenario, data: dict) -> None:
     """The fleet and behaviours as their routes will read them, so a bad one stops the run
     before it starts rather than in the middle of it."""
-    for field, validate in (("fleet", FleetRequest.model_validate), ("behaviors", PROFILES.validate_python)):
+    checks = (("fleet", FleetRequest.model_validate), ("behaviors", PROFILES.validate_python),
+              ("device_behaviors", DEVICE_PROFILES.validate_python))
+    for field, validate in checks:
         value = getattr(scenario, field)
         if value is None:
             continue

@@ -14,6 +14,7 @@ from edgesim.api.serializers import node as node_json
 from edgesim.api.serializers import v2_deployment
 from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
+from edgesim.scenario import device_steps
 from edgesim.scenario.model import Expectation, Scenario, ScenarioError, Step
 from edgesim.scenario.values import UnknownReference, lookup, substitute
 from edgesim.server import Server, ServerOptions
@@ -94,6 +95,8 @@ class Run:
         try:
             if self.scenario.behaviors is not None:
                 await self._set_up("behaviors", "PUT", "/edgesim/behaviors", 200)
+            if self.scenario.device_behaviors is not None:
+                await self._set_up("device_behaviors", "PUT", "/edgesim/device-behaviors", 200)
             if self.scenario.fleet is not None:
                 await self._set_up("fleet", "POST", "/edgesim/fleet", 201)
             for step in self.scenario.steps:
@@ -173,9 +176,23 @@ class Run:
         elif step.fault is not None:
             _, answer = await self._http("POST", "/edgesim/chaos/faults", substitute(step.fault, names), (201,), step.line)
             self._save(step.save, answer)
+        elif any(action is not None for action in step.device_actions()):
+            await self._device_step(step, names)
         else:
             assert step.expect is not None  # a step is exactly one of call, fault or expect
             await self._expect(step, step.expect)
+
+    async def _device_step(self, step: Step, names: dict[str, Any]) -> None:
+        """A device template, a device (bound to its node) or twin desired values, made by the
+        IEF calls of ``device_steps``; any answer but 2xx is a failed step."""
+        async def http(method: str, path: str, body: Any) -> Any:
+            return (await self._http(method, path, body, None, step.line))[1]
+
+        for action, make in ((step.device_template, device_steps.make_template), (step.device, device_steps.make_device),
+                             (step.twin, device_steps.set_twin)):
+            if action is not None:
+                answer = await make(http, self.project_id, substitute(action.model_dump(), names))
+                self._save(step.save, answer)
 
     def _save(self, paths: dict[str, str], answer: Any) -> None:
         for name, path in paths.items():
@@ -201,6 +218,11 @@ class Run:
             if expect.events is not None:
                 return found == expect.events, _such_events(found), None
             return bool(found), _such_events(found) if found else "no such event yet", None
+        if expect.device is not None:
+            return device_steps.check_device(self.engine, substitute(expect.device, names), expect.state,
+                                             expect.reported, expect.tolerance or 0.0)
+        if expect.rule is not None:
+            return device_steps.check_rule(self.engine, substitute(expect.rule, names), expect.delivered, expect.failed)
         if expect.deployment is not None:
             dep_id = substitute(expect.deployment, names)
             dep = world.deployments.get(dep_id)
@@ -251,6 +273,12 @@ class Run:
             return step.call
         if step.fault is not None:
             return f"fault {step.fault.get('kind')}"
+        if step.device_template is not None:
+            return f"device template {step.device_template.name}"
+        if step.device is not None:
+            return f"device {step.device.name}" + (f" on {step.device.node}" if step.device.node else "")
+        if step.twin is not None:
+            return f"twin {step.twin.device} desired " + ", ".join(f"{k}={v}" for k, v in step.twin.desired.items())
         e = step.expect
         assert e is not None  # a step is exactly one of call, fault or expect
         parts = [f"{k}={v}" for k, v in e.model_dump(exclude_none=True, exclude={"save"}).items() if v != {}]

@@ -13,6 +13,7 @@ import math
 from html import escape
 
 from edgesim.ui import palette
+from edgesim.ui.figures import figures_html
 from edgesim.ui.job_chart import jobs_section
 from edgesim.ui.timeline_model import Band, Lane, Timeline, build
 
@@ -59,7 +60,8 @@ def render_page(
     drawing = _Svg(timeline, names, expectations or [])
     svg = drawing.render()
     jobs = jobs_section(events, timeline.start, timeline.end, width=WIDTH, label=LABEL, plot=PLOT)
-    return _page(title, timeline, drawing.axis_strip() + svg, expectations or [], jobs)
+    figures = figures_html(events, timeline.start, timeline.end, names)  # devices and routes
+    return _page(title, timeline, drawing.axis_strip() + svg, expectations or [], jobs, figures)
 
 
 # --- the SVG --------------------------------------------------------------------------------------
@@ -286,8 +288,9 @@ def _expectation_table(expectations: list[dict]) -> str:
     return f'<h2>Expectations</h2><table class="expectations"><tr><th>#</th><th>result</th><th>time</th><th>expectation</th></tr>{rows}</table>'
 
 
-def _page(title: str, t: Timeline, svg: str, expectations: list[dict], jobs: str = "") -> str:
-    """``jobs``: the batch job progress section (``ui.job_chart``), below the timeline."""
+def _page(title: str, t: Timeline, svg: str, expectations: list[dict], jobs: str = "", figures: str = "") -> str:
+    """``jobs``: the batch job progress section (``ui.job_chart``), below the timeline; ``figures``:
+    the devices and message routes tables (``ui.figures``), at the end."""
     passed = sum(1 for e in expectations if e.get("passed"))
     lanes = sum(len(d.lanes) for d in t.deployments)
     facts = [
@@ -306,7 +309,7 @@ def _page(title: str, t: Timeline, svg: str, expectations: list[dict], jobs: str
         '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
         f"<style>{_CSS}</style></head><body>"
         f'<h1>{escape(title)}</h1><p class="facts">{" · ".join(facts)}</p>{_legend()}'
-        f'<div class="chart">{svg}</div>{jobs}{_expectation_table(expectations)}'
+        f'<div class="chart">{svg}</div>{jobs}{_expectation_table(expectations)}{figures}'
         '<p class="foot">edgesim timeline · hover a band, span or arrow for details</p>'
         "</body></html>\n"
     )
