@@ -101,7 +101,17 @@ class Instances:
             ))
         self.containers.begin_pull(inst, "placed", change)
         change.after_commit.append(lambda: self.arm(inst))
+        self._retry_affine_waiters(node.id, change)
         return True
+
+    def _retry_affine_waiters(self, node_id: str, change: Change) -> None:
+        """The instance just placed may be the pod a waiting instance's required pod affinity
+        asks for: those of the node's groups try again (others wait for room as before)."""
+        for group_id in self.world.group_ids_of(node_id):
+            for waiter in self.world.waiting_for_group(group_id):
+                dep = self.world.deployments.get(waiter.deployment_id)
+                if dep is not None and dep.affinity and "podAffinity" in dep.affinity and waiter.phase == WAIT:
+                    self.place(waiter, change)
 
     def _fitting_node(self, inst: Instance) -> Node | None:
         need = requests_of(inst.app)
