@@ -33,6 +33,21 @@ BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 10.0, 300.0, 600.0
 def backoff_after(wait: float) -> float:
     """The wait for the restart after one that waited ``wait`` seconds (0 is "at once")."""
     return BACKOFF_START if wait == 0 else min(wait * 2, BACKOFF_MAX)
+
+
+# The kubelet's image pull back-off (pkg/kubelet/images: a flowcontrol.Backoff of 10 s doubling
+# to 300 s, the same constants as the crash back-off): the next pull waits 10, 20, 40 ... s.
+# A failed pull shows ErrImagePull until the pod's next sync, which the pod worker re-queues
+# 10 s after a failed sync (pkg/kubelet/pod_workers.go backOffPeriod); later syncs show
+# ImagePullBackOff while the back-off lasts.
+PULL_ERROR_SHOWN = 10.0
+
+
+def pull_backoff(failures: int) -> float:
+    """The wait before the pull after the ``failures``-th failed one."""
+    return min(BACKOFF_START * 2 ** (failures - 1), BACKOFF_MAX)
+
+
 KILLED = 137  # exit code of a container killed by the runtime (OOM, liveness)
 
 
@@ -57,27 +72,30 @@ class Containers:
     # --- pull and start ---------------------------------------------------------------------------
 
     def begin_pull(self, inst: Instance, trigger: str, change: Change) -> None:
-        """Pull the image: on placement (``placed``) or after a pull back-off (``pull_retry``)."""
+        """Pull the image: on placement (``placed``) or after a pull back-off (``pull_retry``),
+        which goes on showing ``ImagePullBackOff`` while it pulls, as the kubelet's status does."""
         profile = self.profile(inst)
         seconds = draw(profile.pull.seconds, self.core.draws.rng(inst.id, PULL, inst.pull_failures))
+        retry = inst.pull_failures > 0
         self.lifecycle.move(inst, trigger, change, due=self._now() + seconds,
-                                  message=f"pulling image {inst.app['image_url']}")
+                            reason="ImagePullBackOff" if retry else "ContainerCreating",
+                            message=f"pulling image {inst.app['image_url']}" + (f" (attempt {inst.pull_failures + 1})" if retry else ""))
 
     def retry_pull(self, inst: Instance, change: Change) -> None:
         self.begin_pull(inst, "pull_retry", change)
 
     def pulled(self, inst: Instance, change: Change) -> None:
         pull = self.profile(inst).pull
+        url = inst.app["image_url"]
         fault = self.faults.pull_fails(inst)
         if fault is not None:  # the registry is having a bad day: back off and try again
-            self._pull_back_off(inst, change, f"fault {fault}")
+            self._pull_failed(inst, change, "pull_error", f"fault {fault}", f"failed to pull image {url}: fault {fault}")
             return
-        if pull.result == "not_found":
-            self.lifecycle.move(inst, "image_not_found", change, due=None,
-                                      message=f"image {inst.app['image_url']} not found")
+        if pull.result == "not_found":  # retried like any failed pull, CREATE_FAIL meanwhile
+            self._pull_failed(inst, change, "image_not_found", "not found", f"image {url} not found")
             return
         if pull.result == "flaky" and inst.pull_failures < pull.flaky_failures:
-            self._pull_back_off(inst, change, "flaky registry")
+            self._pull_failed(inst, change, "pull_error", "flaky registry", f"failed to pull image {url}: flaky registry")
             return
         change.event(self.core.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
         lacking = missing(self.core.world, inst)
@@ -88,6 +106,28 @@ class Containers:
             ))
             return
         self._begin_start(inst, "pulled", change)
+
+    def _pull_failed(self, inst: Instance, change: Change, trigger: str, cause: str, message: str) -> None:
+        """``ErrImagePull`` now, until the kubelet's next sync of the pod; the next pull after
+        the image back-off (10 s doubling to 300 s, from this failure)."""
+        inst.pull_failures += 1
+        backoff = pull_backoff(inst.pull_failures)
+        self.lifecycle.move(inst, trigger, change, due=self._now() + min(PULL_ERROR_SHOWN, backoff), message=message)
+        change.event(self.core.events.record(
+            "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
+            attempt=inst.pull_failures, backoff=backoff, cause=cause,
+        ))
+
+    def pull_error_shown(self, inst: Instance, change: Change) -> None:
+        """The next sync after a failed pull: pull again if the back-off is over, else show
+        ``ImagePullBackOff`` until it is."""
+        backoff = pull_backoff(inst.pull_failures)
+        retry_at = (inst.due or self._now()) - min(PULL_ERROR_SHOWN, backoff) + backoff
+        if retry_at <= self._now():
+            self.begin_pull(inst, "pull_retry", change)
+            return
+        self.lifecycle.move(inst, "pull_wait", change, due=retry_at,
+                            message=f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
 
     def _begin_start(self, inst: Instance, trigger: str, change: Change) -> None:
         seconds = draw(self.profile(inst).start.seconds, self.core.draws.rng(inst.id, START))
@@ -121,16 +161,6 @@ class Containers:
             elif volume in inst.config.get("volumes", {}):  # deleted since: the files stay
                 volumes[volume] = inst.config["volumes"][volume]
         inst.config = {"env": env_values(world, inst), "volumes": volumes}
-
-    def _pull_back_off(self, inst: Instance, change: Change, cause: str) -> None:
-        inst.pull_failures += 1
-        backoff = min(BACKOFF_START * 2 ** (inst.pull_failures - 1), BACKOFF_MAX)
-        self.lifecycle.move(inst, "pull_error", change, due=self._now() + backoff,
-                                  message=f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
-        change.event(self.core.events.record(
-            "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
-            attempt=inst.pull_failures, backoff=backoff, cause=cause,
-        ))
 
     def start_container(self, inst: Instance, change: Change) -> None:
         """The container runs from now: RUNNING, with its end and readiness planned ahead."""

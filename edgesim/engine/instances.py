@@ -3,7 +3,7 @@
 An instance moves through the steps of the table in ``engine.lifecycle``, each one timer on
 the clock (see ``domain.models.Instance``):
 
-    wait (for room on a node) -> pull [-> pull_backoff -> pull] -> start -> run
+    wait (for room on a node) -> pull [-> pull_error [-> pull_backoff] -> pull] -> start -> run
     run -> backoff -> run ...   (restarts, see ``engine.containers``)
     any -> terminate -> removed
 
@@ -23,7 +23,7 @@ from edgesim.engine.change import Change
 from edgesim.engine.containers import Containers
 from edgesim.engine.core import Core
 from edgesim.engine.fault_book import FaultBook
-from edgesim.engine.lifecycle import BACKOFF, CONFIG, PULL, PULL_BACKOFF, RUN, START, TERMINATE, Lifecycle
+from edgesim.engine.lifecycle import BACKOFF, CONFIG, PULL, PULL_BACKOFF, PULL_ERROR, RUN, START, TERMINATE, Lifecycle
 from edgesim.engine.placement import Placement
 from edgesim.engine.world import HOLDS_NOTHING, WAIT
 
@@ -35,6 +35,7 @@ class Instances:
     # phase -> what handles its timer when due (every step with ``on_due`` in the table has one)
     DUE: dict[str, DueHandler] = {
         PULL: lambda self, inst, change: self.containers.pulled(inst, change),
+        PULL_ERROR: lambda self, inst, change: self.containers.pull_error_shown(inst, change),
         PULL_BACKOFF: lambda self, inst, change: self.containers.retry_pull(inst, change),
         CONFIG: lambda self, inst, change: self.containers.recheck_config(inst, change),  # never due: event-driven
         START: lambda self, inst, change: self.containers.start_container(inst, change),

@@ -29,6 +29,7 @@ from edgesim.engine.world import DONE, HOLDS_NOTHING, WAIT, World
 
 # What an instance waits for (besides WAIT and DONE, which hold no resources: see ``World``).
 PULL, PULL_BACKOFF, START, RUN, BACKOFF, TERMINATE = "pull", "pull_backoff", "start", "run", "backoff", "terminate"
+PULL_ERROR = "pull_error"  # a pull just failed: ErrImagePull until the kubelet's next sync
 CONFIG = "config"  # a referenced config map, secret or key is missing: waits for it (no timer)
 
 
@@ -56,12 +57,15 @@ class Step:
         return self.state.v3()
 
 
-_LOSABLE = (PULL, PULL_BACKOFF, START, RUN, BACKOFF)  # phases an instance can be in when its node is lost
+_PULLED = ("pulled", "pull_error", "image_not_found")  # what a pull's end fires
+_LOSABLE = (PULL, PULL_ERROR, PULL_BACKOFF, START, RUN, BACKOFF)  # phases an instance can be in when its node is lost
 
 STEPS: tuple[Step, ...] = (
     Step(S.PENDING_CREATE, WAIT,
          reason_from="placement: `Insufficient <resource>`, `Unschedulable`, `NodeLost`, the node's state"),
-    Step(S.PENDING_CREATE, PULL, "ContainerCreating", on_due=("pulled", "pull_error", "image_not_found")),
+    Step(S.PENDING_CREATE, PULL, reason_from="`ContainerCreating`; `ImagePullBackOff` while a failed pull is retried",
+         on_due=_PULLED),
+    Step(S.PENDING_CREATE, PULL_ERROR, "ErrImagePull", on_due=("pull_wait", "pull_retry")),
     Step(S.PENDING_CREATE, PULL_BACKOFF, "ImagePullBackOff", on_due=("pull_retry",)),
     # due stays None (no timer): config map and secret changes re-check it, firing config_ready
     Step(S.PENDING_CREATE, CONFIG, "CreateContainerConfigError", on_due=("config_ready",)),
@@ -72,7 +76,11 @@ STEPS: tuple[Step, ...] = (
     Step(S.FAILED, START, "Restarting", on_due=("started",)),
     Step(S.FAILED, DONE, reason_from="how the container ended: `Error`, `OOMKilled`"),
     Step(S.SUCCEEDED, DONE, "Completed"),
-    Step(S.CREATE_FAIL, DONE, "ErrImagePull"),
+    # a missing image: retried with the same back-off, CREATE_FAIL all along (docs/behaviors.md)
+    Step(S.CREATE_FAIL, PULL, "ImagePullBackOff", on_due=_PULLED),
+    Step(S.CREATE_FAIL, PULL_ERROR, "ErrImagePull", on_due=("pull_wait", "pull_retry")),
+    Step(S.CREATE_FAIL, PULL_BACKOFF, "ImagePullBackOff", on_due=("pull_retry",)),
+    Step(S.CREATE_FAIL, DONE, "ErrImagePull"),  # only in stores written before missing images were retried
     Step(S.TERMINATING, TERMINATE, on_due=("removed",)),
     *(Step(S.UNKNOWN, phase, "NodeLost") for phase in _LOSABLE),
     Step(S.UNKNOWN, DONE, reason_from="`NodeLost`, or `Migrated` once recreated on another node"),
@@ -106,19 +114,23 @@ def recover_trigger(state: str, phase: str) -> str:
 
 # Steps an instance leaves when its node is lost, and comes back to when the node returns.
 _RECOVERABLE = tuple(s for s in STEPS if s.state not in (S.TERMINATING, S.UNKNOWN) and s.phase != WAIT)
+_PULLING = (_named(S.PENDING_CREATE, PULL), _named(S.CREATE_FAIL, PULL))
 _LIVE = tuple(s.name for s in STEPS if s.state != S.TERMINATING and s.phase not in HOLDS_NOTHING)
 
 MOVES: tuple[Move, ...] = (
     Move("placed", (_named(S.PENDING_CREATE, WAIT),), _named(S.PENDING_CREATE, PULL), "a node has room: pull the image"),
-    Move("pulled", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, START), "the image is on the node"),
-    Move("config_missing", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, CONFIG),
+    Move("pulled", _PULLING, _named(S.PENDING_CREATE, START), "the image is on the node"),
+    Move("config_missing", _PULLING, _named(S.PENDING_CREATE, CONFIG),
          "the image is on the node but a config map, secret or key it references is missing"),
     Move("config_ready", (_named(S.PENDING_CREATE, CONFIG),), _named(S.PENDING_CREATE, START),
          "what it references exists now (re-checked on config map and secret changes)"),
-    Move("pull_error", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, PULL_BACKOFF),
-         "the pull failed (flaky registry, fault): try again after a back-off"),
-    Move("pull_retry", (_named(S.PENDING_CREATE, PULL_BACKOFF),), _named(S.PENDING_CREATE, PULL), "the back-off is over"),
-    Move("image_not_found", (_named(S.PENDING_CREATE, PULL),), _named(S.CREATE_FAIL, DONE), "the image does not exist"),
+    Move("pull_error", _PULLING, _named(S.PENDING_CREATE, PULL_ERROR),
+         "the pull failed (flaky registry, fault): ErrImagePull, then a back-off"),
+    Move("image_not_found", _PULLING, _named(S.CREATE_FAIL, PULL_ERROR), "the image does not exist: ErrImagePull, then a back-off"),
+    *(Move("pull_wait", (_named(state, PULL_ERROR),), _named(state, PULL_BACKOFF),
+           "the kubelet's next sync: the back-off goes on") for state in (S.PENDING_CREATE, S.CREATE_FAIL)),
+    *(Move("pull_retry", (_named(state, PULL_ERROR), _named(state, PULL_BACKOFF)), _named(state, PULL),
+           "the back-off is over: pull again") for state in (S.PENDING_CREATE, S.CREATE_FAIL)),
     Move("started", tuple(s.name for s in STEPS if s.phase in (START, BACKOFF) and s.state != S.UNKNOWN),
          _named(S.RUNNING, RUN), "the container runs (the first time, after a back-off or a restart)"),
     Move("rescanned", (_named(S.RUNNING, RUN),), None, "the liveness scan reached its horizon: scan further"),
