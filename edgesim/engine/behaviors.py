@@ -16,6 +16,7 @@ overflows. docs/behaviors.md lists these limits.
      "pull": {"seconds": 3, "result": "ok" | "not_found" | "flaky", "flaky_failures": 2},
      "start": {"seconds": 2},
      "exit": {"after": 30, "code": 1},            # null: runs until stopped
+     "stop": {"seconds": 5},                      # null: the terminate_seconds setting
      "liveness": {"fail_from": 100, "fail_until": null, "probability": 1.0},
      "readiness": {"fail_from": 50, "fail_until": 80},
      "memory": {"mb": 300, "grow_mb_per_min": 0}}
@@ -115,6 +116,13 @@ class Start(_Model):
     seconds: Distribution = Uniform(uniform=(1.0, 3.0))
 
 
+class Stop(_Model):
+    """How long the container takes to stop once told to (SIGTERM): on delete, rolling update
+    and liveness kill. Past the termination grace period it is killed at the grace."""
+
+    seconds: Distribution
+
+
 class Exit(_Model):
     after: Distribution
     code: Annotated[Integer, Field(ge=0, le=255)] = 1
@@ -159,6 +167,7 @@ class Profile(_Model):
     pull: Pull = Pull()
     start: Start = Start()
     exit: Exit | None = None
+    stop: Stop | None = None  # None: the [instance] terminate_seconds setting
     liveness: ProbeBehavior = ProbeBehavior()
     readiness: ProbeBehavior = ProbeBehavior()
     memory: Memory = Memory()

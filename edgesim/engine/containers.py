@@ -178,6 +178,20 @@ class Containers:
 
     # --- how a container ends ---------------------------------------------------------------------
 
+    def stop_time(self, inst: Instance, *key: object, running: bool) -> tuple[float, bool]:
+        """How long the instance takes to stop once told to, capped at the termination grace
+        period, and whether it is killed at the grace (it would have taken longer). A
+        ``running`` container takes its profile's ``stop`` time; anything else (pulling,
+        backing off, a profile without one) the ``terminate_seconds`` setting's draw."""
+        timings = self.core.settings.simulation.instance
+        stop = self.profile(inst).stop if running else None
+        if stop is None:
+            took = self.core.draws.seconds(timings.terminate_seconds, inst.id, *key)
+        else:
+            took = draw(stop.seconds, self.core.draws.rng(inst.id, *key))
+        grace = timings.termination_grace_seconds
+        return min(took, grace), took > grace
+
     def _plan_end(self, inst: Instance, profile: Profile, from_index: int = 0) -> dict[str, Any] | None:
         """The first of: its scheduled exit, an OOM kill, a liveness kill; None if it runs on."""
         ends: list[tuple[float, int, dict[str, Any]]] = []
@@ -196,16 +210,25 @@ class Containers:
         if scanner is not None:
             kill = scanner.liveness_kill(from_index)
             if kill is not None:
-                cause = (
-                    {"look_again": True, "index": kill.index}
-                    if kill.look_again
-                    else {"code": KILLED, "reason": "Error", "message": "liveness probe failed 3 times; container killed"}
-                )
-                ends.append((kill.age, 2, cause))
+                if kill.look_again:
+                    ends.append((kill.age, 2, {"look_again": True, "index": kill.index}))
+                else:  # told to stop at the third failure; gone once it stopped, or at the grace
+                    stop, at_grace = self._liveness_stop(inst, profile)
+                    how = "killed at the end of its grace period" if at_grace else (f"stopped {stop:g}s later" if stop else "killed")
+                    ends.append((kill.age + stop, 2, {"code": KILLED, "reason": "Error",
+                                                      "message": f"liveness probe failed 3 times; container {how}"}))
         if not ends:
             return None
         age, _, cause = min(ends, key=lambda e: (e[0], e[1]))
         return {"age": age, **cause}
+
+    def _liveness_stop(self, inst: Instance, profile: Profile) -> tuple[float, bool]:
+        """A liveness kill's ``stop_time``: the profile's, each container its own draw; at once
+        for a profile without one (the ``terminate_seconds`` setting is a pod's whole clean-up
+        on delete, not a container's restart)."""
+        if profile.stop is None:
+            return 0.0, False
+        return self.stop_time(inst, "stop", inst.attempt, running=True)
 
     def kill(self, inst: Instance, change: Change, *, code: int, reason: str, message: str) -> None:
         """End the running container now (a fault); the restart policy decides what follows."""

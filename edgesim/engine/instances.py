@@ -146,9 +146,11 @@ class Instances:
         change.touch(inst)
         self.disarm(inst)
         self.world.dequeue(inst)
-        seconds = self.core.draws.seconds(self.core.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
+        seconds, at_grace = self.containers.stop_time(inst, TERMINATE, running=inst.phase == RUN)
         inst.is_ready = False
-        self.lifecycle.move(inst, "terminate", change, due=self.core.clock.now() + seconds)
+        grace = self.core.settings.simulation.instance.termination_grace_seconds
+        message = f"the container does not stop within its {grace:g}s grace period: killed then" if at_grace else None
+        self.lifecycle.move(inst, "terminate", change, due=self.core.clock.now() + seconds, message=message)
         change.after_commit.append(lambda: self.arm(inst))
 
     def remove(self, inst: Instance, change: Change) -> None:
