@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from test_lifecycle import LIVENESS, behave, deploy, instance
 
-from conftest import Api, advance_to, start_api, stop_api
 from edgesim.settings import load_settings
+
+from conftest import Api, advance_to, start_api, stop_api
 
 
 def exits(api: Api, dep: str) -> list[tuple[float, int, str]]:

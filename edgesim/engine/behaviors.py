@@ -19,7 +19,8 @@ overflows. docs/behaviors.md lists these limits.
      "stop": {"seconds": 5},                      # null: the terminate_seconds setting
      "liveness": {"fail_from": 100, "fail_until": null, "probability": 1.0},
      "readiness": {"fail_from": 50, "fail_until": 80},
-     "memory": {"mb": 300, "grow_mb_per_min": 0}}
+     "memory": {"mb": 300, "grow_mb_per_min": 0},
+     "cpu": {"cores": 0.2, "grow_cores_per_min": 0}}
 """
 
 from __future__ import annotations
@@ -162,6 +163,18 @@ class Memory(_Model):
         return (limit_mb - self.mb) / self.grow_mb_per_min * 60.0
 
 
+MAX_CORES = 1000.0  # the most cpu IEF takes (cores)
+Cores = Annotated[Number, Field(ge=0, le=MAX_CORES)]
+
+
+class Cpu(_Model):
+    """CPU use: ``cores`` at start, growing ``grow_cores_per_min``; a cpu limit throttles it
+    (CFS quota: never a kill), and a node's cores bound what its containers get together."""
+
+    cores: Cores = 0.05
+    grow_cores_per_min: Cores = 0.0
+
+
 class Profile(_Model):
     match: Annotated[str, Field(min_length=1)] = "*"
     pull: Pull = Pull()
@@ -171,6 +184,12 @@ class Profile(_Model):
     liveness: ProbeBehavior = ProbeBehavior()
     readiness: ProbeBehavior = ProbeBehavior()
     memory: Memory = Memory()
+    cpu: Cpu = Cpu()
+
+    def usage_at_start(self) -> dict[str, float]:
+        """What a container starting now will use (``Instance.usage``, read by ``engine.usage``)."""
+        return {"cpu": self.cpu.cores, "cpu_per_min": self.cpu.grow_cores_per_min,
+                "memory": self.memory.mb, "memory_per_min": self.memory.grow_mb_per_min}
 
     def matches(self, image_url: str) -> bool:
         return fnmatch.fnmatchcase(image_url, self.match)

@@ -170,6 +170,7 @@ class Containers:
         inst.started_at = self._now()
         self._materialise_config(inst)
         profile = self.profile(inst)
+        inst.usage = profile.usage_at_start()
         inst.exit = self._plan_end(inst, profile)
         has_readiness = bool(inst.app.get("readiness_probe"))
         inst.is_ready = None if has_readiness else True
@@ -262,6 +263,7 @@ class Containers:
         self.core.timers.cancel(f"ready:{inst.id}")
         inst.readiness = None
         inst.is_ready = False
+        inst.usage = None
         configs = inst.app.get("configs")
         policy = Configs.from_dict(configs).restart_policy if configs else "Always"
         change.event(self.core.events.record(

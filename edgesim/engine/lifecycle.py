@@ -17,6 +17,7 @@ and message shown, the node's reservations and the ``instance.state`` event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from transitions.extensions.asyncio import AsyncMachine
@@ -74,7 +75,7 @@ STEPS: tuple[Step, ...] = (
     Step(S.RUNNING, START, "Restarting", on_due=("started",)),
     Step(S.FAILED, BACKOFF, "CrashLoopBackOff", on_due=("started",)),
     Step(S.FAILED, START, "Restarting", on_due=("started",)),
-    Step(S.FAILED, DONE, reason_from="how the container ended: `Error`, `OOMKilled`"),
+    Step(S.FAILED, DONE, reason_from="how the container ended: `Error`, `OOMKilled`, `Evicted`"),
     Step(S.SUCCEEDED, DONE, "Completed"),
     # a missing image: retried with the same back-off, CREATE_FAIL all along (docs/behaviors.md)
     Step(S.CREATE_FAIL, PULL, "ImagePullBackOff", on_due=_PULLED),
@@ -139,6 +140,8 @@ MOVES: tuple[Move, ...] = (
     Move("crashed", _all(S.RUNNING), _named(S.FAILED, BACKOFF), "the container ended and the policy restarts it"),
     Move("completed", _all(S.RUNNING), _named(S.SUCCEEDED, DONE), "it exited with code 0 and is not restarted"),
     Move("failed", _all(S.RUNNING), _named(S.FAILED, DONE), "it ended badly and is not restarted"),
+    Move("evicted", (_named(S.RUNNING, RUN),), _named(S.FAILED, DONE),
+         "its node ran out of memory and the kubelet evicted it (its deployment replaces it)"),
     Move("terminate", _LIVE, _named(S.TERMINATING, TERMINATE), "deleted, or replaced by a rolling update"),
     Move("removed", (_named(S.TERMINATING, TERMINATE),), None, "the termination is over: the instance goes"),
     *(Move("node_lost", (s.name,), _named(S.UNKNOWN, s.phase if s.phase in _LOSABLE else DONE),
@@ -193,18 +196,22 @@ class Lifecycle:
     def __init__(self, world: World, events: EventLog) -> None:
         self.world = world
         self.events = events
+        # called (instance, the phase it left, change) after every move (``engine.usage``)
+        self.watchers: list[Callable[[Instance, str | None, Change], None]] = []
 
     def move(self, inst: Instance, trigger: str, change: Change, *, due: float | None,
                    message: str | None = None, reason: str | None = None) -> None:
         """Fire ``trigger``; the new step's timer is due at ``due``. It shows the step's reason
         (or ``reason``, for steps whose reason depends on the move) and ``message``. A change of
         IEF state is an ``instance.state`` event."""
-        old = inst.state
+        old, old_phase = inst.state, inst.phase
         step = fire(inst, trigger)
         # the machine wrote the phase; set_phase brings the node's reservations along
         self.world.set_phase(inst, step.phase, due, reason if step.reason_from else step.reason, message)
         if inst.state != old:
             change.event(state_event(self.events, inst, old))
+        for watcher in self.watchers:
+            watcher(inst, old_phase, change)
 
 
 def state_event(events: EventLog, inst: Instance, old_state: str):
