@@ -281,3 +281,26 @@ async def test_an_update_changing_the_affinity_rolls_onto_the_new_rule(api):
     assert (await api.put(v3(f"deployments/{dep}"), {"deployment": new})).status == 200
     await api.advance(10)
     assert [p["node_id"] for p in await pods_of(api, dep)] == [nodes[1]]
+
+
+async def test_an_instance_waiting_for_its_affine_pod_still_follows_it_after_a_restart(tmp_path):
+    from conftest import start_api, stop_api
+
+    db = tmp_path / "edgesim.db"
+    api = await start_api(db)
+    affinity = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [pod_term("cache")]}}
+    try:
+        group_id, _ = await site_group(api, 3)
+        web = await deploy(api, "web", group_id, affinity)
+        await api.advance(5)
+    finally:
+        await stop_api(api)
+    api = await start_api(db)
+    try:
+        assert [p["reason"] for p in await pods_of(api, web)] == ["PodAffinity"]
+        cache = await deploy(api, "cache", group_id, None)
+        await api.advance(3)
+        [cache_pod] = await pods_of(api, cache)
+        assert [(p["node_id"], p["state"]) for p in await pods_of(api, web)] == [(cache_pod["node_id"], "RUNNING")]
+    finally:
+        await stop_api(api)

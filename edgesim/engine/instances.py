@@ -19,6 +19,7 @@ from collections.abc import Callable
 from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine import undo
 from edgesim.engine.change import Change
 from edgesim.engine.containers import Containers
 from edgesim.engine.core import Core
@@ -51,6 +52,9 @@ class Instances:
         self.lifecycle = Lifecycle(core.world, core.events)
         self.containers: Containers = Containers(core, self.lifecycle, faults, arm=self.arm)
         self._removed: list[RemovedHandler] = []
+        # group instances waiting because no pod their required pod affinity names is placed:
+        # a placement may be the one they wait for (memory only: ``arm`` rebuilds it on start)
+        self._affine_waiting: dict[str, None] = {}
 
     def when_removed(self, handler: RemovedHandler) -> None:
         """Call ``handler`` with every instance that finished terminating (its deployment may go)."""
@@ -92,7 +96,9 @@ class Instances:
                 change.touch(inst)
                 inst.reason, inst.message = reason, message
                 self.world.enqueue(inst)
+            self._note_affine_waiting(inst)
             return False
+        self._forget_affine_waiting(inst.id)
         change.touch(inst)
         self.world.dequeue(inst)
         if inst.node_id != node.id:
@@ -105,14 +111,27 @@ class Instances:
         self._retry_affine_waiters(node.id, change)
         return True
 
+    def _note_affine_waiting(self, inst: Instance) -> None:
+        if inst.reason == "PodAffinity" and inst.id not in self._affine_waiting:
+            self._affine_waiting[inst.id] = None
+            undo.on_undo(lambda: self._affine_waiting.pop(inst.id, None))
+
+    def _forget_affine_waiting(self, instance_id: str) -> None:
+        if self._affine_waiting.pop(instance_id, 0) is None:
+            undo.on_undo(lambda: self._affine_waiting.setdefault(instance_id, None))
+
     def _retry_affine_waiters(self, node_id: str, change: Change) -> None:
         """The instance just placed may be the pod a waiting instance's required pod affinity
-        asks for: those of the node's groups try again (others wait for room as before)."""
-        for group_id in self.world.group_ids_of(node_id):
-            for waiter in self.world.waiting_for_group(group_id):
-                dep = self.world.deployments.get(waiter.deployment_id)
-                if dep is not None and dep.affinity and "podAffinity" in dep.affinity and waiter.phase == WAIT:
-                    self.place(waiter, change)
+        names: those that wait for one, of the node's groups, try again."""
+        if not self._affine_waiting:
+            return
+        groups = set(self.world.group_ids_of(node_id))
+        for instance_id in list(self._affine_waiting):
+            waiter = self.world.instances.get(instance_id)
+            if waiter is None or waiter.phase != WAIT:
+                self._forget_affine_waiting(instance_id)
+            elif waiter.group_id in groups:
+                self.place(waiter, change)
 
     def _fitting_node(self, inst: Instance) -> Node | None:
         need = requests_of(inst.app)
@@ -169,6 +188,8 @@ class Instances:
     # --- timers ---------------------------------------------------------------------------------
 
     def arm(self, inst: Instance) -> None:
+        if inst.phase == WAIT:
+            self._note_affine_waiting(inst)
         if inst.state == InstanceState.UNKNOWN:
             return  # its node is lost: its timers wait for the node to come back
         if inst.due is not None and inst.id in self.world.instances:

@@ -110,14 +110,18 @@ class MemoryPressure:
         if node.state != NodeState.RUNNING:
             return None
         now = self.core.clock.now()
-        used = self.use.of_node(node).memory
+        used = growth = 0.0  # MB now, and MB a minute of the containers still below their limit
+        for inst in self.world.instances_on(node.id):
+            usage = inst.usage
+            if usage is None or inst.phase not in (RUN, TERMINATE):
+                continue
+            memory = instance_use(inst, now).memory
+            used += memory
+            if usage["memory_per_min"] > 0 and memory < self._limit(inst):
+                growth += usage["memory_per_min"]
         threshold = self.use.memory_threshold(node)
         if used >= threshold - REACHED_MB:
             return now
-        growth = 0.0  # MB a minute, of the containers still below their limit
-        for inst in self.world.instances_on(node.id):
-            if inst.usage is not None and inst.phase in (RUN, TERMINATE) and instance_use(inst, now).memory < self._limit(inst):
-                growth += inst.usage["memory_per_min"]
         if growth <= 0:
             return None
         due = now + (threshold - used) / growth * 60.0
