@@ -304,3 +304,22 @@ async def test_an_instance_waiting_for_its_affine_pod_still_follows_it_after_a_r
         assert [(p["node_id"], p["state"]) for p in await pods_of(api, web)] == [(cache_pod["node_id"], "RUNNING")]
     finally:
         await stop_api(api)
+
+
+async def test_a_node_ids_deployment_refuses_rules_that_would_choose_a_node(api):
+    """A node_ids instance is bound to its node (as a pod with nodeName skips the scheduler): its
+    rules would be ignored, so they are refused; an affinity without rules is accepted."""
+    node = (await api.node_ids())[0]
+    request = body("pinned", "", required_nodes(node_term({"key": "zone", "operator": "Exists"})))
+    del request["group_id"]
+    request["node_ids"] = [node]
+    reply = await api.post(v3("deployments"), request)
+    assert (reply.status, reply.body["error_code"]) == (400, "IEF.100002")
+    assert "deployment.template.affinity places group instances" in reply.body["error_msg"]
+    request["deployment"]["template"]["affinity"] = {}
+    created = await api.post(v3("deployments"), request)
+    assert created.status == 201, created.body
+    request["deployment"]["template"]["affinity"] = required_nodes(node_term({"key": "zone", "operator": "Exists"}))
+    reply = await api.put(v3(f"deployments/{created.body['id']}"), {"deployment": request["deployment"]})
+    assert (reply.status, reply.body["error_code"]) == (400, "IEF.100002")
+    assert "node_ids deployment runs on its node" in reply.body["error_msg"]

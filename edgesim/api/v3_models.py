@@ -51,6 +51,7 @@ from edgesim.api.fields import (
     given_amounts,
     unique_keys,
 )
+from edgesim.domain.affinity import Affinity as DomainAffinity
 
 # v3 names: the v2 charset, at most 32 characters
 NAME32_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
@@ -228,6 +229,8 @@ class CreateBody(RequestModel):
         if self.group_id is None:
             if self.deployment.replicas != 1:
                 raise ValueError("a deployment to node_ids runs one instance; deployment.replicas must be 1")
+            if places_by_affinity(self.deployment.template):
+                raise ValueError(NODE_IDS_AFFINITY)
         return self
 
 
@@ -241,6 +244,16 @@ class UpdateBody(RequestModel):
     deployment: UpdateSpec | None = None
 
     _description = field_validator("description")(check_description)
+
+
+# A node_ids instance is bound to its node (no scheduling, as a pod with nodeName): rules that
+# would choose a node are refused there rather than ignored.
+NODE_IDS_AFFINITY = ("deployment.template.affinity places group instances; a node_ids deployment runs on its "
+                     "node: give group_id, or leave affinity out")
+
+
+def places_by_affinity(template: Template) -> bool:
+    return template.affinity is not None and DomainAffinity.of(template.affinity.raw) is not None
 
 
 # --- from request to engine -------------------------------------------------------------------
