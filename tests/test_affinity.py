@@ -323,3 +323,14 @@ async def test_a_node_ids_deployment_refuses_rules_that_would_choose_a_node(api)
     reply = await api.put(v3(f"deployments/{created.body['id']}"), {"deployment": request["deployment"]})
     assert (reply.status, reply.body["error_code"]) == (400, "IEF.100002")
     assert "node_ids deployment runs on its node" in reply.body["error_msg"]
+
+
+async def test_a_node_that_is_not_running_counts_as_unschedulable_in_the_message(api):
+    group_id, nodes = await site_group(api, 3)
+    reply = await api.post(api.v2(f"nodes/{nodes[0]}/action"), {"node": {"action": "stop"}})
+    assert reply.status == 200, reply.body
+    dep = await deploy(api, "gone", group_id, required_nodes(node_term({"key": HOSTNAME, "operator": "In", "values": [nodes[0]]})))
+    await api.advance(1)
+    [pod] = await pods_of(api, dep)
+    assert pod["reason"] == "NodeAffinity"
+    assert pod["message"] == f"0/3 nodes are available: 1 node(s) were STOPPED, 2 {NODE_AFFINITY_MISS}."

@@ -108,27 +108,27 @@ class Placement:
         """The scheduler's answer: each node's first failed filter, counted ("0/5 nodes are
         available: 3 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu.");
         the reason is the rule that turned most nodes away."""
-        counts: dict[tuple[int, str], int] = {}
+        counts: dict[tuple[int, str, str], int] = {}  # (filter order, reason, what the message says)
         for node in nodes:
             rule = self._first_failed_filter(node, need, view)
             if rule is not None:
                 counts[rule] = counts.get(rule, 0) + 1
         if not counts:
             return "Unschedulable", f"0/{len(nodes)} nodes are available"
-        order, reason = min(counts, key=lambda r: (-counts[r], r[0]))
-        histogram = sorted(f"{n} {_NODE_REASON.get(rule, rule)}" for (_, rule), n in counts.items())
+        _, reason, _ = min(counts, key=lambda r: (-counts[r], r[0]))
+        histogram = sorted(f"{n} {text}" for (_, _, text), n in counts.items())
         return reason, f"0/{len(nodes)} nodes are available: {', '.join(histogram)}."
 
-    def _first_failed_filter(self, node: Node, need: Amounts, view: AffinityView) -> tuple[int, str] | None:
+    def _first_failed_filter(self, node: Node, need: Amounts, view: AffinityView) -> tuple[int, str, str] | None:
         if node.state != NodeState.RUNNING:
-            return 0, f"node(s) were {node.state}"
+            return 0, "Unschedulable", f"node(s) were {node.state}"
         if not view.node_matches(node):
-            return 1, "NodeAffinity"
+            return 1, "NodeAffinity", _NODE_REASON["NodeAffinity"]
         lacking = need.lacking(self.world.free_on(node))
         if lacking is not None:
-            return 2, f"Insufficient {lacking}"
+            return 2, f"Insufficient {lacking}", f"Insufficient {lacking}"
         unmet = view.unmet(node)
-        return (3, unmet) if unmet is not None else None
+        return (3, unmet, _NODE_REASON[unmet]) if unmet is not None else None
 
     def fits_somewhere(self, group_id: str, need: Amounts) -> bool:
         return self.best_node(group_id, need) is not None
