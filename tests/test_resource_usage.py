@@ -188,3 +188,35 @@ async def test_bad_cpu_profiles_and_unknown_usage_filters_are_refused(api):
         assert field in reply.body["error_msg"], reply.body
     reply = await api.get("/edgesim/usage?instance_id=x", token=None)
     assert reply.status == 400 and "instance_id" in reply.body["error_msg"]
+
+
+async def test_the_same_seed_and_requests_give_the_same_event_log_twice(tmp_path):
+    """Affinity, pull back-off, termination grace and eviction together, run twice: byte-identical."""
+    import orjson
+
+    async def run(db) -> bytes:
+        api = await start_api(db, seed=7)
+        try:
+            group_id, nodes = await fleet(api, [profile("*/leaky:*", memory={"mb": 200, "grow_mb_per_min": 100},
+                                                        stop={"seconds": {"uniform": [1, 40]}}),
+                                                profile("*/missing:*", pull={"seconds": 2, "result": "not_found"})], nodes=3)
+            affinity = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 50, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "leaky"}},
+                                                   "topologyKey": "kubernetes.io/hostname"}}]}}
+            reply = await api.post(f"/v3/{PROJECT_ID}/edgemgr/deployments", {
+                "name": "leaky", "group_id": group_id, "deployment": {"replicas": 4, "template": {
+                    "configs": {"restart_policy": "Always"}, "affinity": affinity,
+                    "containers": [{"name": "c", "image_url": "registry/leaky:1"}]}}})
+            assert reply.status == 201, reply.body
+            await api.create("missing", node_id=nodes[0], image_url="registry/missing:1")
+            await advance_to(api, 900)
+            await api.delete(f"/v3/{PROJECT_ID}/edgemgr/deployments/{reply.body['id']}")
+            await advance_to(api, 1000)
+            _, events = await api.engine.events.find()
+            return b"".join(orjson.dumps(e, option=orjson.OPT_SORT_KEYS) + b"\n" for e in events)
+        finally:
+            await stop_api(api)
+
+    first, second = await run(tmp_path / "a.db"), await run(tmp_path / "b.db")
+    assert first == second
+    assert b"instance.evicted" in first and b"instance.pull_failed" in first
