@@ -148,7 +148,10 @@ def _check_seconds(value: Seconds) -> Seconds:
 
 
 class InstanceTimings(_Strict):
-    terminate_seconds: Seconds = (1.0, 2.0)
+    terminate_seconds: Seconds = (1.0, 2.0)  # stopping, for an image whose profile gives no stop time
+    # a stopping container still running this long is killed (Kubernetes' terminationGracePeriodSeconds
+    # default; the IEF SDK's PodConfigs has no field for it)
+    termination_grace_seconds: Annotated[float, Field(ge=0, le=86400)] = 30.0
     # how long a config map or secret update takes to reach mounted volumes (kubelet sync)
     config_sync_seconds: Annotated[float, Field(ge=0)] = 60.0
     # refuse (409) deleting a config map or secret a deployment references

@@ -171,7 +171,9 @@ async def test_image_pull_failure_backs_off_until_the_fault_ends(api):
     await fault(api, kind="image_pull_failure", target={"image": "registry.bad/*"}, start=0, duration=30)
     dep = (await api.create("web", node_id=n1, image_url="registry.bad/app:1")).body["deployment"]["id"]
     fine = (await api.create("fine", node_id=n1, image_url="nginx")).body["deployment"]["id"]
-    await advance_to(api, 20)
+    await advance_to(api, 20)  # the second pull failed at 14: ErrImagePull until the next sync at 24
+    assert (await instances(api, dep))[0]["reason"] == "ErrImagePull"
+    await advance_to(api, 30)
     assert (await instances(api, dep))[0]["reason"] == "ImagePullBackOff"
     await advance_to(api, 100)
     failed = [e["time"] for e in api.engine.events.query(kind="instance.pull_failed", deployment_id=dep)]

@@ -139,7 +139,7 @@ async def test_image_not_found_is_create_fail(api):
     dep = await deploy(api)
     await api.advance(100)
     inst = await instance(api, dep)
-    assert (inst["state"], inst["reason"]) == ("CREATE_FAIL", "ErrImagePull")
+    assert (inst["state"], inst["reason"]) == ("CREATE_FAIL", "ImagePullBackOff")  # retried, backing off
     assert transitions(api, dep) == [(2.0, "CREATE_FAIL", "ErrImagePull")]
 
 
@@ -147,8 +147,8 @@ async def test_flaky_pull_backs_off_then_succeeds(api):
     await behave(api, pull={"seconds": 2, "result": "flaky", "flaky_failures": 2})
     dep = await deploy(api)
     await api.advance(20)
-    inst = await instance(api, dep)
-    assert (inst["state"], inst["reason"]) == ("PENDING_CREATE", "ImagePullBackOff")
+    inst = await instance(api, dep)  # the second pull failed at 14: ErrImagePull until the sync at 24
+    assert (inst["state"], inst["reason"]) == ("PENDING_CREATE", "ErrImagePull")
     await api.advance(100)
     fails = [(e["time"], e["backoff"]) for e in api.engine.events.query(kind="instance.pull_failed", deployment_id=dep)]
     assert fails == [(2.0, 10.0), (14.0, 20.0)]  # pull again at 12 and 34

@@ -42,6 +42,7 @@ from edgesim.control import (
     snapshot,
     state,
     stream,
+    usage,
 )
 from edgesim.control import routes as control
 
@@ -50,6 +51,6 @@ FAMILIES = (
     v2_apps, devices, twins, device_templates, products, tags, v2_configs, certs, encryptdatas,
     routemgr, system_events, edge_services, jobs,
     control, fleet, behaviors, device_behaviors, nodes, chaos, state, dashboard, stream, metrics, instance_config,
-    snapshot, partitions,
+    snapshot, partitions, usage,
 )
 ROUTES: tuple[Route, ...] = tuple(route for family in FAMILIES for route in family.ROUTES)

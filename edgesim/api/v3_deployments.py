@@ -12,7 +12,7 @@ from aiohttp import web
 from edgesim.api import v3_models as models
 from edgesim.api import v3_serializers as shapes
 from edgesim.api.deployment_queries import DELETE_QUERY, LIST_QUERY, delete_deployment, listed_deployments
-from edgesim.api.errors import json_response
+from edgesim.api.errors import bad_request, json_response
 from edgesim.api.paths import V3
 from edgesim.api.routing import ENGINE, IEF, Route
 from edgesim.api.validation import parse
@@ -71,10 +71,12 @@ async def get(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     project_id, deployment_id = request.match_info["project_id"], request.match_info["deployment_id"]
-    engine.deployments.get(project_id, deployment_id)  # 404 before judging the body
+    current = engine.deployments.get(project_id, deployment_id)  # 404 before judging the body
     body = parse(models.UpdateBody, await request.read())
     spec = body.deployment or models.UpdateSpec()
     template = spec.template
+    if template is not None and current.node_ids and models.places_by_affinity(template):
+        raise bad_request(f"invalid {models.NODE_IDS_AFFINITY}")
     dep = await engine.deployments.update(
         project_id,
         deployment_id,

@@ -5,8 +5,8 @@ the SDK's models: ``Deployment``, ``CreateAppsInDeploymentV3``, ``PodRequest``, 
 Strict like the v2 models; pieces whose rules are the same in both versions (envs, volumes,
 http_get, the resource ranges) are the v2 models themselves, so a rule lives in one place and
 ``api.validation.parse`` answers the same error codes. The engine runs one container per
-instance, so a template holds exactly one container; init containers and affinity are kept
-and echoed, not simulated.
+instance, so a template holds exactly one container; init containers are kept and echoed,
+not simulated; ``affinity`` (``api.affinity_models``) is kept as given and honoured by placement.
 
 At the end: the v3 template turned into the engine's app spec (the dict the v2 API stores), so
 the engine stays version-agnostic and a deployment looks the same through both versions.
@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from edgesim.api.affinity_models import Affinity
 from edgesim.api.deployment_models import (
     VERSION_PATTERN,
     Env,
@@ -50,6 +51,7 @@ from edgesim.api.fields import (
     given_amounts,
     unique_keys,
 )
+from edgesim.domain.affinity import Affinity as DomainAffinity
 
 # v3 names: the v2 charset, at most 32 characters
 NAME32_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
@@ -181,7 +183,7 @@ class Template(RequestModel):
     configs: PodConfigs
     containers: list[Container]
     init_containers: list[Container] | None = None
-    affinity: dict[str, Any] | None = None
+    affinity: Affinity | None = None
 
     @field_validator("containers")
     @classmethod
@@ -227,6 +229,8 @@ class CreateBody(RequestModel):
         if self.group_id is None:
             if self.deployment.replicas != 1:
                 raise ValueError("a deployment to node_ids runs one instance; deployment.replicas must be 1")
+            if places_by_affinity(self.deployment.template):
+                raise ValueError(NODE_IDS_AFFINITY)
         return self
 
 
@@ -240,6 +244,16 @@ class UpdateBody(RequestModel):
     deployment: UpdateSpec | None = None
 
     _description = field_validator("description")(check_description)
+
+
+# A node_ids instance is bound to its node (no scheduling, as a pod with nodeName): rules that
+# would choose a node are refused there rather than ignored.
+NODE_IDS_AFFINITY = ("deployment.template.affinity places group instances; a node_ids deployment runs on its "
+                     "node: give group_id, or leave affinity out")
+
+
+def places_by_affinity(template: Template) -> bool:
+    return template.affinity is not None and DomainAffinity.of(template.affinity.raw) is not None
 
 
 # --- from request to engine -------------------------------------------------------------------
@@ -304,5 +318,5 @@ def template_extras(template: Template) -> dict[str, Any]:
     """What the engine does not simulate but the deployment keeps and shows (Deployment fields)."""
     return {
         "init_containers": [c.model_dump(mode="json") for c in template.init_containers or []],
-        "affinity": template.affinity,
+        "affinity": template.affinity.raw if template.affinity is not None else None,
     }

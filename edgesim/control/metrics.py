@@ -26,6 +26,7 @@ from edgesim.engine.devices import OFFLINE, ONLINE
 from edgesim.engine.engine import Engine
 from edgesim.engine.report_fleet import FleetFold
 from edgesim.engine.rule_counts import counts, failures
+from edgesim.engine.usage import instance_use
 
 
 class EngineCollector:
@@ -65,11 +66,43 @@ class EngineCollector:
         yield CounterMetricFamily("edgesim_events", "Events recorded", value=sum(self.kinds.values()))
         yield from self._rules()
         yield from self._devices()
+        yield from self._usage()
         clock = self.engine.clock
         yield GaugeMetricFamily("edgesim_clock_seconds", "Simulated seconds since the start", value=clock.now())
         lag = clock.lag() if isinstance(clock, RealClock) else 0.0
         yield GaugeMetricFamily("edgesim_clock_lag_seconds", "How far the real clock's due timers are behind (wall seconds)", value=lag)
 
+
+    def _usage(self):
+        """CPU and memory use per node and per deployment (labels bounded: never per instance)."""
+        engine, world = self.engine, self.engine.world
+        now, use = engine.clock.now(), engine.memory_pressure.use
+        node_cpu = GaugeMetricFamily("edgesim_node_cpu_usage_cores", "CPU cores the node's containers use", labels=["node_id"])
+        node_memory = GaugeMetricFamily("edgesim_node_memory_usage_mb", "Memory (MB) the node's containers use", labels=["node_id"])
+        pressure = GaugeMetricFamily("edgesim_node_memory_pressure", "1 while the node's memory is at its eviction threshold",
+                                     labels=["node_id"])
+        for node in sorted(world.nodes.values(), key=lambda n: n.id):
+            total = use.of_node(node)
+            node_cpu.add_metric([node.id], total.cpu)
+            node_memory.add_metric([node.id], total.memory)
+            pressure.add_metric([node.id], 1.0 if use.under_pressure(node) else 0.0)
+        yield from (node_cpu, node_memory, pressure)
+        sums: dict[str, list[float]] = {dep_id: [0.0, 0.0] for dep_id in sorted(world.deployments)}
+        for inst in world.instances.values():
+            used = instance_use(inst, now)
+            if inst.deployment_id in sums:
+                sums[inst.deployment_id][0] += used.cpu
+                sums[inst.deployment_id][1] += used.memory
+        dep_cpu = GaugeMetricFamily("edgesim_deployment_cpu_usage_cores", "CPU cores the deployment's instances use",
+                                    labels=["deployment_id"])
+        dep_memory = GaugeMetricFamily("edgesim_deployment_memory_usage_mb", "Memory (MB) the deployment's instances use",
+                                       labels=["deployment_id"])
+        for dep_id, (cpu, memory) in sums.items():
+            dep_cpu.add_metric([dep_id], cpu)
+            dep_memory.add_metric([dep_id], memory)
+        yield from (dep_cpu, dep_memory)
+        yield CounterMetricFamily("edgesim_evictions", "Instances evicted by node memory pressure",
+                                  value=self.kinds["instance.evicted"])
 
     def _rules(self):
         """Per message rule (labels bounded by the rules there are): counts derived now."""

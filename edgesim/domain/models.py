@@ -197,6 +197,9 @@ class Instance(Document):
     migrate_due: float | None = None  # when it is recreated elsewhere if its node stays lost
     replaced_by: str | None = None  # the instance recreated in its place (it is a stale copy)
     revision: int = 0  # the deployment's template revision it was created from
+    # the running container's resource use as its profile gave it at start (engine.usage):
+    # cpu cores and memory MB at start and their growth a minute; None while none runs
+    usage: dict[str, float] | None = None
     # what the container sees of its config maps and secrets: env values (fixed at start),
     # volumes {name: {kind, source, version, files}} (synced after updates)
     config: dict[str, Any] = field(default_factory=dict)

@@ -16,9 +16,11 @@ overflows. docs/behaviors.md lists these limits.
      "pull": {"seconds": 3, "result": "ok" | "not_found" | "flaky", "flaky_failures": 2},
      "start": {"seconds": 2},
      "exit": {"after": 30, "code": 1},            # null: runs until stopped
+     "stop": {"seconds": 5},                      # null: the terminate_seconds setting
      "liveness": {"fail_from": 100, "fail_until": null, "probability": 1.0},
      "readiness": {"fail_from": 50, "fail_until": 80},
-     "memory": {"mb": 300, "grow_mb_per_min": 0}}
+     "memory": {"mb": 300, "grow_mb_per_min": 0},
+     "cpu": {"cores": 0.2, "grow_cores_per_min": 0}}
 """
 
 from __future__ import annotations
@@ -115,6 +117,13 @@ class Start(_Model):
     seconds: Distribution = Uniform(uniform=(1.0, 3.0))
 
 
+class Stop(_Model):
+    """How long the container takes to stop once told to (SIGTERM): on delete, rolling update
+    and liveness kill. Past the termination grace period it is killed at the grace."""
+
+    seconds: Distribution
+
+
 class Exit(_Model):
     after: Distribution
     code: Annotated[Integer, Field(ge=0, le=255)] = 1
@@ -154,14 +163,33 @@ class Memory(_Model):
         return (limit_mb - self.mb) / self.grow_mb_per_min * 60.0
 
 
+MAX_CORES = 1000.0  # the most cpu IEF takes (cores)
+Cores = Annotated[Number, Field(ge=0, le=MAX_CORES)]
+
+
+class Cpu(_Model):
+    """CPU use: ``cores`` at start, growing ``grow_cores_per_min``; a cpu limit throttles it
+    (CFS quota: never a kill), and a node's cores bound what its containers get together."""
+
+    cores: Cores = 0.05
+    grow_cores_per_min: Cores = 0.0
+
+
 class Profile(_Model):
     match: Annotated[str, Field(min_length=1)] = "*"
     pull: Pull = Pull()
     start: Start = Start()
     exit: Exit | None = None
+    stop: Stop | None = None  # None: the [instance] terminate_seconds setting
     liveness: ProbeBehavior = ProbeBehavior()
     readiness: ProbeBehavior = ProbeBehavior()
     memory: Memory = Memory()
+    cpu: Cpu = Cpu()
+
+    def usage_at_start(self) -> dict[str, float]:
+        """What a container starting now will use (``Instance.usage``, read by ``engine.usage``)."""
+        return {"cpu": self.cpu.cores, "cpu_per_min": self.cpu.grow_cores_per_min,
+                "memory": self.memory.mb, "memory_per_min": self.memory.grow_mb_per_min}
 
     def matches(self, image_url: str) -> bool:
         return fnmatch.fnmatchcase(image_url, self.match)

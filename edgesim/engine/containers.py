@@ -33,6 +33,21 @@ BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET_AFTER = 10.0, 300.0, 600.0
 def backoff_after(wait: float) -> float:
     """The wait for the restart after one that waited ``wait`` seconds (0 is "at once")."""
     return BACKOFF_START if wait == 0 else min(wait * 2, BACKOFF_MAX)
+
+
+# The kubelet's image pull back-off (pkg/kubelet/images: a flowcontrol.Backoff of 10 s doubling
+# to 300 s, the same constants as the crash back-off): the next pull waits 10, 20, 40 ... s.
+# A failed pull shows ErrImagePull until the pod's next sync, which the pod worker re-queues
+# 10 s after a failed sync (pkg/kubelet/pod_workers.go backOffPeriod); later syncs show
+# ImagePullBackOff while the back-off lasts.
+PULL_ERROR_SHOWN = 10.0
+
+
+def pull_backoff(failures: int) -> float:
+    """The wait before the pull after the ``failures``-th failed one."""
+    return min(BACKOFF_START * 2 ** (failures - 1), BACKOFF_MAX)
+
+
 KILLED = 137  # exit code of a container killed by the runtime (OOM, liveness)
 
 
@@ -57,27 +72,30 @@ class Containers:
     # --- pull and start ---------------------------------------------------------------------------
 
     def begin_pull(self, inst: Instance, trigger: str, change: Change) -> None:
-        """Pull the image: on placement (``placed``) or after a pull back-off (``pull_retry``)."""
+        """Pull the image: on placement (``placed``) or after a pull back-off (``pull_retry``),
+        which goes on showing ``ImagePullBackOff`` while it pulls, as the kubelet's status does."""
         profile = self.profile(inst)
         seconds = draw(profile.pull.seconds, self.core.draws.rng(inst.id, PULL, inst.pull_failures))
+        retry = inst.pull_failures > 0
         self.lifecycle.move(inst, trigger, change, due=self._now() + seconds,
-                                  message=f"pulling image {inst.app['image_url']}")
+                            reason="ImagePullBackOff" if retry else "ContainerCreating",
+                            message=f"pulling image {inst.app['image_url']}" + (f" (attempt {inst.pull_failures + 1})" if retry else ""))
 
     def retry_pull(self, inst: Instance, change: Change) -> None:
         self.begin_pull(inst, "pull_retry", change)
 
     def pulled(self, inst: Instance, change: Change) -> None:
         pull = self.profile(inst).pull
+        url = inst.app["image_url"]
         fault = self.faults.pull_fails(inst)
         if fault is not None:  # the registry is having a bad day: back off and try again
-            self._pull_back_off(inst, change, f"fault {fault}")
+            self._pull_failed(inst, change, "pull_error", f"fault {fault}", f"failed to pull image {url}: fault {fault}")
             return
-        if pull.result == "not_found":
-            self.lifecycle.move(inst, "image_not_found", change, due=None,
-                                      message=f"image {inst.app['image_url']} not found")
+        if pull.result == "not_found":  # retried like any failed pull, CREATE_FAIL meanwhile
+            self._pull_failed(inst, change, "image_not_found", "not found", f"image {url} not found")
             return
         if pull.result == "flaky" and inst.pull_failures < pull.flaky_failures:
-            self._pull_back_off(inst, change, "flaky registry")
+            self._pull_failed(inst, change, "pull_error", "flaky registry", f"failed to pull image {url}: flaky registry")
             return
         change.event(self.core.events.record("instance.pulled", instance_id=inst.id, deployment_id=inst.deployment_id))
         lacking = missing(self.core.world, inst)
@@ -88,6 +106,28 @@ class Containers:
             ))
             return
         self._begin_start(inst, "pulled", change)
+
+    def _pull_failed(self, inst: Instance, change: Change, trigger: str, cause: str, message: str) -> None:
+        """``ErrImagePull`` now, until the kubelet's next sync of the pod; the next pull after
+        the image back-off (10 s doubling to 300 s, from this failure)."""
+        inst.pull_failures += 1
+        backoff = pull_backoff(inst.pull_failures)
+        self.lifecycle.move(inst, trigger, change, due=self._now() + min(PULL_ERROR_SHOWN, backoff), message=message)
+        change.event(self.core.events.record(
+            "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
+            attempt=inst.pull_failures, backoff=backoff, cause=cause,
+        ))
+
+    def pull_error_shown(self, inst: Instance, change: Change) -> None:
+        """The next sync after a failed pull: pull again if the back-off is over, else show
+        ``ImagePullBackOff`` until it is."""
+        backoff = pull_backoff(inst.pull_failures)
+        retry_at = (inst.due or self._now()) - min(PULL_ERROR_SHOWN, backoff) + backoff
+        if retry_at <= self._now():
+            self.begin_pull(inst, "pull_retry", change)
+            return
+        self.lifecycle.move(inst, "pull_wait", change, due=retry_at,
+                            message=f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
 
     def _begin_start(self, inst: Instance, trigger: str, change: Change) -> None:
         seconds = draw(self.profile(inst).start.seconds, self.core.draws.rng(inst.id, START))
@@ -122,16 +162,6 @@ class Containers:
                 volumes[volume] = inst.config["volumes"][volume]
         inst.config = {"env": env_values(world, inst), "volumes": volumes}
 
-    def _pull_back_off(self, inst: Instance, change: Change, cause: str) -> None:
-        inst.pull_failures += 1
-        backoff = min(BACKOFF_START * 2 ** (inst.pull_failures - 1), BACKOFF_MAX)
-        self.lifecycle.move(inst, "pull_error", change, due=self._now() + backoff,
-                                  message=f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
-        change.event(self.core.events.record(
-            "instance.pull_failed", instance_id=inst.id, deployment_id=inst.deployment_id,
-            attempt=inst.pull_failures, backoff=backoff, cause=cause,
-        ))
-
     def start_container(self, inst: Instance, change: Change) -> None:
         """The container runs from now: RUNNING, with its end and readiness planned ahead."""
         if inst.attempt > 0:
@@ -140,6 +170,7 @@ class Containers:
         inst.started_at = self._now()
         self._materialise_config(inst)
         profile = self.profile(inst)
+        inst.usage = profile.usage_at_start()
         inst.exit = self._plan_end(inst, profile)
         has_readiness = bool(inst.app.get("readiness_probe"))
         inst.is_ready = None if has_readiness else True
@@ -147,6 +178,20 @@ class Containers:
         self._plan_readiness(inst, profile, from_index=0)
 
     # --- how a container ends ---------------------------------------------------------------------
+
+    def stop_time(self, inst: Instance, *key: object, running: bool) -> tuple[float, bool]:
+        """How long the instance takes to stop once told to, capped at the termination grace
+        period, and whether it is killed at the grace (it would have taken longer). A
+        ``running`` container takes its profile's ``stop`` time; anything else (pulling,
+        backing off, a profile without one) the ``terminate_seconds`` setting's draw."""
+        timings = self.core.settings.simulation.instance
+        stop = self.profile(inst).stop if running else None
+        if stop is None:
+            took = self.core.draws.seconds(timings.terminate_seconds, inst.id, *key)
+        else:
+            took = draw(stop.seconds, self.core.draws.rng(inst.id, *key))
+        grace = timings.termination_grace_seconds
+        return min(took, grace), took > grace
 
     def _plan_end(self, inst: Instance, profile: Profile, from_index: int = 0) -> dict[str, Any] | None:
         """The first of: its scheduled exit, an OOM kill, a liveness kill; None if it runs on."""
@@ -166,16 +211,25 @@ class Containers:
         if scanner is not None:
             kill = scanner.liveness_kill(from_index)
             if kill is not None:
-                cause = (
-                    {"look_again": True, "index": kill.index}
-                    if kill.look_again
-                    else {"code": KILLED, "reason": "Error", "message": "liveness probe failed 3 times; container killed"}
-                )
-                ends.append((kill.age, 2, cause))
+                if kill.look_again:
+                    ends.append((kill.age, 2, {"look_again": True, "index": kill.index}))
+                else:  # told to stop at the third failure; gone once it stopped, or at the grace
+                    stop, at_grace = self._liveness_stop(inst, profile)
+                    how = "killed at the end of its grace period" if at_grace else (f"stopped {stop:g}s later" if stop else "killed")
+                    ends.append((kill.age + stop, 2, {"code": KILLED, "reason": "Error",
+                                                      "message": f"liveness probe failed 3 times; container {how}"}))
         if not ends:
             return None
         age, _, cause = min(ends, key=lambda e: (e[0], e[1]))
         return {"age": age, **cause}
+
+    def _liveness_stop(self, inst: Instance, profile: Profile) -> tuple[float, bool]:
+        """A liveness kill's ``stop_time``: the profile's, each container its own draw; at once
+        for a profile without one (the ``terminate_seconds`` setting is a pod's whole clean-up
+        on delete, not a container's restart)."""
+        if profile.stop is None:
+            return 0.0, False
+        return self.stop_time(inst, "stop", inst.attempt, running=True)
 
     def kill(self, inst: Instance, change: Change, *, code: int, reason: str, message: str) -> None:
         """End the running container now (a fault); the restart policy decides what follows."""
@@ -209,6 +263,7 @@ class Containers:
         self.core.timers.cancel(f"ready:{inst.id}")
         inst.readiness = None
         inst.is_ready = False
+        inst.usage = None
         configs = inst.app.get("configs")
         policy = Configs.from_dict(configs).restart_policy if configs else "Always"
         change.event(self.core.events.record(

@@ -50,6 +50,7 @@ from edgesim.engine.tags import Tags
 from edgesim.engine.tokens import TokenBook
 from edgesim.engine.twins import Twins
 from edgesim.engine.upgrades import Upgrades
+from edgesim.engine.usage import MemoryPressure
 from edgesim.settings import Settings
 from edgesim.store.sqlite import Put, Restore, Store, Wipe
 
@@ -104,6 +105,7 @@ class Engine:
         self.deployments = Deployments(core, self.instances, self.placement, self.quotas)
         self.instances.when_removed(self.deployments.removed_instance)
         self.failover = Failover(core, self.instances)
+        self.memory_pressure = MemoryPressure(core, self.instances)
         self.nodes = Nodes(core, self.failover, self.instances, self.quotas)
         self.groups = Groups(core, self.instances, self.quotas)
         self.apps = Apps(core, self.quotas)
@@ -203,6 +205,7 @@ class Engine:
     def _arm_node(self, node: Node) -> None:
         self.nodes.arm(node)
         self.upgrades.arm(node)  # an upgrade under way
+        self.memory_pressure.arm(node)  # its containers' memory reaching the eviction threshold
 
     def _load_behaviors(self, record: Document) -> None:
         assert isinstance(record, BehaviorSet)

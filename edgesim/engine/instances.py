@@ -3,7 +3,7 @@
 An instance moves through the steps of the table in ``engine.lifecycle``, each one timer on
 the clock (see ``domain.models.Instance``):
 
-    wait (for room on a node) -> pull [-> pull_backoff -> pull] -> start -> run
+    wait (for room on a node) -> pull [-> pull_error [-> pull_backoff] -> pull] -> start -> run
     run -> backoff -> run ...   (restarts, see ``engine.containers``)
     any -> terminate -> removed
 
@@ -19,11 +19,12 @@ from collections.abc import Callable
 from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine import undo
 from edgesim.engine.change import Change
 from edgesim.engine.containers import Containers
 from edgesim.engine.core import Core
 from edgesim.engine.fault_book import FaultBook
-from edgesim.engine.lifecycle import BACKOFF, CONFIG, PULL, PULL_BACKOFF, RUN, START, TERMINATE, Lifecycle
+from edgesim.engine.lifecycle import BACKOFF, CONFIG, PULL, PULL_BACKOFF, PULL_ERROR, RUN, START, TERMINATE, Lifecycle
 from edgesim.engine.placement import Placement
 from edgesim.engine.world import HOLDS_NOTHING, WAIT
 
@@ -35,6 +36,7 @@ class Instances:
     # phase -> what handles its timer when due (every step with ``on_due`` in the table has one)
     DUE: dict[str, DueHandler] = {
         PULL: lambda self, inst, change: self.containers.pulled(inst, change),
+        PULL_ERROR: lambda self, inst, change: self.containers.pull_error_shown(inst, change),
         PULL_BACKOFF: lambda self, inst, change: self.containers.retry_pull(inst, change),
         CONFIG: lambda self, inst, change: self.containers.recheck_config(inst, change),  # never due: event-driven
         START: lambda self, inst, change: self.containers.start_container(inst, change),
@@ -50,6 +52,9 @@ class Instances:
         self.lifecycle = Lifecycle(core.world, core.events)
         self.containers: Containers = Containers(core, self.lifecycle, faults, arm=self.arm)
         self._removed: list[RemovedHandler] = []
+        # group instances waiting because no pod their required pod affinity names is placed:
+        # a placement may be the one they wait for (memory only: ``arm`` rebuilds it on start)
+        self._affine_waiting: dict[str, None] = {}
 
     def when_removed(self, handler: RemovedHandler) -> None:
         """Call ``handler`` with every instance that finished terminating (its deployment may go)."""
@@ -92,7 +97,9 @@ class Instances:
                 change.touch(inst)
                 inst.reason, inst.message = reason, message
                 self.world.enqueue(inst)
+            self._note_affine_waiting(inst)
             return False
+        self._forget_affine_waiting(inst.id)
         change.touch(inst)
         self.world.dequeue(inst)
         if inst.node_id != node.id:
@@ -102,7 +109,30 @@ class Instances:
             ))
         self.containers.begin_pull(inst, "placed", change)
         change.after_commit.append(lambda: self.arm(inst))
+        self._retry_affine_waiters(node.id, change)
         return True
+
+    def _note_affine_waiting(self, inst: Instance) -> None:
+        if inst.reason == "PodAffinity" and inst.id not in self._affine_waiting:
+            self._affine_waiting[inst.id] = None
+            undo.on_undo(lambda: self._affine_waiting.pop(inst.id, None))
+
+    def _forget_affine_waiting(self, instance_id: str) -> None:
+        if self._affine_waiting.pop(instance_id, 0) is None:
+            undo.on_undo(lambda: self._affine_waiting.setdefault(instance_id, None))
+
+    def _retry_affine_waiters(self, node_id: str, change: Change) -> None:
+        """The instance just placed may be the pod a waiting instance's required pod affinity
+        names: those that wait for one, of the node's groups, try again."""
+        if not self._affine_waiting:
+            return
+        groups = set(self.world.group_ids_of(node_id))
+        for instance_id in list(self._affine_waiting):
+            waiter = self.world.instances.get(instance_id)
+            if waiter is None or waiter.phase != WAIT:
+                self._forget_affine_waiting(instance_id)
+            elif waiter.group_id in groups:
+                self.place(waiter, change)
 
     def _fitting_node(self, inst: Instance) -> Node | None:
         need = requests_of(inst.app)
@@ -136,16 +166,20 @@ class Instances:
         change.touch(inst)
         self.disarm(inst)
         self.world.dequeue(inst)
+        seconds, at_grace = self.containers.stop_time(inst, TERMINATE, running=inst.phase == RUN)
         inst.is_ready = False
         if self.out_of_sight(inst):  # its node cannot be told: it terminates when it hears (engine.autonomy)
             self.lifecycle.move(inst, "terminate", change, due=None,
                                 message=f"waiting for node {inst.node_id} to confirm the deletion")
             return
-        self.lifecycle.move(inst, "terminate", change, due=self.core.clock.now() + self.terminate_seconds(inst))
+        grace = self.core.settings.simulation.instance.termination_grace_seconds
+        message = f"the container does not stop within its {grace:g}s grace period: killed then" if at_grace else None
+        self.lifecycle.move(inst, "terminate", change, due=self.core.clock.now() + seconds, message=message)
         change.after_commit.append(lambda: self.arm(inst))
 
     def terminate_seconds(self, inst: Instance) -> float:
-        return self.core.draws.seconds(self.core.settings.simulation.instance.terminate_seconds, inst.id, TERMINATE)
+        """How long a termination takes once the node knows of it (its stop time, capped at the grace)."""
+        return self.containers.stop_time(inst, TERMINATE, running=inst.phase == RUN)[0]
 
     def out_of_sight(self, inst: Instance) -> bool:
         """Its node is silent: what the instance does there, the cloud learns on reconnect."""
@@ -168,6 +202,8 @@ class Instances:
     # --- timers ---------------------------------------------------------------------------------
 
     def arm(self, inst: Instance) -> None:
+        if inst.phase == WAIT:
+            self._note_affine_waiting(inst)
         if inst.state == InstanceState.UNKNOWN or self.out_of_sight(inst):
             return  # its node is silent: the cloud learns what it did when it returns
         if inst.due is not None and inst.id in self.world.instances:

@@ -17,6 +17,7 @@ and message shown, the node's reservations and the ``instance.state`` event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from transitions.extensions.asyncio import AsyncMachine
@@ -29,6 +30,7 @@ from edgesim.engine.world import DONE, HOLDS_NOTHING, WAIT, World
 
 # What an instance waits for (besides WAIT and DONE, which hold no resources: see ``World``).
 PULL, PULL_BACKOFF, START, RUN, BACKOFF, TERMINATE = "pull", "pull_backoff", "start", "run", "backoff", "terminate"
+PULL_ERROR = "pull_error"  # a pull just failed: ErrImagePull until the kubelet's next sync
 CONFIG = "config"  # a referenced config map, secret or key is missing: waits for it (no timer)
 
 
@@ -56,12 +58,15 @@ class Step:
         return self.state.v3()
 
 
-_LOSABLE = (PULL, PULL_BACKOFF, START, RUN, BACKOFF)  # phases an instance can be in when its node is lost
+_PULLED = ("pulled", "pull_error", "image_not_found")  # what a pull's end fires
+_LOSABLE = (PULL, PULL_ERROR, PULL_BACKOFF, START, RUN, BACKOFF)  # phases an instance can be in when its node is lost
 
 STEPS: tuple[Step, ...] = (
     Step(S.PENDING_CREATE, WAIT,
          reason_from="placement: `Insufficient <resource>`, `Unschedulable`, `NodeLost`, the node's state"),
-    Step(S.PENDING_CREATE, PULL, "ContainerCreating", on_due=("pulled", "pull_error", "image_not_found")),
+    Step(S.PENDING_CREATE, PULL, reason_from="`ContainerCreating`; `ImagePullBackOff` while a failed pull is retried",
+         on_due=_PULLED),
+    Step(S.PENDING_CREATE, PULL_ERROR, "ErrImagePull", on_due=("pull_wait", "pull_retry")),
     Step(S.PENDING_CREATE, PULL_BACKOFF, "ImagePullBackOff", on_due=("pull_retry",)),
     # due stays None (no timer): config map and secret changes re-check it, firing config_ready
     Step(S.PENDING_CREATE, CONFIG, "CreateContainerConfigError", on_due=("config_ready",)),
@@ -70,9 +75,13 @@ STEPS: tuple[Step, ...] = (
     Step(S.RUNNING, START, "Restarting", on_due=("started",)),
     Step(S.FAILED, BACKOFF, "CrashLoopBackOff", on_due=("started",)),
     Step(S.FAILED, START, "Restarting", on_due=("started",)),
-    Step(S.FAILED, DONE, reason_from="how the container ended: `Error`, `OOMKilled`"),
+    Step(S.FAILED, DONE, reason_from="how the container ended: `Error`, `OOMKilled`, `Evicted`"),
     Step(S.SUCCEEDED, DONE, "Completed"),
-    Step(S.CREATE_FAIL, DONE, "ErrImagePull"),
+    # a missing image: retried with the same back-off, CREATE_FAIL all along (docs/behaviors.md)
+    Step(S.CREATE_FAIL, PULL, "ImagePullBackOff", on_due=_PULLED),
+    Step(S.CREATE_FAIL, PULL_ERROR, "ErrImagePull", on_due=("pull_wait", "pull_retry")),
+    Step(S.CREATE_FAIL, PULL_BACKOFF, "ImagePullBackOff", on_due=("pull_retry",)),
+    Step(S.CREATE_FAIL, DONE, "ErrImagePull"),  # only in stores written before missing images were retried
     Step(S.TERMINATING, TERMINATE, on_due=("removed",)),
     *(Step(S.UNKNOWN, phase, "NodeLost") for phase in _LOSABLE),
     Step(S.UNKNOWN, DONE, reason_from="`NodeLost`, or `Migrated` once recreated on another node"),
@@ -106,19 +115,23 @@ def recover_trigger(state: str, phase: str) -> str:
 
 # Steps an instance leaves when its node is lost, and comes back to when the node returns.
 _RECOVERABLE = tuple(s for s in STEPS if s.state not in (S.TERMINATING, S.UNKNOWN) and s.phase != WAIT)
+_PULLING = (_named(S.PENDING_CREATE, PULL), _named(S.CREATE_FAIL, PULL))
 _LIVE = tuple(s.name for s in STEPS if s.state != S.TERMINATING and s.phase not in HOLDS_NOTHING)
 
 MOVES: tuple[Move, ...] = (
     Move("placed", (_named(S.PENDING_CREATE, WAIT),), _named(S.PENDING_CREATE, PULL), "a node has room: pull the image"),
-    Move("pulled", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, START), "the image is on the node"),
-    Move("config_missing", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, CONFIG),
+    Move("pulled", _PULLING, _named(S.PENDING_CREATE, START), "the image is on the node"),
+    Move("config_missing", _PULLING, _named(S.PENDING_CREATE, CONFIG),
          "the image is on the node but a config map, secret or key it references is missing"),
     Move("config_ready", (_named(S.PENDING_CREATE, CONFIG),), _named(S.PENDING_CREATE, START),
          "what it references exists now (re-checked on config map and secret changes)"),
-    Move("pull_error", (_named(S.PENDING_CREATE, PULL),), _named(S.PENDING_CREATE, PULL_BACKOFF),
-         "the pull failed (flaky registry, fault): try again after a back-off"),
-    Move("pull_retry", (_named(S.PENDING_CREATE, PULL_BACKOFF),), _named(S.PENDING_CREATE, PULL), "the back-off is over"),
-    Move("image_not_found", (_named(S.PENDING_CREATE, PULL),), _named(S.CREATE_FAIL, DONE), "the image does not exist"),
+    Move("pull_error", _PULLING, _named(S.PENDING_CREATE, PULL_ERROR),
+         "the pull failed (flaky registry, fault): ErrImagePull, then a back-off"),
+    Move("image_not_found", _PULLING, _named(S.CREATE_FAIL, PULL_ERROR), "the image does not exist: ErrImagePull, then a back-off"),
+    *(Move("pull_wait", (_named(state, PULL_ERROR),), _named(state, PULL_BACKOFF),
+           "the kubelet's next sync: the back-off goes on") for state in (S.PENDING_CREATE, S.CREATE_FAIL)),
+    *(Move("pull_retry", (_named(state, PULL_ERROR), _named(state, PULL_BACKOFF)), _named(state, PULL),
+           "the back-off is over: pull again") for state in (S.PENDING_CREATE, S.CREATE_FAIL)),
     Move("started", tuple(s.name for s in STEPS if s.phase in (START, BACKOFF) and s.state != S.UNKNOWN),
          _named(S.RUNNING, RUN), "the container runs (the first time, after a back-off or a restart)"),
     Move("rescanned", (_named(S.RUNNING, RUN),), None, "the liveness scan reached its horizon: scan further"),
@@ -127,6 +140,8 @@ MOVES: tuple[Move, ...] = (
     Move("crashed", _all(S.RUNNING), _named(S.FAILED, BACKOFF), "the container ended and the policy restarts it"),
     Move("completed", _all(S.RUNNING), _named(S.SUCCEEDED, DONE), "it exited with code 0 and is not restarted"),
     Move("failed", _all(S.RUNNING), _named(S.FAILED, DONE), "it ended badly and is not restarted"),
+    Move("evicted", (_named(S.RUNNING, RUN),), _named(S.FAILED, DONE),
+         "its node ran out of memory and the kubelet evicted it (its deployment replaces it)"),
     Move("terminate", _LIVE, _named(S.TERMINATING, TERMINATE), "deleted, or replaced by a rolling update"),
     Move("removed", (_named(S.TERMINATING, TERMINATE),), None, "the termination is over: the instance goes"),
     *(Move("node_lost", (s.name,), _named(S.UNKNOWN, s.phase if s.phase in _LOSABLE else DONE),
@@ -181,18 +196,22 @@ class Lifecycle:
     def __init__(self, world: World, events: EventLog) -> None:
         self.world = world
         self.events = events
+        # called (instance, the phase it left, change) after every move (``engine.usage``)
+        self.watchers: list[Callable[[Instance, str | None, Change], None]] = []
 
     def move(self, inst: Instance, trigger: str, change: Change, *, due: float | None,
                    message: str | None = None, reason: str | None = None) -> None:
         """Fire ``trigger``; the new step's timer is due at ``due``. It shows the step's reason
         (or ``reason``, for steps whose reason depends on the move) and ``message``. A change of
         IEF state is an ``instance.state`` event."""
-        old = inst.state
+        old, old_phase = inst.state, inst.phase
         step = fire(inst, trigger)
         # the machine wrote the phase; set_phase brings the node's reservations along
         self.world.set_phase(inst, step.phase, due, reason if step.reason_from else step.reason, message)
         if inst.state != old:
             change.event(state_event(self.events, inst, old))
+        for watcher in self.watchers:
+            watcher(inst, old_phase, change)
 
 
 def state_event(events: EventLog, inst: Instance, old_state: str):

@@ -99,6 +99,8 @@ class Nodes:
                 setattr(node, key, with_ids(node.id, value) if key == "log_configs" else value)
             node.updated_at = self.core.clock.now()
             change.event(self.core.events.record("node.updated", node_id=node.id))
+            if "attributes" in fields:  # its labels changed: node affinity may take it now
+                self.instances.retry_waiting(node.id, change)
         return node
 
     async def delete(self, project_id: str, node_id: str) -> None:

@@ -9,15 +9,24 @@ scheduler's default plugins would (docs/behaviors.md, "Scheduling"):
    (NodeResourcesFit "least allocated"), counting an instance that requests no cpu or memory
    as 100m / 200 MB (the scheduler's non-zero defaults), so zero-request instances spread too;
 3. then the smaller node id.
+
+A v3 ``affinity`` (``domain.affinity``) adds the scheduler's NodeAffinity and InterPodAffinity
+plugins: its required rules filter the nodes (in the scheduler's filter order: node affinity,
+then resources, then pod affinity, pod anti-affinity and the existing pods' anti-affinity), its
+preferred ones score them (weights summed per node, normalised to 0..100 and weighted 2 each,
+as the default scheduler profile does) and that score ranks first. An instance no node passes
+waits with the scheduler's "0/N nodes are available: ..." message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from edgesim.domain.affinity import Affinity
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.resources import Amounts, requests_of
 from edgesim.domain.states import InstanceState, NodeState
+from edgesim.engine.pod_affinity import AffinityView
 from edgesim.engine.world import SCORED_CPU, SCORED_MEMORY, World
 
 
@@ -32,18 +41,31 @@ class Placement:
         group = self.world.groups.get(group_id or "")
         if group is None:
             return None
+        view = self._affinity_view(deployment_id)
+        fitting = [n for n in self._usable(group.node_ids, usable)
+                   if need.lacking(self.world.free_on(n)) is None and (view is None or (view.node_matches(n) and view.unmet(n) is None))]
+        preference = view.preference(fitting) if view is not None else {}
         replicas_on = self._replicas_by_node(deployment_id)
-        best: tuple[int, float, str] | None = None
-        for node_id in group.node_ids:
-            node = self.world.nodes.get(node_id)
-            if node is None or not (usable(node) if usable is not None else node.state == NodeState.RUNNING):
-                continue
-            if need.lacking(self.world.free_on(node)) is not None:
-                continue
-            key = (replicas_on.get(node.id, 0), -self._room_after(node, need), node.id)
+        best: tuple[int, int, float, str] | None = None
+        for node in fitting:
+            key = (-preference.get(node.id, 0), replicas_on.get(node.id, 0), -self._room_after(node, need), node.id)
             if best is None or key < best:
                 best = key
-        return self.world.nodes[best[2]] if best else None
+        return self.world.nodes[best[3]] if best else None
+
+    def _usable(self, node_ids: list[str], usable: Callable[[Node], bool] | None) -> list[Node]:
+        nodes = (self.world.nodes.get(n) for n in node_ids)
+        if usable is None:
+            return [n for n in nodes if n is not None and n.state == NodeState.RUNNING]
+        return [n for n in nodes if n is not None and usable(n)]
+
+    def _affinity_view(self, deployment_id: str | None) -> AffinityView | None:
+        """What the deployment's affinity and the existing pods' anti-affinity say (None when
+        neither constrains it: the common case costs nothing)."""
+        dep = self.world.deployments.get(deployment_id or "")
+        if dep is None:
+            return None
+        return AffinityView.of(self.world, dep, Affinity.of(dep.affinity))
 
     def _replicas_by_node(self, deployment_id: str | None) -> dict[str, int]:
         """How many instances of the deployment each node holds (those being replaced and
@@ -78,6 +100,9 @@ class Placement:
         if group is None:
             return "Unschedulable", "the deployment's node group no longer exists"
         nodes = [self.world.nodes[n] for n in group.node_ids if n in self.world.nodes]
+        view = self._affinity_view(inst.deployment_id)
+        if view is not None:
+            return self._why_not_affine(nodes, need, view)
         running = [n for n in nodes if n.state == NodeState.RUNNING]
         if not running:
             return "Unschedulable", f"0/{len(nodes)} nodes of group {group.name} are RUNNING"
@@ -86,5 +111,41 @@ class Placement:
             f"0/{len(nodes)} nodes of group {group.name} can take it: insufficient {', '.join(shortages)}"
         )
 
+    def _why_not_affine(self, nodes: list[Node], need: Amounts, view: AffinityView) -> tuple[str, str]:
+        """The scheduler's answer: each node's first failed filter, counted ("0/5 nodes are
+        available: 3 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu.");
+        the reason is the rule that turned most nodes away."""
+        counts: dict[tuple[int, str, str], int] = {}  # (filter order, reason, what the message says)
+        for node in nodes:
+            rule = self._first_failed_filter(node, need, view)
+            if rule is not None:
+                counts[rule] = counts.get(rule, 0) + 1
+        if not counts:
+            return "Unschedulable", f"0/{len(nodes)} nodes are available"
+        _, reason, _ = min(counts, key=lambda r: (-counts[r], r[0]))
+        histogram = sorted(f"{n} {text}" for (_, _, text), n in counts.items())
+        return reason, f"0/{len(nodes)} nodes are available: {', '.join(histogram)}."
+
+    def _first_failed_filter(self, node: Node, need: Amounts, view: AffinityView) -> tuple[int, str, str] | None:
+        if node.state != NodeState.RUNNING:
+            return 0, "Unschedulable", f"node(s) were {node.state}"
+        if not view.node_matches(node):
+            return 1, "NodeAffinity", _NODE_REASON["NodeAffinity"]
+        lacking = need.lacking(self.world.free_on(node))
+        if lacking is not None:
+            return 2, f"Insufficient {lacking}", f"Insufficient {lacking}"
+        unmet = view.unmet(node)
+        return (3, unmet, _NODE_REASON[unmet]) if unmet is not None else None
+
     def fits_somewhere(self, group_id: str, need: Amounts) -> bool:
         return self.best_node(group_id, need) is not None
+
+
+# What the scheduler's message says of a node a rule turned away (pkg/scheduler/framework/plugins:
+# nodeaffinity.ErrReasonPod, interpodaffinity.ErrReasonAffinityRulesNotMatch, ...).
+_NODE_REASON = {
+    "NodeAffinity": "node(s) didn't match Pod's node affinity/selector",
+    "PodAffinity": "node(s) didn't match pod affinity rules",
+    "PodAntiAffinity": "node(s) didn't match pod anti-affinity rules",
+    "ExistingPodsAntiAffinity": "node(s) didn't satisfy existing pods anti-affinity rules",
+}

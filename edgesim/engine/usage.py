@@ -1,0 +1,188 @@
+"""What running containers use over time (cpu cores, memory MB), from the behaviour profile
+they started with, and the kubelet's answer to a node running out of memory: node-pressure
+eviction (docs/behaviors.md, "Resource usage").
+
+Nothing polls: use is linear in time between an instance's changes, so it is computed when
+read; a node's memory reaches its eviction threshold at a moment computed when a container
+starts or ends there, and that one timer is set (none on a node whose use does not grow).
+
+Kubernetes' rules (docs, "Node-pressure Eviction"): the kubelet's default hard threshold is
+``memory.available<100Mi`` (allocatable = capacity: edgesim reserves nothing for the system);
+it evicts one pod at a time, the pods whose use exceeds their request first, the largest use
+above the request first, and looks again every monitoring period (10 s). A hard eviction has
+no grace period. The evicted pod fails (``Evicted``); its deployment replaces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edgesim.domain.app_spec import Resources
+from edgesim.domain.models import Instance, Node
+from edgesim.domain.resources import requests_of
+from edgesim.domain.states import DeploymentState, NodeState
+from edgesim.engine.change import Change
+from edgesim.engine.core import Core
+from edgesim.engine.instances import Instances
+from edgesim.engine.lifecycle import RUN, TERMINATE
+
+EVICTION_THRESHOLD_MB = 100.0  # evictionHard memory.available<100Mi
+MONITORING_SECONDS = 10.0  # the eviction manager's housekeeping interval
+# Crossing times are rounded to the microsecond, as the clock shows them; a use within this
+# many MB of the threshold has reached it (so a rounded time finds it reached).
+REACHED_MB = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    cpu: float = 0.0  # cores
+    memory: float = 0.0  # MB
+
+
+def instance_use(inst: Instance, now: float) -> Use:
+    """The container's use now: nothing unless one runs (or is still stopping); cpu throttled
+    at its limit, memory at its limit (reaching it is the OOM kill planned at start)."""
+    usage = inst.usage
+    if usage is None or inst.started_at is None or inst.phase not in (RUN, TERMINATE):
+        return Use()
+    minutes = max(0.0, now - inst.started_at) / 60.0
+    cpu = usage["cpu"] + usage["cpu_per_min"] * minutes
+    memory = usage["memory"] + usage["memory_per_min"] * minutes
+    limits = Resources.from_dict(inst.app.get("resources")).limits
+    if limits is not None:
+        cpu = min(cpu, limits.cpu) if limits.cpu is not None else cpu
+        memory = min(memory, limits.memory) if limits.memory is not None else memory
+    return Use(cpu, memory)
+
+
+class NodeUse:
+    """Per node and per deployment sums, read at any moment."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def of_node(self, node: Node) -> Use:
+        """The node's containers together; cpu shares the node's cores (never more than it has)."""
+        now, world = self.core.clock.now(), self.core.world
+        uses = [instance_use(i, now) for i in world.instances_on(node.id)]
+        return Use(min(sum(u.cpu for u in uses), world.capacity(node).cpu), sum(u.memory for u in uses))
+
+    def memory_threshold(self, node: Node) -> float:
+        return self.core.world.capacity(node).memory - EVICTION_THRESHOLD_MB
+
+    def under_pressure(self, node: Node) -> bool:
+        return self.of_node(node).memory >= self.memory_threshold(node) - REACHED_MB
+
+
+class MemoryPressure:
+    """Evicts pods from a node whose containers' memory reaches its eviction threshold."""
+
+    def __init__(self, core: Core, instances: Instances) -> None:
+        self.core = core
+        self.world = core.world
+        self.instances = instances
+        self.use = NodeUse(core)
+        # node id -> its last eviction: the next look comes a monitoring period later (kept in
+        # memory only: after a restart the kubelet looks at once)
+        self._evicted_at: dict[str, float] = {}
+        instances.lifecycle.watchers.append(self._moved)
+
+    def _moved(self, inst: Instance, old_phase: str | None, change: Change) -> None:
+        """A container started or ended there: the node's crossing moves."""
+        node_id = inst.node_id
+        if node_id is not None and RUN in (old_phase, inst.phase):
+            change.after_commit.append(lambda: self.arm(node_id))
+
+    def arm(self, node: Node | str, not_before: float | None = None) -> None:
+        node_id = node if isinstance(node, str) else node.id
+        key = f"pressure:{node_id}"
+        found = self.world.nodes.get(node_id)
+        due = self._crossing(found) if found is not None else None
+        if due is None:
+            self.core.timers.cancel(key)
+            return
+        last = self._evicted_at.get(node_id)
+        due = max(due, not_before or due, last + MONITORING_SECONDS if last is not None else due)
+        self.core.timers.set(key, due, self._check, node_id)
+
+    def _crossing(self, node: Node) -> float | None:
+        """When the node's memory use reaches its threshold (now if it has), None if never."""
+        if node.state != NodeState.RUNNING:
+            return None
+        now = self.core.clock.now()
+        used = growth = 0.0  # MB now, and MB a minute of the containers still below their limit
+        for inst in self.world.instances_on(node.id):
+            usage = inst.usage
+            if usage is None or inst.phase not in (RUN, TERMINATE):
+                continue
+            memory = instance_use(inst, now).memory
+            used += memory
+            if usage["memory_per_min"] > 0 and memory < self._limit(inst):
+                growth += usage["memory_per_min"]
+        threshold = self.use.memory_threshold(node)
+        if used >= threshold - REACHED_MB:
+            return now
+        if growth <= 0:
+            return None
+        due = now + (threshold - used) / growth * 60.0
+        shown = round(due, 6)
+        return shown if shown >= due - 1e-9 else shown + 1e-6
+
+    @staticmethod
+    def _limit(inst: Instance) -> float:
+        limits = Resources.from_dict(inst.app.get("resources")).limits
+        return limits.memory if limits is not None and limits.memory is not None else float("inf")
+
+    def _check(self, node_id: str) -> None:
+        node = self.world.nodes.get(node_id)
+        if node is None:
+            return
+        now = self.core.clock.now()
+        with self.core.step() as change:
+            if not self.use.under_pressure(node):  # it went down meanwhile (never a loop at one moment)
+                change.after_commit.append(lambda: self.arm(node_id, not_before=now + 1e-6))
+                return
+            victim = self._first_to_evict(node, now)
+            if victim is not None:
+                self._evict(victim, node, change)
+                self._evicted_at[node_id] = now
+            change.after_commit.append(lambda: self.arm(node_id, not_before=now + MONITORING_SECONDS))
+
+    def _first_to_evict(self, node: Node, now: float) -> Instance | None:
+        """The kubelet's memory ranking: use above the request first, then the most above it."""
+        running = [i for i in self.world.instances_on(node.id) if i.step == "RUNNING:run" and i.usage is not None]
+
+        def rank(inst: Instance) -> tuple[bool, float, str]:
+            above = instance_use(inst, now).memory - requests_of(inst.app).memory
+            return (above <= 0, -above, inst.id)
+
+        return min(running, key=rank, default=None)
+
+    def _evict(self, inst: Instance, node: Node, change: Change) -> None:
+        now = self.core.clock.now()
+        used = instance_use(inst, now).memory
+        available = self.world.capacity(node).memory - self.use.of_node(node).memory
+        request = requests_of(inst.app).memory
+        message = (f"The node was low on resource: memory. Threshold quantity: {EVICTION_THRESHOLD_MB:g}Mi, "
+                   f"available: {max(available, 0):.0f}Mi. Container {inst.app.get('name', '')} was using "
+                   f"{used:.0f}Mi, request is {request:g}Mi.")
+        change.touch(inst)
+        self.instances.disarm(inst)
+        inst.readiness, inst.exit, inst.usage, inst.is_ready = None, None, None, False
+        change.event(self.core.events.record(
+            "instance.evicted", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=node.id,
+            memory_mb=round(used, 3), request_mb=request,
+        ))
+        self.instances.lifecycle.move(inst, "evicted", change, due=None, reason="Evicted", message=message)
+        self._replace(inst, change)
+
+    def _replace(self, inst: Instance, change: Change) -> None:
+        """The deployment's controller replaces the failed pod: the evicted record goes (its
+        eviction stays in the event log) and a new instance is created in its place."""
+        dep = self.world.deployments.get(inst.deployment_id)
+        node_id = inst.node_id
+        self.instances.remove(inst, change)
+        if dep is not None and dep.state != DeploymentState.PENDING_DELETE:
+            self.instances.create(dep, node_id if dep.node_ids else None, change)
+        if node_id is not None:
+            self.instances.retry_waiting(node_id, change)
