@@ -1,8 +1,7 @@
-"""Child processes of a benchmark: servers that print ``ready at URL``, and the load generator."""
+"""Child processes of a benchmark: servers that print ``ready at URL``."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -49,13 +48,3 @@ class Served:
 
 def serve_edgesim(db: Path, *args: str) -> Served:
     return Served("-m", "edgesim", "serve", "--port", "0", "--db", str(db), *args)
-
-
-def load(url: str, *args: str, duration: float, warmup: float = 1.0) -> dict:
-    """One run of the load generator in its own process; its JSON summary."""
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.loadgen", "--url", url, "--duration", str(duration),
-         "--warmup", str(warmup), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=duration + warmup + 60, check=True,
-    )
-    return json.loads(out.stdout)
