@@ -46,7 +46,7 @@ async def run() -> list[Result]:
         try:
             await world.add_crashloop_profile(engine)
             began = time.perf_counter()
-            nodes, _ = await engine.nodes.create_fleet(world.PROJECT, count=NODES, groups={},
+            nodes, _ = await engine.fleet.create(world.PROJECT, count=NODES, groups={},
                                                        profile=FleetProfile(), name_prefix="bench")
             gc_policy.settle()
             before_instances, _ = world.rss_mb()  # the fleet alone: the baseline of the per-instance figure

@@ -33,7 +33,7 @@ async def run() -> list[Result]:
         try:
             await world.add_crashloop_profile(engine)
             groups = {f"zone-{g}": NODES_PER_GROUP for g in range(GROUPS)}
-            nodes, made = await engine.nodes.create_fleet(world.PROJECT, count=GROUPS * NODES_PER_GROUP, groups=groups,
+            nodes, made = await engine.fleet.create(world.PROJECT, count=GROUPS * NODES_PER_GROUP, groups=groups,
                                                           profile=FleetProfile(), name_prefix="bench")
             healthy = world.app("bench/web:1", migration=True, toleration_seconds=60)
             crashing = world.app(world.CRASHLOOP_IMAGE, migration=True, toleration_seconds=60)
