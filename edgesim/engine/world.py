@@ -47,6 +47,7 @@ class World:
         self._node_names: dict[tuple[str, str], str] = {}
         self._group_names: dict[tuple[str, str], str] = {}
         self._deployment_names: dict[tuple[str, str], str] = {}
+        self._deployments_in: dict[str, int] = defaultdict(int)  # project id -> deployments (the quota's count)
         # Index "sets" are dicts with None values: insertion-ordered, so whatever iterates them
         # (re-arming timers after a restart, say) goes in an order that does not depend on
         # PYTHONHASHSEED, as a set's would.
@@ -191,11 +192,14 @@ class World:
     # --- deployments and instances ------------------------------------------------------------
 
     def add_deployment(self, dep: Deployment) -> None:
+        if dep.id not in self.deployments:
+            self._deployments_in[dep.project_id] += 1
         self.deployments[dep.id] = dep
         self._deployment_names[(dep.project_id, dep.name)] = dep.id
 
     def remove_deployment(self, dep: Deployment) -> None:
-        self.deployments.pop(dep.id, None)
+        if self.deployments.pop(dep.id, None) is not None:
+            self._deployments_in[dep.project_id] -= 1
         self._deployment_names.pop((dep.project_id, dep.name), None)
 
     def deployment_named(self, project_id: str, name: str) -> Deployment | None:
@@ -277,6 +281,11 @@ class World:
         if node_id is not None:
             self._on_node[node_id][inst.id] = None
         self._reserve(inst)
+
+    def deployments_in(self, project_id: str) -> int:
+        """How many deployments the project has (counted as they come and go: quotas ask on
+        every create, and a scan of every deployment made creates quadratic)."""
+        return self._deployments_in.get(project_id, 0)
 
     def instances_of(self, dep: Deployment) -> list[Instance]:
         return [self.instances[i] for i in dep.instance_ids if i in self.instances]
