@@ -14,6 +14,7 @@ from edgesim.domain.kinds import KINDS as RECORD_KINDS
 from edgesim.domain.kinds import kind_of
 from edgesim.domain.models import Deployment, Device, Document, Group, Instance, Node
 from edgesim.domain.resources import KINDS, Amounts, capacity_of, requests_of
+from edgesim.engine.revisions import Revisions
 
 WAIT = "wait"  # instance phase: waiting for room on a node; it holds no resources
 DONE = "done"  # instance phase: finished for good (Succeeded, or Failed and not restarted)
@@ -62,6 +63,7 @@ class World:
         self._reserved: dict[str, list[int]] = {}
         self._holds: dict[str, tuple[str, tuple[int, ...]]] = {}
         self._capacity: dict[str, Amounts] = {}  # node id -> capacity (its hardware never changes)
+        self.revisions = Revisions()  # when what a deployment's document shows changed
 
     # --- any record -----------------------------------------------------------------------------
 
@@ -71,6 +73,7 @@ class World:
     def put(self, record: Document) -> None:
         """Add (or re-add) a record with all its index entries."""
         kind = kind_of(record).name
+        self.revisions.changed(record)
         if kind in self._indexed:
             self._indexed[kind][0](record)
         else:
@@ -78,6 +81,7 @@ class World:
 
     def discard(self, record: Document) -> None:
         kind = kind_of(record).name
+        self.revisions.changed(record)
         if kind in self._indexed:
             self._indexed[kind][1](record)
         else:
@@ -166,12 +170,14 @@ class World:
     # --- groups -------------------------------------------------------------------------------
 
     def add_group(self, group: Group) -> None:
+        self.revisions.changed(group)
         self.groups[group.id] = group
         self._group_names[(group.project_id, group.name)] = group.id
         for node_id in group.node_ids:
             self._groups_of_node[node_id][group.id] = None
 
     def remove_group(self, group: Group) -> None:
+        self.revisions.changed(group)
         self.groups.pop(group.id, None)
         self._group_names.pop((group.project_id, group.name), None)
         for node_id in group.node_ids:
@@ -192,12 +198,14 @@ class World:
     # --- deployments and instances ------------------------------------------------------------
 
     def add_deployment(self, dep: Deployment) -> None:
+        self.revisions.changed(dep)
         if dep.id not in self.deployments:
             self._deployments_in[dep.project_id] += 1
         self.deployments[dep.id] = dep
         self._deployment_names[(dep.project_id, dep.name)] = dep.id
 
     def remove_deployment(self, dep: Deployment) -> None:
+        self.revisions.changed(dep)
         if self.deployments.pop(dep.id, None) is not None:
             self._deployments_in[dep.project_id] -= 1
         self._deployment_names.pop((dep.project_id, dep.name), None)
@@ -210,6 +218,7 @@ class World:
         return [d for d in self.deployments.values() if d.group_id == group_id]
 
     def add_instance(self, inst: Instance) -> None:
+        self.revisions.changed(inst)
         self.instances[inst.id] = inst
         if inst.node_id is not None:
             self._on_node[inst.node_id][inst.id] = None
@@ -218,6 +227,7 @@ class World:
         self._reserve(inst)
 
     def remove_instance(self, inst: Instance) -> None:
+        self.revisions.changed(inst)
         self.instances.pop(inst.id, None)
         if inst.node_id is not None:
             self._on_node[inst.node_id].pop(inst.id, None)
@@ -226,6 +236,7 @@ class World:
 
     def set_phase(self, inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:
         """Move an instance to another phase (what it waits for), keeping its node's reservations."""
+        self.revisions.changed(inst)
         inst.phase, inst.due, inst.reason, inst.message = phase, due, reason, message
         self._reserve(inst)
 
@@ -275,6 +286,7 @@ class World:
 
     def move_instance(self, inst: Instance, node_id: str | None) -> None:
         """Bind an instance to another node (or to none)."""
+        self.revisions.changed(inst)
         if inst.node_id is not None:
             self._on_node[inst.node_id].pop(inst.id, None)
         inst.node_id = node_id
