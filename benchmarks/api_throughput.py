@@ -92,10 +92,12 @@ async def _node_ids(url: str) -> list[str]:
             return [n["id"] for n in (await resp.json())["nodes"]]
 
 
-def _measure(url: str, script: str, args: list[str], target: str) -> dict:
+def _measure(server: Served, script: str, args: list[str], target: str) -> dict:
     warm = [a + "w" if i == 3 else a for i, a in enumerate(args)] if script in ("create", "mix") else args
-    wrk.run(url, script, *warm, connections=CONNECTIONS, seconds=WARMUP)  # its own names: the run prefix + w
-    out = wrk.run(url, script, *args, connections=CONNECTIONS, seconds=SECONDS)
+    wrk.run(server.url, script, *warm, connections=CONNECTIONS, seconds=WARMUP)  # its own names: the run prefix + w
+    cpu = server.cpu_seconds()
+    out = wrk.run(server.url, script, *args, connections=CONNECTIONS, seconds=SECONDS)
+    out["cpu_us"] = (server.cpu_seconds() - cpu) * 1e6 / max(1, out["requests"])  # server CPU per request
     if out["errors"]:
         raise RuntimeError(f"{target} {script}: {out['errors']} failed requests of {out['requests']} ({out['statuses']})")
     return out
@@ -124,7 +126,7 @@ async def run() -> list[Result]:
                 create = [DEPLOYMENTS, str(files / "create.json"), str(files / "nodes.txt")]
                 for _ in range(ROUNDS):
                     runs.setdefault(("ceiling", "get"), []).append(
-                        _measure(ceiling.url, "get", [str(files / "paths.txt")], "ceiling"))
+                        _measure(ceiling, "get", [str(files / "paths.txt")], "ceiling"))
                 # Reads first, while the simulation is quiet; then writes, whose instances keep
                 # the simulation busy. Rounds alternate the servers, so drifts of a shared
                 # machine hit both.
@@ -137,11 +139,11 @@ async def run() -> list[Result]:
                     if op not in OPS:
                         continue
                     for round_ in range(ROUNDS):
-                        for target, url in (("baseline", baseline.url), ("edgesim", edgesim.url)):
+                        for target, server in (("baseline", baseline), ("edgesim", edgesim)):
                             prefix = [f"{op}{round_}{target[0]}"] if script in ("create", "mix") else []
                             # create and mix scripts take the run prefix after the node file
                             full = args[:3] + prefix + args[3:] if prefix else args
-                            runs.setdefault((target, op), []).append(_measure(url, script, full, target))
+                            runs.setdefault((target, op), []).append(_measure(server, script, full, target))
     return _results(runs)
 
 
@@ -157,6 +159,10 @@ def _results(runs: dict[tuple[str, str], list[dict]]) -> list[Result]:
         results.append(Result(f"api.{op}.rps", ours, "req/s"))
         results.append(Result(f"api.{op}.baseline_rps", base, "req/s"))
         results.append(Result.check(f"api.{op}.generator_headroom", ceiling / base, "x baseline req/s", ">=", HEADROOM))
+        # CPU per request, baseline over edgesim: the ratio a machine's other load disturbs least
+        cpu_ratio = _median(runs[("baseline", op)], "cpu_us") / _median(runs[("edgesim", op)], "cpu_us")
+        results.append(Result(f"api.{op}.cpu_ratio", round(cpu_ratio, 4), "x baseline CPU/request"))
+        results.append(Result(f"api.{op}.cpu_us", _median(runs[("edgesim", op)], "cpu_us"), "us/request"))
         results.append(Result(f"api.{op}.p99", _median(runs[("edgesim", op)], "p99_ms"), "ms"))
         results.append(Result(f"api.{op}.baseline_p99", _median(runs[("baseline", op)], "p99_ms"), "ms"))
     if "mix" in OPS:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import orjson
 
-from conftest import Api, advance_to, site_group, start_api, stop_api
 from edgesim.api.serializers import v2_deployment
+
+from conftest import Api, advance_to, site_group, start_api, stop_api
 
 
 async def raw(api: Api, path: str) -> bytes:
