@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,17 +43,29 @@ def middleware(strict: bool):
 
     @web.middleware
     async def unknown_field_warnings(request: web.Request, handler) -> web.StreamResponse:
-        record = RequestFields(strict=strict)
-        token = _CURRENT.set(record)
-        try:
+        with recording(strict) as record:
             response = await handler(request)
-        finally:
-            _CURRENT.reset(token)
-        for name in record.unknown:
-            response.headers.add(WARNING_HEADER, f"unknown field {header_safe(name)}")
+        warn(response, record)
         return response
 
     return unknown_field_warnings
+
+
+@contextmanager
+def recording(strict: bool) -> Iterator[RequestFields]:
+    """The record of the request handled within the block (``current()`` there)."""
+    record = RequestFields(strict=strict)
+    token = _CURRENT.set(record)
+    try:
+        yield record
+    finally:
+        _CURRENT.reset(token)
+
+
+def warn(response: web.StreamResponse, record: RequestFields) -> None:
+    """Name the request's unknown fields in its answer's headers."""
+    for name in record.unknown:
+        response.headers.add(WARNING_HEADER, f"unknown field {header_safe(name)}")
 
 
 @functools.cache
