@@ -29,12 +29,21 @@ class StaleDocument(AssertionError):
 
 def encoded_deployment(engine: Engine, dep: Deployment) -> bytes:
     """The v2 document of ``dep`` as JSON bytes, equal to ``orjson.dumps(v2_deployment(...))``."""
+    return encoded_deployments(engine, [dep])[0]
+
+
+def encoded_deployments(engine: Engine, deps: list[Deployment]) -> list[bytes]:
+    """``encoded_deployment`` of each (one table lookup for a whole page)."""
     revisions = engine.world.revisions
+    table = _TABLES.setdefault(revisions, {})
+    epoch = engine.clock.epoch
+    return [_encoded(engine, dep, revisions, table, epoch) for dep in deps]
+
+
+def _encoded(engine: Engine, dep: Deployment, revisions: Revisions, table: dict[str, Entry], epoch: object) -> bytes:
     stamp = revisions.stamp(dep.id)
     if stamp is None:
         return orjson.dumps(v2_deployment(engine, dep))
-    table = _TABLES.setdefault(revisions, {})
-    epoch = engine.clock.epoch
     entry = table.get(dep.id)
     if entry is not None and entry[0] == stamp and entry[1] == epoch:
         if CHECK:

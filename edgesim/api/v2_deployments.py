@@ -6,7 +6,7 @@ from aiohttp import web
 
 from edgesim.api.deployment_models import CreateBody, UpdateBody, app_changes, app_spec
 from edgesim.api.deployment_queries import DELETE_QUERY, LIST_QUERY, delete_deployment, listed_deployments
-from edgesim.api.document_cache import encoded_deployment
+from edgesim.api.document_cache import encoded_deployment, encoded_deployments
 from edgesim.api.errors import json_response
 from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, Route
@@ -36,7 +36,7 @@ async def list_(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     count, page = listed_deployments(engine, request)
     # spliced from cached encodings: the bytes orjson gives for {"count": ..., "deployments": [...]}
-    body = b'{"count":%d,"deployments":[%s]}' % (count, b",".join(encoded_deployment(engine, d) for d in page))
+    body = b'{"count":%d,"deployments":[%s]}' % (count, b",".join(encoded_deployments(engine, page)))
     return web.Response(body=body, content_type="application/json")
 
 

@@ -199,6 +199,7 @@ class World:
 
     def add_deployment(self, dep: Deployment) -> None:
         self.revisions.changed(dep)
+        self.revisions.deployments_changed()
         if dep.id not in self.deployments:
             self._deployments_in[dep.project_id] += 1
         self.deployments[dep.id] = dep
@@ -206,6 +207,7 @@ class World:
 
     def remove_deployment(self, dep: Deployment) -> None:
         self.revisions.changed(dep)
+        self.revisions.deployments_changed()
         if self.deployments.pop(dep.id, None) is not None:
             self._deployments_in[dep.project_id] -= 1
         self._deployment_names.pop((dep.project_id, dep.name), None)
