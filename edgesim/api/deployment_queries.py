@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 from aiohttp import web
 
 from edgesim.api.errors import bad_request
@@ -11,7 +9,6 @@ from edgesim.api.paging import has_tags, page_params, paged, sort_descending, ta
 from edgesim.api.routing import ENGINE, PAGE, Query
 from edgesim.domain.models import Deployment
 from edgesim.engine.engine import Engine
-from edgesim.engine.revisions import Revisions
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 100
 LIST_QUERY = (Query("name", description="substring of the name"), Query("node_id"), Query("group_id"),
@@ -30,10 +27,13 @@ def listed_deployments(engine: Engine, request: web.Request) -> tuple[int, list[
     tags = tag_filter(request)
     project_id = request.match_info["project_id"]
     if name is None and node_id is None and group_id is None and not tags:  # the usual list
-        everything = [d for d in _by_creation(engine) if d.project_id == project_id]
+        ordered = engine.world.deployments_by_creation(project_id)
+        count = len(ordered)
         if descending:  # (created_at, seq) is unique: the reverse is the descending sort
-            everything.reverse()
-        return len(everything), everything[offset : offset + limit]
+            page = ordered[max(0, count - offset - limit) : max(0, count - offset)][::-1]
+        else:
+            page = ordered[offset : offset + limit]
+        return count, page
     matches = [
         d
         for d in engine.world.deployments.values()
@@ -44,21 +44,6 @@ def listed_deployments(engine: Engine, request: web.Request) -> tuple[int, list[
         and has_tags(d.tags, tags)
     ]
     return len(matches), paged(matches, lambda d: (d.created_at, d.seq), descending, limit, offset)
-
-
-# every deployment in (created_at, seq) order, per world, while its set of records is the same
-_BY_CREATION: WeakKeyDictionary[Revisions, tuple[int, list[Deployment]]] = WeakKeyDictionary()
-
-
-def _by_creation(engine: Engine) -> list[Deployment]:
-    """All deployments sorted as lists sort them, sorted again only once a deployment record
-    was added, replaced or removed (the key never changes on a record)."""
-    revisions = engine.world.revisions
-    cached = _BY_CREATION.get(revisions)
-    if cached is None or cached[0] != revisions.deployment_set:
-        ordered = sorted(engine.world.deployments.values(), key=lambda d: (d.created_at, d.seq))
-        cached = _BY_CREATION[revisions] = (revisions.deployment_set, ordered)
-    return cached[1]
 
 
 def force_delete(request: web.Request) -> bool:

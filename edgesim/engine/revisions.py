@@ -23,10 +23,6 @@ class Revisions:
         self._open: Counter[str] = Counter()  # deployment id -> changes open on it
         self._all = 0  # revision of what every document shows (group names)
         self._all_open = 0
-        self.deployment_set = 0  # bumped whenever a deployment record enters or leaves the world
-
-    def deployments_changed(self) -> None:
-        self.deployment_set += 1
 
     def stamp(self, deployment_id: str) -> tuple[int, int] | None:
         """The deployment's current revision, or None while a change on it is open."""

@@ -6,6 +6,7 @@ so no caller has to remember which index goes with which dict.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable
 from typing import cast
@@ -24,6 +25,10 @@ UNITS = 1_000_000  # reservations are summed in millionths: exact, whatever the 
 # nodes (Kubernetes' non-zero defaults, pkg/scheduler/util: 100 millicores, 200 MB); it
 # reserves nothing for them.
 SCORED_CPU, SCORED_MEMORY = 0.1, 200.0
+
+
+def creation_order(dep: Deployment) -> tuple[float, int]:
+    return dep.created_at, dep.seq
 
 
 class World:
@@ -48,7 +53,9 @@ class World:
         self._node_names: dict[tuple[str, str], str] = {}
         self._group_names: dict[tuple[str, str], str] = {}
         self._deployment_names: dict[tuple[str, str], str] = {}
-        self._deployments_in: dict[str, int] = defaultdict(int)  # project id -> deployments (the quota's count)
+        # project id -> its deployments in list order, (created_at, seq): lists page and the
+        # deployment quota counts without scanning or sorting every deployment
+        self._by_creation: dict[str, list[Deployment]] = defaultdict(list)
         # Index "sets" are dicts with None values: insertion-ordered, so whatever iterates them
         # (re-arming timers after a restart, say) goes in an order that does not depend on
         # PYTHONHASHSEED, as a set's would.
@@ -199,18 +206,27 @@ class World:
 
     def add_deployment(self, dep: Deployment) -> None:
         self.revisions.changed(dep)
-        self.revisions.deployments_changed()
-        if dep.id not in self.deployments:
-            self._deployments_in[dep.project_id] += 1
+        old = self.deployments.get(dep.id)
+        if old is not None:
+            self._unlist(old)
         self.deployments[dep.id] = dep
+        bisect.insort(self._by_creation[dep.project_id], dep, key=creation_order)
         self._deployment_names[(dep.project_id, dep.name)] = dep.id
 
     def remove_deployment(self, dep: Deployment) -> None:
         self.revisions.changed(dep)
-        self.revisions.deployments_changed()
-        if self.deployments.pop(dep.id, None) is not None:
-            self._deployments_in[dep.project_id] -= 1
+        old = self.deployments.pop(dep.id, None)
+        if old is not None:
+            self._unlist(old)
         self._deployment_names.pop((dep.project_id, dep.name), None)
+
+    def _unlist(self, dep: Deployment) -> None:
+        listed = self._by_creation[dep.project_id]
+        at = bisect.bisect_left(listed, creation_order(dep), key=creation_order)
+        if at < len(listed) and listed[at] is dep:
+            del listed[at]
+        else:  # not where its key says: a key changed in place; find it by identity
+            listed.remove(dep)
 
     def deployment_named(self, project_id: str, name: str) -> Deployment | None:
         dep_id = self._deployment_names.get((project_id, name))
@@ -297,9 +313,14 @@ class World:
         self._reserve(inst)
 
     def deployments_in(self, project_id: str) -> int:
-        """How many deployments the project has (counted as they come and go: quotas ask on
-        every create, and a scan of every deployment made creates quadratic)."""
-        return self._deployments_in.get(project_id, 0)
+        """How many deployments the project has (quotas ask on every create: a scan of every
+        deployment made creates quadratic)."""
+        return len(self._by_creation.get(project_id, ()))
+
+    def deployments_by_creation(self, project_id: str) -> list[Deployment]:
+        """The project's deployments by (created_at, seq), oldest first: the list order (the
+        caller must not change the list)."""
+        return self._by_creation.get(project_id, [])
 
     def instances_of(self, dep: Deployment) -> list[Instance]:
         return [self.instances[i] for i in dep.instance_ids if i in self.instances]
