@@ -1,8 +1,8 @@
-"""Child processes of a benchmark: servers that print ``ready at URL``, and the load generator."""
+"""Child processes of a benchmark: servers that print ``ready at URL``."""
 
 from __future__ import annotations
 
-import json
+import os
 import re
 import subprocess
 import sys
@@ -31,6 +31,12 @@ class Served:
         self.stop()
         raise RuntimeError(f"{argv} was not ready within {timeout} s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process (all its threads) has used so far: on a shared machine, the cost
+        per request that other work does not inflate as it does wall-clock rates."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -49,13 +55,3 @@ class Served:
 
 def serve_edgesim(db: Path, *args: str) -> Served:
     return Served("-m", "edgesim", "serve", "--port", "0", "--db", str(db), *args)
-
-
-def load(url: str, *args: str, duration: float, warmup: float = 1.0) -> dict:
-    """One run of the load generator in its own process; its JSON summary."""
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.loadgen", "--url", url, "--duration", str(duration),
-         "--warmup", str(warmup), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=duration + warmup + 60, check=True,
-    )
-    return json.loads(out.stdout)

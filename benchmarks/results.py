@@ -21,7 +21,7 @@ class Result:
 
     @classmethod
     def check(cls, name: str, value: float, unit: str, op: str, bound: float) -> Result:
-        met = value >= bound if op == ">=" else value < bound
+        met = {">=": value >= bound, "<": value < bound, "<=": value <= bound}[op]
         return cls(name, round(value, 4), unit, f"{op} {bound:g}", met)
 
 

@@ -105,3 +105,34 @@ async def test_an_empty_sqlite_file_becomes_a_store(tmp_path):
     api = await start_api(db)
     assert (await api.create("web")).status == 201
     await stop_api(api)
+
+
+async def test_a_group_commit_is_one_call_to_the_database_thread(api, monkeypatch):
+    """The whole transaction (documents, events, meta, commit) is one hop to aiosqlite's
+    thread: under load each hop waits its turn, so 4-5 of them made commits slow."""
+    db = api.server.store._open_db
+    calls = []
+    real = db._execute
+
+    async def counted(fn, *args, **kwargs):
+        calls.append(getattr(fn, "__name__", fn))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(db, "_execute", counted)
+    assert (await api.create("one-hop")).status == 201
+    assert calls == ["_write_transaction"]
+
+
+async def test_a_statement_failing_mid_transaction_leaves_nothing_of_it(api, tmp_path, monkeypatch):
+    """Documents written before a later statement of the same transaction failed are rolled
+    back with it: the file holds nothing of the refused create."""
+    import edgesim.store.sqlite as sqlite_module
+
+    monkeypatch.setattr(sqlite_module, "UPSERT_META", "INSERT INTO no_such_table(key, value) VALUES (?, ?)")
+    refused = await api.create("half-written")
+    monkeypatch.undo()
+    assert (refused.status, refused.body["error_code"]) == (500, "IEF.120001")
+    assert (await api.create("whole")).status == 201
+    with sqlite3.connect(tmp_path / "edgesim.db") as db:
+        names = [orjson.loads(body)["name"] for (body,) in db.execute("SELECT body FROM documents WHERE kind = 'deployment'")]
+    assert names == ["whole"]

@@ -36,6 +36,11 @@ class Auth:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
+        await self.check(request)
+        return await handler(request)
+
+    async def check(self, request: web.Request) -> None:
+        """Raises the 401 or IEF.011005 error unless the caller may call this URL."""
         url_project = paths.project_in(request.path)
         if url_project is not None and (request.method, request.path) != LOGIN:
             project_id = await self.caller_project(request)
@@ -44,7 +49,6 @@ class Auth:
             named = request.headers.get("X-Project-Id")
             if named and named != project_id:
                 raise wrong_project("Authentication failed: X-Project-Id names another project than the URL.")
-        return await handler(request)
 
     async def caller_project(self, request: web.Request) -> str:
         """The project the request's credential belongs to, or the 401 error."""

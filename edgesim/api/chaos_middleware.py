@@ -16,8 +16,8 @@ from edgesim.api.errors import error_response
 from edgesim.api.routing import ENGINE
 
 
-@web.middleware
-async def chaos_middleware(request: web.Request, handler) -> web.StreamResponse:
+async def injected(request: web.Request) -> web.Response | None:
+    """Waits out the faults' added latency; the injected error's answer, or None."""
     chaos = request.app[ENGINE].chaos
     if paths.is_ief(request.path) and chaos.faults:
         latency, error = chaos.api_effects(request.method, request.path)
@@ -25,4 +25,9 @@ async def chaos_middleware(request: web.Request, handler) -> web.StreamResponse:
             await asyncio.sleep(latency)  # wall time: this is what the client waits
         if error is not None:
             return error_response(*error)
-    return await handler(request)
+    return None
+
+
+@web.middleware
+async def chaos_middleware(request: web.Request, handler) -> web.StreamResponse:
+    return await injected(request) or await handler(request)

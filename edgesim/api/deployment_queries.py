@@ -26,6 +26,14 @@ def listed_deployments(engine: Engine, request: web.Request) -> tuple[int, list[
     group_id = request.query.get("group_id")
     tags = tag_filter(request)
     project_id = request.match_info["project_id"]
+    if name is None and node_id is None and group_id is None and not tags:  # the usual list
+        ordered = engine.world.deployments_by_creation(project_id)
+        count = len(ordered)
+        if descending:  # (created_at, seq) is unique: the reverse is the descending sort
+            page = ordered[max(0, count - offset - limit) : max(0, count - offset)][::-1]
+        else:
+            page = ordered[offset : offset + limit]
+        return count, page
     matches = [
         d
         for d in engine.world.deployments.values()

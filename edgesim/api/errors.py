@@ -114,21 +114,27 @@ def _from_http(request: web.Request, exc: HTTPException) -> web.Response:
     return error_response(exc.status, f"APIGW.{exc.status:04d}", exc.reason or "HTTP error")
 
 
+def error_answer(request: web.Request, exc: Exception) -> web.StreamResponse:
+    """The answer to a request whose handling raised ``exc``; re-raises what is no error (an
+    HTTP redirect)."""
+    if isinstance(exc, IEFError):
+        return error_response(exc.status, exc.code, exc.message)
+    if isinstance(exc, DomainError):
+        err = from_domain(exc)
+        return error_response(err.status, err.code, err.message)
+    if isinstance(exc, HTTPException):
+        if exc.status < 400:
+            raise exc
+        return _from_http(request, exc)
+    if isinstance(exc, StoreError):
+        return error_response(500, "IEF.120001", "Database error; the change was not applied.")
+    log.error("unexpected error in %s %s", request.method, request.path, exc_info=exc)
+    return error_response(500, "IEF.120001", "Internal error; the change was not applied.")
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except IEFError as exc:
-        return error_response(exc.status, exc.code, exc.message)
-    except DomainError as exc:
-        err = from_domain(exc)
-        return error_response(err.status, err.code, err.message)
-    except HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return _from_http(request, exc)
-    except StoreError:
-        return error_response(500, "IEF.120001", "Database error; the change was not applied.")
-    except Exception:
-        log.exception("unexpected error in %s %s", request.method, request.path)
-        return error_response(500, "IEF.120001", "Internal error; the change was not applied.")
+    except Exception as exc:
+        return error_answer(request, exc)

@@ -9,7 +9,9 @@ is refused with 400 naming the first one. Found once, here, for every body that
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,34 +43,41 @@ def middleware(strict: bool):
 
     @web.middleware
     async def unknown_field_warnings(request: web.Request, handler) -> web.StreamResponse:
-        record = RequestFields(strict=strict)
-        token = _CURRENT.set(record)
-        try:
+        with recording(strict) as record:
             response = await handler(request)
-        finally:
-            _CURRENT.reset(token)
-        for name in record.unknown:
-            response.headers.add(WARNING_HEADER, f"unknown field {header_safe(name)}")
+        warn(response, record)
         return response
 
     return unknown_field_warnings
 
 
-def _accepted_keys(model: BaseModel) -> set[str]:
-    keys: set[str] = set()
-    for name, info in type(model).model_fields.items():
-        keys.add(name)
-        for alias in (info.alias, info.validation_alias):
-            if isinstance(alias, str):
-                keys.add(alias)
+@contextmanager
+def recording(strict: bool) -> Iterator[RequestFields]:
+    """The record of the request handled within the block (``current()`` there)."""
+    record = RequestFields(strict=strict)
+    token = _CURRENT.set(record)
+    try:
+        yield record
+    finally:
+        _CURRENT.reset(token)
+
+
+def warn(response: web.StreamResponse, record: RequestFields) -> None:
+    """Name the request's unknown fields in its answer's headers."""
+    for name in record.unknown:
+        response.headers.add(WARNING_HEADER, f"unknown field {header_safe(name)}")
+
+
+@functools.cache
+def _fields_by_key(model: type[BaseModel]) -> dict[str, str]:
+    """Every key a model accepts (field name or alias) -> the field's name; the first field
+    claiming a key keeps it. Once per model class: walking each body's keys costs a lookup."""
+    keys: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        for key in (name, info.alias, info.validation_alias):
+            if isinstance(key, str):
+                keys.setdefault(key, name)
     return keys
-
-
-def _value_of(model: BaseModel, key: str) -> Any:
-    for name, info in type(model).model_fields.items():
-        if key in (name, info.alias, info.validation_alias):
-            return getattr(model, name)
-    return None
 
 
 def find_unknown(parsed: Any, data: Any, path: str = "") -> Iterator[str]:
@@ -77,13 +86,14 @@ def find_unknown(parsed: Any, data: Any, path: str = "") -> Iterator[str]:
     if isinstance(parsed, BaseModel) and isinstance(data, dict):
         if type(parsed).model_config.get("extra") != "ignore":
             return  # a model that keeps or refuses extras itself
-        accepted = _accepted_keys(parsed)
+        accepted = _fields_by_key(type(parsed))
         for key, value in data.items():
             where = f"{path}.{key}" if path else str(key)
-            if key not in accepted:
+            name = accepted.get(key)
+            if name is None:
                 yield where
-            else:
-                yield from find_unknown(_value_of(parsed, key), value, where)
+            elif isinstance(value, (dict, list)):  # a scalar holds no keys
+                yield from find_unknown(getattr(parsed, name), value, where)
     elif isinstance(parsed, (list, tuple)) and isinstance(data, list):
         for i, (item, raw) in enumerate(zip(parsed, data, strict=False)):
             yield from find_unknown(item, raw, f"{path}[{i}]")

@@ -11,6 +11,7 @@ open, as a local simulator usually is.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -23,16 +24,26 @@ HEADER = "X-Admin-Token"
 QUERY = "token"
 
 
-def admin_middleware(token: str | None):
+def admin_check(token: str | None) -> Callable[[web.Request], None]:
+    """Raises 401 EDGESIM.0401 for a locked control route called without the token."""
     expected = token.encode() if token else None
 
-    @web.middleware
-    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+    def check(request: web.Request) -> None:
         path = request.path
         if expected is not None and paths.is_control(path) and not _open(path):
             given = request.headers.get(HEADER) or (request.query.get(QUERY) if request.method == "GET" else None)
             if not hmac.compare_digest((given or "").encode(), expected):
                 raise IEFError(401, "EDGESIM.0401", f"this control route needs the admin token in {HEADER}")
+
+    return check
+
+
+def admin_middleware(token: str | None):
+    check = admin_check(token)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        check(request)
         return await handler(request)
 
     return middleware

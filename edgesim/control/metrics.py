@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -150,16 +151,25 @@ class Metrics:
             ["method", "route", "status"], registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        self._children: dict[tuple[str, str, int], Any] = {}  # (method, route, status) -> its histogram
 
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
         began = time.perf_counter()
         response = await handler(request)
+        self.observe(request, response.status, began)
+        return response
+
+    def observe(self, request: web.Request, status: int, began: float) -> None:
+        """Count a request answered ``status``, handled since ``began`` (perf_counter)."""
         info = request.match_info
         route = info.route.resource.canonical if info.route.resource is not None else "unmatched"
         if not route.startswith("/edgesim/events/stream"):
-            self.requests.labels(request.method, route, str(response.status)).observe(time.perf_counter() - began)
-        return response
+            key = (request.method, route, status)
+            child = self._children.get(key)
+            if child is None:  # labels() is a lock and a dict walk: once per label set
+                child = self._children[key] = self.requests.labels(request.method, route, str(status))
+            child.observe(time.perf_counter() - began)
 
 
 METRICS = web.AppKey("metrics", Metrics)

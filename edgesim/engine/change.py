@@ -27,12 +27,22 @@ class Change:
         self.events: list[AppendEvent] = []
         self.extra: list[Op] = []  # other store ops of the change (a fault, the behaviours)
         self.after_commit: list[Callable[[], None]] = []
+        self._closed = False
+
+    def close(self) -> None:
+        """The change is over (committed, queued or rolled back): what it touched may be read
+        from caches again (``engine/revisions.py``). Once; later calls do nothing."""
+        if not self._closed:
+            self._closed = True
+            for record, _ in self._touched.values():
+                self.world.revisions.closed(record)
 
     def touch(self, record: Document) -> None:
         key = (kind_of(record).name, record.id)
         if key not in self._touched:
             exists = self.world.get(key[0], record.id) is record
             self._touched[key] = (record, orjson.dumps(record) if exists else None)
+            self.world.revisions.opened(record)
 
     def touched(self) -> list[Document]:
         """The records touched so far, in the order they were first touched."""

@@ -117,10 +117,12 @@ class Core:
 
 def _take_back(change: Change, done: Journal) -> None:
     change.rollback()
+    change.close()
     done.rollback()
 
 
 def _carry_out(change: Change, done: Journal) -> None:
+    change.close()
     done.committed()
     for action in change.after_commit:
         action()

@@ -56,7 +56,7 @@ COUNTERS: dict[str, Counter] = {
     "edge_group": lambda world, project: _in_project(world.groups, project),
     "group_cert": lambda world, project: _certs(world, project, "group"),
     "application": lambda world, project: _in_project(world.tables["app"], project),
-    "deployment": lambda world, project: _in_project(world.deployments, project),
+    "deployment": lambda world, project: world.deployments_in(project),
     "device_template": lambda world, project: _in_project(world.tables["device_template"], project),
     "device": lambda world, project: _in_project(world.devices, project),
     "app_version": _most_versions,
@@ -94,8 +94,10 @@ class Quotas:
         """Refuse ``adding`` more; ``used`` overrides the project's count for a quota that is
         per resource (the versions of one template, the tags of one resource)."""
         limit = self.limit(project_id, quota_type)
+        if limit is None:
+            return  # no quota: nothing to count
         count = self.used(project_id, quota_type) if used is None else used
-        if limit is not None and count + adding > limit:
+        if count + adding > limit:
             raise QuotaExceeded(f"the quota of {NAMES[quota_type]} ({limit}) would be exceeded")
 
     def report(self, project_id: str) -> list[dict]:

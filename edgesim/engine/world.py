@@ -6,6 +6,7 @@ so no caller has to remember which index goes with which dict.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable
 from typing import cast
@@ -16,6 +17,7 @@ from edgesim.domain.models import Deployment, Device, Document, Group, Instance,
 from edgesim.domain.resources import KINDS, Amounts, capacity_of, requests_of
 from edgesim.engine import undo
 from edgesim.engine.partitions import Partitions
+from edgesim.engine.revisions import Revisions
 
 WAIT = "wait"  # instance phase: waiting for room on a node; it holds no resources
 DONE = "done"  # instance phase: finished for good (Succeeded, or Failed and not restarted)
@@ -25,6 +27,10 @@ UNITS = 1_000_000  # reservations are summed in millionths: exact, whatever the 
 # nodes (Kubernetes' non-zero defaults, pkg/scheduler/util: 100 millicores, 200 MB); it
 # reserves nothing for them.
 SCORED_CPU, SCORED_MEMORY = 0.1, 200.0
+
+
+def creation_order(dep: Deployment) -> tuple[float, int]:
+    return dep.created_at, dep.seq
 
 
 class World:
@@ -49,6 +55,9 @@ class World:
         self._node_names: dict[tuple[str, str], str] = {}
         self._group_names: dict[tuple[str, str], str] = {}
         self._deployment_names: dict[tuple[str, str], str] = {}
+        # project id -> its deployments in list order, (created_at, seq): lists page and the
+        # deployment quota counts without scanning or sorting every deployment
+        self._by_creation: dict[str, list[Deployment]] = defaultdict(list)
         # Index "sets" are dicts with None values: insertion-ordered, so whatever iterates them
         # (re-arming timers after a restart, say) goes in an order that does not depend on
         # PYTHONHASHSEED, as a set's would.
@@ -69,6 +78,7 @@ class World:
         # given (kept in the store's meta): a birth is never given twice.
         self.partitions = Partitions(journaled=False)
         self.births = 0
+        self.revisions = Revisions()  # when what a deployment's document shows changed
 
     def born(self, record: Node | Group | Device) -> None:
         """Give a new record its birth (one it already has is kept: a reload, a rollback; the
@@ -93,6 +103,7 @@ class World:
     def put(self, record: Document) -> None:
         """Add (or re-add) a record with all its index entries."""
         kind = kind_of(record).name
+        self.revisions.changed(record)
         if kind in self._indexed:
             self._indexed[kind][0](record)
         else:
@@ -100,6 +111,7 @@ class World:
 
     def discard(self, record: Document) -> None:
         kind = kind_of(record).name
+        self.revisions.changed(record)
         if kind in self._indexed:
             self._indexed[kind][1](record)
         else:
@@ -202,6 +214,7 @@ class World:
     # --- groups -------------------------------------------------------------------------------
 
     def add_group(self, group: Group) -> None:
+        self.revisions.changed(group)
         self.born(group)
         self.partitions.add(group.id, group.birth)
         self.groups[group.id] = group
@@ -212,6 +225,7 @@ class World:
                 self.partitions.link(group.id, node_id)
 
     def remove_group(self, group: Group) -> None:
+        self.revisions.changed(group)
         self.groups.pop(group.id, None)
         self._group_names.pop((group.project_id, group.name), None)
         for node_id in group.node_ids:
@@ -237,12 +251,28 @@ class World:
     # --- deployments and instances ------------------------------------------------------------
 
     def add_deployment(self, dep: Deployment) -> None:
+        self.revisions.changed(dep)
+        old = self.deployments.get(dep.id)
+        if old is not None:
+            self._unlist(old)
         self.deployments[dep.id] = dep
+        bisect.insort(self._by_creation[dep.project_id], dep, key=creation_order)
         self._deployment_names[(dep.project_id, dep.name)] = dep.id
 
     def remove_deployment(self, dep: Deployment) -> None:
-        self.deployments.pop(dep.id, None)
+        self.revisions.changed(dep)
+        old = self.deployments.pop(dep.id, None)
+        if old is not None:
+            self._unlist(old)
         self._deployment_names.pop((dep.project_id, dep.name), None)
+
+    def _unlist(self, dep: Deployment) -> None:
+        listed = self._by_creation[dep.project_id]
+        at = bisect.bisect_left(listed, creation_order(dep), key=creation_order)
+        if at < len(listed) and listed[at] is dep:
+            del listed[at]
+        else:  # not where its key says: a key changed in place; find it by identity
+            listed.remove(dep)
 
     def deployment_named(self, project_id: str, name: str) -> Deployment | None:
         dep_id = self._deployment_names.get((project_id, name))
@@ -252,6 +282,7 @@ class World:
         return [d for d in self.deployments.values() if d.group_id == group_id]
 
     def add_instance(self, inst: Instance) -> None:
+        self.revisions.changed(inst)
         self.instances[inst.id] = inst
         if inst.node_id is not None:
             self._on_node[inst.node_id][inst.id] = None
@@ -260,6 +291,7 @@ class World:
         self._reserve(inst)
 
     def remove_instance(self, inst: Instance) -> None:
+        self.revisions.changed(inst)
         self.instances.pop(inst.id, None)
         if inst.node_id is not None:
             self._on_node[inst.node_id].pop(inst.id, None)
@@ -268,6 +300,7 @@ class World:
 
     def set_phase(self, inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:
         """Move an instance to another phase (what it waits for), keeping its node's reservations."""
+        self.revisions.changed(inst)
         inst.phase, inst.due, inst.reason, inst.message = phase, due, reason, message
         self._reserve(inst)
 
@@ -317,12 +350,23 @@ class World:
 
     def move_instance(self, inst: Instance, node_id: str | None) -> None:
         """Bind an instance to another node (or to none)."""
+        self.revisions.changed(inst)
         if inst.node_id is not None:
             self._on_node[inst.node_id].pop(inst.id, None)
         inst.node_id = node_id
         if node_id is not None:
             self._on_node[node_id][inst.id] = None
         self._reserve(inst)
+
+    def deployments_in(self, project_id: str) -> int:
+        """How many deployments the project has (quotas ask on every create: a scan of every
+        deployment made creates quadratic)."""
+        return len(self._by_creation.get(project_id, ()))
+
+    def deployments_by_creation(self, project_id: str) -> list[Deployment]:
+        """The project's deployments by (created_at, seq), oldest first: the list order (the
+        caller must not change the list)."""
+        return self._by_creation.get(project_id, [])
 
     def instances_of(self, dep: Deployment) -> list[Instance]:
         return [self.instances[i] for i in dep.instance_ids if i in self.instances]
