@@ -113,7 +113,10 @@ async def test_the_node_panel_with_resources_ips_devices_and_history(api, browse
     await page.wait_for_selector('#details .device[data-state="offline"]', timeout=5_000)
     await page.click('#details button[data-action="connect"]')
     await page.wait_for_selector('#details ul.history li:nth-child(2)', timeout=5_000)
-    assert await page.locator("#details ul.history li").all_inner_texts() == ["1:15 FAIL → RUNNING", "1:15 RUNNING → FAIL"]
+    changes = [e for e in api.engine.events.query(node_id=node_id) if e["kind"] == "node.state"]
+    assert [(e["from"], e["to"]) for e in changes] == [("RUNNING", "FAIL"), ("FAIL", "RUNNING")]
+    shown = [f"{int(e['time']) // 60}:{int(e['time']) % 60:02d} {e['from']} → {e['to']}" for e in reversed(changes)]
+    assert await page.locator("#details ul.history li").all_inner_texts() == shown  # newest first
     await page.wait_for_selector('#details .device[data-state="online"]', timeout=5_000)
     await screenshot(page, "dashboard-node-panel")
     assert watched.errors == []
