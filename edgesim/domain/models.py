@@ -489,3 +489,13 @@ class UpgradeBehavior(Document):
 
     id: str
     profile: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PartitionSeq(Document):
+    """A partition's local sequence (docs/scale-out.md 1.3): ``id`` is its key (a birth, as a
+    string), ``seq`` the last number its events were given. The partitions themselves are
+    rebuilt from the graph on start; only their sequences need storing."""
+
+    id: str
+    seq: int = 0

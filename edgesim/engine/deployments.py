@@ -251,8 +251,8 @@ class Deployments:
 
     def _drop(self, dep: Deployment, change: Change) -> None:
         change.touch(dep)
+        change.event(self.core.events.record("deployment.deleted", deployment_id=dep.id))  # while it is located
         self.world.remove_deployment(dep)
-        change.event(self.core.events.record("deployment.deleted", deployment_id=dep.id))
 
 
 def changed_extras(dep: Deployment, extras: dict[str, Any] | None) -> dict[str, Any]:

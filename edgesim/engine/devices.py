@@ -153,8 +153,8 @@ class Devices:
             if device.node_id is not None:
                 self._unbind(device, change)
             change.touch(device)
+            change.event(self.core.events.record("device.deleted", device_id=device.id))  # while it has a partition
             self.world.remove_device(device)
-            change.event(self.core.events.record("device.deleted", device_id=device.id))
             self._online_changed(device, change)
 
     # --- binding --------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ class Devices:
         device.relation, device.comment = relation, comment
         if device.node_id == node.id:  # re-binding to the same node changes only the notes
             return
-        device.bound_seq = self.core.events.seq
+        device.bound_seq = self.core.events.recorded
         self.world.bind_device(device, node.id)
         change.event(self.core.events.record("device.bound", device_id=device.id, node_id=node.id))
         if self.state(device) == ONLINE:

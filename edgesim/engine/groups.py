@@ -89,8 +89,9 @@ class Groups:
             for listener in self.deleting:
                 listener(group, change)
             change.touch(group)
-            self.world.remove_group(group)
+            # recorded while the group is in its partition (the event's key), then it goes
             change.event(self.core.events.record("group.deleted", group_id=group.id))
+            self.world.remove_group(group)
 
     async def bind(self, project_id: str, group_id: str, *, add: list[str], remove: list[str]) -> tuple[Group, BindingResult]:
         """Add and remove nodes; each node succeeds or fails on its own (unknown node, already

@@ -120,8 +120,8 @@ class Nodes:
             change.touch(node)
             for key in ("node", "node-lost"):
                 self.core.timers.cancel(f"{key}:{node.id}")
+            change.event(self.core.events.record("node.deleted", node_id=node.id))  # while it has a partition
             self.world.remove_node(node)
-            change.event(self.core.events.record("node.deleted", node_id=node.id))
 
     async def act(self, project_id: str, node_id: str, action: str) -> Node:
         """``stop``: the node goes STOPPED; ``start``: a stopped node's agent connects again."""
@@ -141,7 +141,7 @@ class Nodes:
 
     def _schedule_connect(self, node: Node, change: Change) -> None:
         seconds = self.core.draws.seconds(
-            self.core.settings.simulation.node.connect_seconds, node.id, CONNECT, self.core.events.seq
+            self.core.settings.simulation.node.connect_seconds, node.id, CONNECT, self.core.events.recorded
         )
         node.connect_due = self.core.clock.now() + seconds
         change.after_commit.append(lambda: self.arm(node))
