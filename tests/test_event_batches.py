@@ -70,7 +70,9 @@ async def test_the_local_sequences_go_on_after_a_restart(tmp_path):
                                token=None)).status == 201
         after = (await api.events())[len(before):]
         created = next(e for e in after if e["kind"] == "deployment.created")
-        assert created["pseq"] == last_pseq(before, 1) + 1  # partition 1 goes on, no number twice
+        drawn = last_pseq(before, 1)  # partition 1 goes on, no number twice: its id, then its event
+        assert created["deployment_id"] == api.engine.core.ids.in_partition(1, drawn + 1)
+        assert created["pseq"] == drawn + 2
         added = next(e for e in after if e["kind"] == "fault.added")
         assert added["partition"] == 0 and added["pseq"] == last_pseq(before, 0) + 1
         assert after[0]["seq"] == before[-1]["seq"] + 1

@@ -299,7 +299,7 @@ class Device(Document):
     node_id: str | None = None
     relation: str = ""
     comment: str = ""
-    bound_seq: int = 0  # binding order on its node (an event sequence number)
+    bound_seq: int = 0  # binding order on its node (the pseq of its device.bound event)
     created_at: float = 0.0
     updated_at: float | None = None
     # the simulated device (engine.twins): the template it was made from (its name, for

@@ -62,6 +62,17 @@ class Core:
         # (silent for less than the grace period): what it missed meanwhile reaches it now
         self.reconnect_listeners: list[Callable[[Node, Change], None]] = []
 
+    def vertex_id(self) -> tuple[str, int]:
+        """A new node's, group's or device's id and birth: the id is made from the birth."""
+        birth = self.world.next_birth()
+        return self.ids.of_birth(birth), birth
+
+    def partition_id(self, member: str) -> str:
+        """A new id of a record owned by ``member``'s partition (a deployment, an instance, a
+        cert): from the partition's key and its next local number."""
+        key = self.world.partitions.key_of(member)
+        return self.ids.in_partition(key, self.world.partitions.next_seq(key))
+
     def now(self) -> float:
         """The simulated time a part acts at: the clock's, or while the cloud catches up on what
         a node did out of its sight, the edge time being replayed (``at_edge``)."""

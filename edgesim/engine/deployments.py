@@ -91,7 +91,7 @@ class Deployments:
         what a batch job's deploy task does (engine.job_tasks)."""
         core = self.core
         dep = Deployment(
-            id=core.ids.next(),
+            id=core.partition_id(group_id if group_id is not None else node_ids[0]),
             project_id=project_id,
             name=name,
             app=app,

@@ -157,7 +157,7 @@ class Engine:
         ``fresh``: right after a reset wiped it)."""
         meta = {} if fresh else await self.store.load_meta()
         self.core.ids.seq = meta.get("id_seq", 0)
-        self.events.seq = self.events.recorded = meta.get("event_seq", 0)
+        self.events.seq = meta.get("event_seq", 0)
         self.events.front_seq = meta.get("front_seq", 0)
         self.deployments.seq = meta.get("deployment_seq", 0)
         self.world.births = meta.get("births", 0)

@@ -51,7 +51,7 @@ class EventPartitions:
             deployment_id = inst.deployment_id if inst is not None else deployment_id
         dep = world.deployments.get(deployment_id) if deployment_id is not None else None
         if dep is not None:
-            return dep.group_id if dep.group_id is not None else dep.node_ids[0]
+            return world.home_of(dep)
         # a deployment gone already (a force-deleted node's instance cleaned up on its return):
         # where the node (or device, group) the event names is
         for name in ("device_id", "node_id", "group_id"):

@@ -49,10 +49,6 @@ class EventLog:
         self._store = store
         self.window = window
         self.seq = seq  # the last number given: events are numbered when their batch is published
-        # events recorded so far, numbered or not (what ``seq`` counted before the batch order):
-        # the node connect and device binding draws still read it, until ids and draws move to
-        # the partitions' sequences (docs/scale-out.md, section 8)
-        self.recorded = seq
         self.front_seq = 0  # the local sequence of the front's events (partition 0), in the meta
         # set by the core: an event's partition (engine.event_partitions), a partition's next pseq
         self.partition_of: Callable[[str, dict[str, Any]], int] = lambda kind, fields: 0
@@ -84,8 +80,6 @@ class EventLog:
         its ``seq`` when its batch is published (``number``)."""
         key = self.partition_of(kind, fields)
         pseq = self._next_front_seq() if key == 0 else self.partition_seq(key)
-        self.recorded += 1
-        undo.on_undo(self._give_back_recorded(self.recorded))
         now = round(self._now(), 6)
         event = {"seq": 0, "time": now, "timestamp": self._timestamp(now), "kind": kind,
                  "partition": key, "pseq": pseq, **fields}
@@ -148,13 +142,6 @@ class EventLog:
         undo.on_undo(give_back)
         return drawn
 
-    def _give_back_recorded(self, count: int) -> Callable[[], None]:
-        def give_back() -> None:
-            if self.recorded == count:
-                self.recorded -= 1
-
-        return give_back
-
     def _settle(self, event: dict[str, Any]) -> None:
         del self._unsettled[event["seq"]]
         heapq.heappush(self._ready, (event["seq"], event))
@@ -205,7 +192,7 @@ class EventLog:
         self._older_in_store = len(self.events) == self.window
         if self.events:
             self.seq = max(self.seq, self.events[-1]["seq"])
-        self.released = self.recorded = self.seq
+        self.released = self.seq
 
     def query(self, since: float | None = None, **filters: Any) -> list[dict[str, Any]]:
         """Events in memory, oldest first, whose fields equal every filter and whose time is >=

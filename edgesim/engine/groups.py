@@ -58,8 +58,9 @@ class Groups:
         tags: list[dict[str, str]] | None = None,
     ) -> Group:
         """Create the group record within a larger change (also used by fleet generation)."""
+        group_id, birth = self.core.vertex_id()
         group = Group(
-            id=self.core.ids.next(), project_id=project_id, name=name, description=description,
+            id=group_id, birth=birth, project_id=project_id, name=name, description=description,
             node_ids=list(dict.fromkeys(node_ids)), tags=tags or [], created_at=self.core.clock.now(),
         )
         change.touch(group)
