@@ -27,6 +27,11 @@ def event_log() -> tuple[EventLog, list[int]]:
     return log, told
 
 
+def publish(log: EventLog, *kinds: str) -> None:
+    """Record and publish events as one batch (what a command does before its commit)."""
+    log.number([log.record(kind) for kind in kinds], settled=False)
+
+
 async def backlog(log: EventLog, after: int = 0) -> list[int]:
     return [e["seq"] async for batch in log.after(after) for e in batch]
 
@@ -34,10 +39,10 @@ async def backlog(log: EventLog, after: int = 0) -> list[int]:
 async def test_a_step_that_commits_first_waits_for_the_earlier_request():
     log, told = event_log()
     with undo.journal() as request:  # a request recorded seq 1 and awaits its commit
-        log.record("deployment.created")
+        publish(log, "deployment.created")
     with undo.journal() as step:  # meanwhile a timer's step records seq 2 and 3, committed at once
-        log.record("instance.pulled")
-        log.record("instance.state")
+        publish(log, "instance.pulled")
+        publish(log, "instance.state")
     step.committed()
     assert told == []
     assert await backlog(log) == []
@@ -51,9 +56,9 @@ async def test_a_step_that_commits_first_waits_for_the_earlier_request():
 async def test_a_request_taken_back_lets_the_later_events_through_without_it():
     log, told = event_log()
     with undo.journal() as request:
-        log.record("deployment.created")
+        publish(log, "deployment.created")
     with undo.journal() as step:
-        log.record("instance.pulled")
+        publish(log, "instance.pulled")
     step.committed()
     request.rollback()
     assert told == [2]
@@ -63,7 +68,7 @@ async def test_a_request_taken_back_lets_the_later_events_through_without_it():
 
 async def test_events_outside_a_command_are_told_at_once():
     log, told = event_log()
-    log.record("fleet.created")
+    publish(log, "fleet.created")
     assert told == [1] and log.released == 1
 
 
@@ -119,11 +124,11 @@ async def test_a_listener_that_records_sees_every_event_in_order():
     def deliver(event):
         if event["kind"] == "node.state":
             with undo.journal() as inner:
-                log.record("systemevent.delivered")
+                publish(log, "systemevent.delivered")
             inner.committed()
 
     log.listeners.insert(0, deliver)
     log.listeners.append(lambda event: second.append(event["seq"]))
-    log.record("node.state")
-    log.record("instance.state")
+    publish(log, "node.state")
+    publish(log, "instance.state")
     assert told == second == [1, 2, 3]

@@ -2,7 +2,7 @@
 
 - ``GET /v3/{project_id}/edgemgr/pods``: filters ``node_id``, ``group_id``, ``deployment_id``,
   ``deployment_ids`` (comma-separated; given filters all apply), ``limit`` (1..1000, default
-  100), ``offset``; newest first. Terminating pods are listed until they are gone.
+  100), ``offset``; newest first (same moment: by id). Terminating pods are listed until they are gone.
 - ``POST .../deployments/{id}/pods/{pod_name}/restart``: 202, no body (engine: ``Pods.restart``).
 - ``DELETE .../deployments/{id}/pods/{pod_name}``: 204; the deployment creates a new pod.
 """
@@ -52,7 +52,9 @@ async def list_(request: web.Request) -> web.Response:
         and (node_id is None or inst.node_id == node_id)
         and (group_id is None or inst.group_id == group_id)
     ]
-    page = paged(matches, lambda i: i.created_at, True, limit, offset)
+    # equal creation times by id: the same order before and after a restart (which loads
+    # instances by (created_at, id)), and one a sharded front can merge
+    page = paged(matches, lambda i: i.created_at, True, limit, offset, tiebreak=lambda i: i.id)
     pods = [shapes.pod(engine, i, engine.world.deployments[i.deployment_id]) for i in page]
     return json_response({"count": len(matches), "pods": pods})
 

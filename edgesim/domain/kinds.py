@@ -29,6 +29,7 @@ from edgesim.domain.models import (
     Group,
     Instance,
     Node,
+    PartitionSeq,
     Product,
     Rule,
     Secret,
@@ -71,6 +72,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("edge_service", EdgeService),
     Kind("batch_job", BatchJob, timers=True, order=lambda j: (j.created_at, j.id)),
     Kind("upgrade_behavior", UpgradeBehavior),
+    # after nodes, groups and devices: their graph gives the partitions these sequences go to
+    Kind("partition", PartitionSeq, in_world=False),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

@@ -302,7 +302,7 @@ class Device(Document):
     node_id: str | None = None
     relation: str = ""
     comment: str = ""
-    bound_seq: int = 0  # binding order on its node (an event sequence number)
+    bound_seq: int = 0  # binding order on its node (the pseq of its device.bound event)
     created_at: float = 0.0
     updated_at: float | None = None
     # the simulated device (engine.twins): the template it was made from (its name, for
@@ -492,3 +492,13 @@ class UpgradeBehavior(Document):
 
     id: str
     profile: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PartitionSeq(Document):
+    """A partition's local sequence (docs/scale-out.md 1.3): ``id`` is its key (a birth, as a
+    string), ``seq`` the last number its events were given. The partitions themselves are
+    rebuilt from the graph on start; only their sequences need storing."""
+
+    id: str
+    seq: int = 0

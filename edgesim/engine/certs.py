@@ -141,7 +141,7 @@ class Certs:
         days: float, change: Change, issued_at: float | None = None,
     ) -> Cert:
         now = self.core.clock.now() if issued_at is None else issued_at
-        cert_id = self.core.ids.next()
+        cert_id = self.core.partition_id(owner_id)
         serial = hashlib.sha256(cert_id.encode()).hexdigest()[:32]
         if name is None:  # decision (ief-api-more.md 7.2): cert-<8 hex>
             name = f"cert-{serial[:8]}"

@@ -10,13 +10,14 @@ undoes the rest through ``engine.undo``), so a failed request changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 
 from edgesim.domain.kinds import kind_of
-from edgesim.domain.models import Document
+from edgesim.domain.models import Document, PartitionSeq
 from edgesim.engine.world import World
-from edgesim.store.sqlite import AppendEvent, Delete, Op, Put
+from edgesim.store.sqlite import Delete, Op, Put
 
 
 class Change:
@@ -24,7 +25,7 @@ class Change:
         self.world = world
         # record -> its JSON before the change (None: it is new); bytes, the cheapest snapshot
         self._touched: dict[tuple[str, str], tuple[Document, bytes | None]] = {}
-        self.events: list[AppendEvent] = []
+        self.events: list[dict[str, Any]] = []  # recorded, numbered when published (engine.events)
         self.extra: list[Op] = []  # other store ops of the change (a fault, the behaviours)
         self.after_commit: list[Callable[[], None]] = []
         self._closed = False
@@ -48,18 +49,22 @@ class Change:
         """The records touched so far, in the order they were first touched."""
         return [record for record, _ in self._touched.values()]
 
-    def event(self, op: AppendEvent) -> None:
-        self.events.append(op)
+    def event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
 
-    def ops(self) -> list[Op]:
+    def record_ops(self) -> list[Op]:
+        """The store ops of the touched records, the extra ops and the partitions' sequences
+        changed meanwhile; the events' ops come when they are numbered (``EventLog.number``)."""
         out: list[Op] = []
         for (kind, record_id), (record, _) in self._touched.items():
             if self.world.get(kind, record_id) is record:
                 out.append(Put(kind, record_id, orjson.dumps(record)))  # encoded now: later changes must not leak in
             else:
                 out.append(Delete(kind, record_id))
-        out.extend(self.events)
         out.extend(self.extra)
+        for key, seq in self.world.partitions.drain_changed():
+            out.append(Delete("partition", str(key)) if seq is None
+                       else Put("partition", str(key), orjson.dumps(PartitionSeq(str(key), seq))))
         return out
 
     def rollback(self) -> None:

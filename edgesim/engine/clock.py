@@ -77,6 +77,11 @@ class Clock(ABC):
         self._slice_started = time.perf_counter()
         self._idle = asyncio.Event()  # set while writes may go ahead: no advance, no pause
         self._idle.set()
+        # An instant is every timer run at one simulated time: while one runs, ``in_instant``;
+        # ``on_instant_end`` is called when the clock moves past it or stops running timers
+        # (the event log publishes the instant's events as one batch then).
+        self.in_instant = False
+        self.on_instant_end: Callable[[], None] = _nothing
 
     @property
     @abstractmethod
@@ -214,6 +219,10 @@ class Clock(ABC):
             log.exception("timer callback %r failed", timer.callback)
 
 
+def _nothing() -> None:
+    """No one listens for instants (a clock without an engine)."""
+
+
 class VirtualClock(Clock):
     """Discrete-event time: nothing happens until ``advance`` is called."""
 
@@ -268,11 +277,18 @@ class VirtualClock(Clock):
         ran = 0
         self._slice_started = time.perf_counter()
         with self.unpinned():  # timers see their own time, not the advancing request's
-            while (timer := self._pop_due(target)) is not None:
-                self._now = max(self._now, timer.when)
-                await self._run(timer)
-                ran += 1
-                await self._yield_after_slice()
+            self.in_instant = True
+            try:
+                while (timer := self._pop_due(target)) is not None:
+                    if timer.when > self._now:
+                        self.on_instant_end()  # the instant before this one is over
+                        self._now = timer.when
+                    await self._run(timer)
+                    ran += 1
+                    await self._yield_after_slice()
+            finally:
+                self.on_instant_end()
+                self.in_instant = False
         self._now = target
         return ran
 
@@ -369,12 +385,20 @@ class RealClock(Clock):
                     pass
                 continue
             self._slice_started = time.perf_counter()
-            while (timer := self._pop_due(self.now())) is not None:
-                # While a timer runs, time is its due time, as on a virtual clock: what it does
-                # is dated exactly, however late the loop got to it (lag() still shows that).
-                self._running_at = timer.when
-                try:
-                    await self._run(timer)
-                finally:
-                    self._running_at = None
-                await self._yield_after_slice()
+            self.in_instant, instant = True, None
+            try:
+                while (timer := self._pop_due(self.now())) is not None:
+                    if instant is not None and timer.when != instant:
+                        self.on_instant_end()
+                    instant = timer.when
+                    # While a timer runs, time is its due time, as on a virtual clock: what it does
+                    # is dated exactly, however late the loop got to it (lag() still shows that).
+                    self._running_at = timer.when
+                    try:
+                        await self._run(timer)
+                    finally:
+                        self._running_at = None
+                    await self._yield_after_slice()
+            finally:
+                self.on_instant_end()
+                self.in_instant = False

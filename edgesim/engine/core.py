@@ -21,6 +21,7 @@ from edgesim.engine.behaviors import BehaviorBook
 from edgesim.engine.change import Change
 from edgesim.engine.clock import Clock
 from edgesim.engine.draws import Draws
+from edgesim.engine.event_partitions import EventPartitions
 from edgesim.engine.events import EventLog
 from edgesim.engine.ids import IdFactory
 from edgesim.engine.timers import TimerTable
@@ -44,6 +45,9 @@ class Core:
         )
         self.timers = TimerTable(clock)
         self.world = World()
+        self.events.partition_of = EventPartitions(self.world).key_of
+        self.events.partition_seq = self.world.partitions.next_seq
+        clock.on_instant_end = self.events.close_instant  # replaced with the core on a reset
         self.behaviors = BehaviorBook(settings.behaviors)  # replaced by PUT /edgesim/behaviors
         # called (node, old state, change) on every node state change, within its change: what
         # follows a node (its devices' online state) changes at the same simulated moment
@@ -57,6 +61,17 @@ class Core:
         # called (node, change) when a node's agent reports again, even one that never went FAIL
         # (silent for less than the grace period): what it missed meanwhile reaches it now
         self.reconnect_listeners: list[Callable[[Node, Change], None]] = []
+
+    def vertex_id(self) -> tuple[str, int]:
+        """A new node's, group's or device's id and birth: the id is made from the birth."""
+        birth = self.world.next_birth()
+        return self.ids.of_birth(birth), birth
+
+    def partition_id(self, member: str) -> str:
+        """A new id of a record owned by ``member``'s partition (a deployment, an instance, a
+        cert): from the partition's key and its next local number."""
+        key = self.world.partitions.key_of(member)
+        return self.ids.in_partition(key, self.world.partitions.next_seq(key))
 
     def now(self) -> float:
         """The simulated time a part acts at: the clock's, or while the cloud catches up on what
@@ -86,7 +101,9 @@ class Core:
             try:
                 yield change
                 self._ending(change)
-                await self.store.commit(change.ops())
+                # published now, so the commit holds them numbered; readers see them once it is done
+                ops = [*change.record_ops(), *self.events.number(change.events, settled=False)]
+                await self.store.commit(ops)
             except Exception:
                 _take_back(change, done)
                 raise
@@ -108,7 +125,12 @@ class Core:
                 _take_back(change, done)
                 raise
         _carry_out(change, done)
-        self.store.submit(change.ops())
+        ops = change.record_ops()
+        if self.clock.in_instant or self.events.closing:
+            self.events.hold(ops, change.events)  # published with the rest of its instant
+        else:  # not a timer's (a delivery after a command): a batch of its own
+            self.store.submit([*ops, *self.events.number(change.events, settled=True)])
+            self.events.release()
 
     def _ending(self, change: Change) -> None:
         for listener in self.change_listeners:

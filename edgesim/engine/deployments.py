@@ -91,7 +91,7 @@ class Deployments:
         what a batch job's deploy task does (engine.job_tasks)."""
         core = self.core
         dep = Deployment(
-            id=core.ids.next(),
+            id=core.partition_id(group_id if group_id is not None else node_ids[0]),
             project_id=project_id,
             name=name,
             app=app,
@@ -251,8 +251,8 @@ class Deployments:
 
     def _drop(self, dep: Deployment, change: Change) -> None:
         change.touch(dep)
+        change.event(self.core.events.record("deployment.deleted", deployment_id=dep.id))  # while it is located
         self.world.remove_deployment(dep)
-        change.event(self.core.events.record("deployment.deleted", deployment_id=dep.id))
 
 
 def changed_extras(dep: Deployment, extras: dict[str, Any] | None) -> dict[str, Any]:

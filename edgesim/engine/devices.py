@@ -92,8 +92,9 @@ class Devices:
         protocol = access_protocol or "userdefine"
         check_protocol_parts(PREFIX, protocol, twin, property_visitors, access_config)
         async with self.core.command() as change:
+            generated, birth = self.core.vertex_id()  # a device named by its creator still has a birth
             device = Device(
-                id=device_id or self.core.ids.next(), project_id=project_id, name=name, access_protocol=protocol,
+                id=device_id or generated, birth=birth, project_id=project_id, name=name, access_protocol=protocol,
                 connection_type=connection_type, description=description, attributes=attributes,
                 twin=stamp_twin(self.core, twin), access_config=access_config, property_visitors=property_visitors,
                 created_at=self.core.clock.now(), template=self._template_name(template_id),
@@ -153,8 +154,8 @@ class Devices:
             if device.node_id is not None:
                 self._unbind(device, change)
             change.touch(device)
+            change.event(self.core.events.record("device.deleted", device_id=device.id))  # while it has a partition
             self.world.remove_device(device)
-            change.event(self.core.events.record("device.deleted", device_id=device.id))
             self._online_changed(device, change)
 
     # --- binding --------------------------------------------------------------------------------
@@ -223,9 +224,10 @@ class Devices:
         device.relation, device.comment = relation, comment
         if device.node_id == node.id:  # re-binding to the same node changes only the notes
             return
-        device.bound_seq = self.core.events.seq
         self.world.bind_device(device, node.id)
-        change.event(self.core.events.record("device.bound", device_id=device.id, node_id=node.id))
+        bound = self.core.events.record("device.bound", device_id=device.id, node_id=node.id)
+        device.bound_seq = bound["pseq"]  # the node's partition's sequence: increasing along its binds
+        change.event(bound)
         if self.state(device) == ONLINE:
             change.event(self.core.events.record("device.online", device_id=device.id, node_id=node.id))
         self._online_changed(device, change)

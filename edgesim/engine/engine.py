@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from edgesim.domain.kinds import KINDS
-from edgesim.domain.models import BehaviorSet, Document, Node
+from edgesim.domain.models import BehaviorSet, Document, Node, PartitionSeq
 from edgesim.engine import undo
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
@@ -52,7 +52,7 @@ from edgesim.engine.twins import Twins
 from edgesim.engine.upgrades import Upgrades
 from edgesim.engine.usage import MemoryPressure
 from edgesim.settings import Settings
-from edgesim.store.sqlite import Put, Restore, Store, Wipe
+from edgesim.store.sqlite import Delete, Put, Restore, Store, Wipe
 
 log = logging.getLogger(__name__)
 DEVICE_BEHAVIORS = "device-behaviors"  # the id of the stored device behaviour profiles
@@ -62,7 +62,7 @@ DEVICE_BEHAVIORS = "device-behaviors"  # the id of the stored device behaviour p
 META_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "clock_now": ((int, float), "a number"), "epoch": ((str,), "a timestamp"), "seed": ((int,), "an integer"),
     "id_seq": ((int,), "an integer"), "event_seq": ((int,), "an integer"), "deployment_seq": ((int,), "an integer"),
-    "births": ((int,), "an integer"),
+    "births": ((int,), "an integer"), "front_seq": ((int,), "an integer"),
 }
 
 
@@ -151,6 +151,7 @@ class Engine:
             "event_seq": self.events.seq,
             "deployment_seq": self.deployments.seq,
             "births": self.world.births,
+            "front_seq": self.events.front_seq,
         }
 
     async def start(self, fresh: bool = False) -> None:
@@ -159,10 +160,13 @@ class Engine:
         meta = {} if fresh else await self.store.load_meta()
         self.core.ids.seq = meta.get("id_seq", 0)
         self.events.seq = meta.get("event_seq", 0)
+        self.events.front_seq = meta.get("front_seq", 0)
         self.deployments.seq = meta.get("deployment_seq", 0)
         self.world.births = meta.get("births", 0)
         loaders = self._loaders()
-        unborn: list[Put] = []  # records of a store older than births: given theirs in load order
+        self._stored_partition_seqs: list[str] = []  # what _load_partition_seq found
+        self._stale_partition_seqs: list[str] = []
+        unborn: list[Put | Delete] = []  # records of a store older than births: given theirs in load order
         for kind in KINDS:
             records = [_from_document(kind.name, kind.record, body) for body in await self.store.load_documents(kind.name)]
             if kind.order is not None:
@@ -173,6 +177,7 @@ class Engine:
                 load(record)
                 if not had_birth:
                     unborn.append(Put(kind.name, record.id, orjson.dumps(record)))
+        unborn += self._partition_seqs_loaded()
         if unborn:
             await self.store.commit(unborn)  # so the next start finds the same births
         await self.events.restore()
@@ -188,7 +193,25 @@ class Engine:
 
     def _loaders(self) -> dict[str, Callable[[Any], None]]:
         """Where a reloaded record of a kind held outside the world goes: the part that owns it."""
-        return {"fault": self.faults.load, "token": self.tokens.load, "config": self._load_behaviors}
+        return {"fault": self.faults.load, "token": self.tokens.load, "config": self._load_behaviors,
+                "partition": self._load_partition_seq}
+
+    def _load_partition_seq(self, record: PartitionSeq) -> None:
+        """A stored partition sequence, back on the partition rebuilt from the graph; one whose
+        key is gone is deleted by ``_partition_seqs_loaded``."""
+        self._stored_partition_seqs.append(record.id)
+        if not self.world.partitions.restore_seq(int(record.id), record.seq):
+            self._stale_partition_seqs.append(record.id)
+
+    def _partition_seqs_loaded(self) -> list[Put | Delete]:
+        """After loading: the store's partition sequences made to match the table (a store from
+        before they were kept gets one per partition; one of a key that is gone goes)."""
+        stored = set(self._stored_partition_seqs)
+        ops: list[Put | Delete] = [Delete("partition", key) for key in self._stale_partition_seqs]
+        for key, seq in self.world.partitions.drain_changed():
+            if seq is not None and str(key) not in stored:
+                ops.append(Put("partition", str(key), orjson.dumps(PartitionSeq(str(key), seq))))
+        return ops
 
     def _rearmers(self) -> dict[str, tuple[Callable[[], Iterable[Any]], Callable[[Any], None]]]:
         """For each kind with timers: its records now, and what re-arms one after a restart."""

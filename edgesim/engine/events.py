@@ -7,21 +7,29 @@ ones are read back from the store, so a long run does not grow the heap. An even
 only once the store has committed it, and ``find`` answers from both as if the whole log were
 in memory.
 
+Order (docs/scale-out.md, section 2): each event carries the ``partition`` it happened in (its
+key; 0 for the front) and that partition's local sequence ``pseq``, drawn when it is recorded.
+Events are published in batches: a command's events at its commit, a running instant's (every
+step the clock runs at one simulated time) when the clock moves past it. A batch is sorted by
+(time, partition, pseq) and only then numbered: ``seq`` is the position in the published log,
+dense and increasing, the same whatever order the partitions' steps ran in.
+
 Readers (``find``, ``after``, listeners such as live streams and ``--record``) see an event only
-once it is committed, and in seq order: a timer's step that commits while an earlier request
-still waits for its commit has its events held back until that request settles.
+once it is published and committed, and in seq order: a timer's step that commits while an
+earlier request still waits for its commit has its events held back until that request settles.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import heapq
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from edgesim.engine import undo
-from edgesim.store.sqlite import AppendEvent, Store
+from edgesim.store.sqlite import AppendEvent, Op, Store
 
 # Events matched (or replayed) in one go before a long read gives the event loop a turn.
 SLICE_EVENTS = 5000
@@ -40,7 +48,14 @@ class EventLog:
         self._timestamp = timestamp
         self._store = store
         self.window = window
-        self.seq = seq
+        self.seq = seq  # the last number given: events are numbered when their batch is published
+        self.front_seq = 0  # the local sequence of the front's events (partition 0), in the meta
+        # set by the core: an event's partition (engine.event_partitions), a partition's next pseq
+        self.partition_of: Callable[[str, dict[str, Any]], int] = lambda kind, fields: 0
+        self.partition_seq: Callable[[int], int] = _no_partitions
+        # the steps of the instant the clock is running, waiting for it to end (``close_instant``)
+        self._held: list[tuple[list[Op], list[dict[str, Any]]]] = []
+        self.closing = False  # publishing an instant: steps listeners run now are held for the next batch
         self.events: list[dict[str, Any]] = []  # the most recent events, oldest first
         self._older_in_store = False  # some events before ``events[0]`` are only in the store
         # Called with each new event as it is recorded (metrics, live streams). A listener must
@@ -60,27 +75,79 @@ class EventLog:
         # cloud learned it, so the log stays ordered by time
         self.edge_time: float | None = None
 
-    def record(self, kind: str, **fields: Any) -> AppendEvent:
-        """Add an event; returns the store op that persists it."""
-        self.seq += 1
+    def record(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """A new event, not numbered yet: it belongs to the change it is given to, and gets
+        its ``seq`` when its batch is published (``number``)."""
+        key = self.partition_of(kind, fields)
+        pseq = self._next_front_seq() if key == 0 else self.partition_seq(key)
         now = round(self._now(), 6)
-        event = {"seq": self.seq, "time": now, "timestamp": self._timestamp(now), "kind": kind, **fields}
+        event = {"seq": 0, "time": now, "timestamp": self._timestamp(now), "kind": kind,
+                 "partition": key, "pseq": pseq, **fields}
         if self.edge_time is not None:
             event["edge_time"] = round(self.edge_time, 6)
-        self.events.append(event)
+        return event
+
+    def number(self, events: list[dict[str, Any]], settled: bool) -> list[AppendEvent]:
+        """Publish one batch (a command's events, or an instant's): in (time, partition, pseq)
+        order, each numbered with the next ``seq``; returns the store ops that persist them.
+        A command's events (``settled=False``) reach readers once its journal commits and are
+        taken back if it fails; a step's events were committed already."""
+        ops = []
+        for event in sorted(events, key=_batch_order):
+            self.seq += 1
+            event["seq"] = self.seq
+            self.events.append(event)
+            ops.append(AppendEvent(self.seq, event))
+            if settled:
+                heapq.heappush(self._ready, (self.seq, event))
+            else:
+                self._unsettled[self.seq] = event
+                undo.on_undo(functools.partial(self._take_back, event))
+                undo.on_commit(functools.partial(self._settle, event))  # listeners never see an uncommitted event
         if len(self.events) > self.window:
             self.trim()
-        self._unsettled[self.seq] = event
-        undo.on_undo(lambda: self._take_back(event))
-        undo.on_commit(lambda: self._settle(event))  # listeners never see an uncommitted event
-        return AppendEvent(self.seq, event)
+        return ops
+
+    def hold(self, ops: list[Op], events: list[dict[str, Any]]) -> None:
+        """A step's work inside an instant that is still running: published and handed to the
+        store with the rest of the instant (``close_instant``)."""
+        self._held.append((ops, events))
+
+    def close_instant(self) -> None:
+        """The clock moved past an instant, or stopped: publish its steps' events as one batch
+        and submit their ops. Steps that listeners run meanwhile (a system event delivery)
+        are held too and make the next batch of the same instant."""
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            while self._held:
+                held, self._held = self._held, []
+                ops = [op for step_ops, _ in held for op in step_ops]
+                ops += self.number([e for _, events in held for e in events], settled=True)
+                if ops:
+                    self._store.submit(ops)
+                self.release()
+        finally:
+            self.closing = False
+
+    def _next_front_seq(self) -> int:
+        self.front_seq += 1
+        drawn = self.front_seq
+
+        def give_back() -> None:  # drawn again next, unless a later number was drawn since
+            if self.front_seq == drawn:
+                self.front_seq -= 1
+
+        undo.on_undo(give_back)
+        return drawn
 
     def _settle(self, event: dict[str, Any]) -> None:
         del self._unsettled[event["seq"]]
         heapq.heappush(self._ready, (event["seq"], event))
-        self._release()
+        self.release()
 
-    def _release(self) -> None:
+    def release(self) -> None:
         """Tell listeners, in seq order, every committed event that no unsettled one precedes.
         A listener that records events itself (system event delivery) does not re-enter: the
         running loop tells its events after every listener has seen the current one."""
@@ -117,7 +184,7 @@ class EventLog:
             self.seq -= 1
         self.discards += 1
         if self._unsettled.pop(event["seq"], None) is not None:
-            self._release()  # later events may have waited for this one
+            self.release()  # later events may have waited for this one
 
     async def restore(self) -> None:
         """Load the most recent window of the store's events (start-up)."""
@@ -173,6 +240,14 @@ class EventLog:
             yield batch
             seq = batch[-1]["seq"]
             await asyncio.sleep(0)
+
+
+def _batch_order(event: dict[str, Any]) -> tuple[float, int, int]:
+    return event["time"], event["partition"], event["pseq"]
+
+
+def _no_partitions(key: int) -> int:
+    raise LookupError(f"no partition table to draw partition {key}'s sequence from")
 
 
 def _since(events: list[dict[str, Any]], since: float | None) -> list[dict[str, Any]]:

@@ -44,10 +44,10 @@ class FleetBuilder:
             for _ in range(count):
                 while self.world.node_named(project_id, f"{name_prefix}-{index:03d}") is not None:
                     index += 1
-                node_id = core.ids.next()
+                node_id, birth = core.vertex_id()
                 node = Node(
                     id=node_id, project_id=project_id, name=f"{name_prefix}-{index:03d}", state=NodeState.RUNNING,
-                    created_at=now, hardware=generate_hardware(core.seed, node_id, profile),
+                    created_at=now, birth=birth, hardware=generate_hardware(core.seed, node_id, profile),
                 )
                 index += 1
                 change.touch(node)

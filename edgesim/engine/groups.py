@@ -58,8 +58,9 @@ class Groups:
         tags: list[dict[str, str]] | None = None,
     ) -> Group:
         """Create the group record within a larger change (also used by fleet generation)."""
+        group_id, birth = self.core.vertex_id()
         group = Group(
-            id=self.core.ids.next(), project_id=project_id, name=name, description=description,
+            id=group_id, birth=birth, project_id=project_id, name=name, description=description,
             node_ids=list(dict.fromkeys(node_ids)), tags=tags or [], created_at=self.core.clock.now(),
         )
         change.touch(group)
@@ -89,8 +90,9 @@ class Groups:
             for listener in self.deleting:
                 listener(group, change)
             change.touch(group)
-            self.world.remove_group(group)
+            # recorded while the group is in its partition (the event's key), then it goes
             change.event(self.core.events.record("group.deleted", group_id=group.id))
+            self.world.remove_group(group)
 
     async def bind(self, project_id: str, group_id: str, *, add: list[str], remove: list[str]) -> tuple[Group, BindingResult]:
         """Add and remove nodes; each node succeeds or fails on its own (unknown node, already

@@ -67,7 +67,7 @@ class Instances:
         ``on``: the group node it is placed on (chosen by the edge, engine.autonomy)."""
         core = self.core
         inst = Instance(
-            id=core.ids.next(),
+            id=core.partition_id(self.world.home_of(dep)),
             deployment_id=dep.id,
             project_id=dep.project_id,
             node_id=node_id,

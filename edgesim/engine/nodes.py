@@ -69,7 +69,7 @@ class Nodes:
             raise DuplicateName(f"edge node name {name!r} already exists", field="node.name")
         self.quotas.check(project_id, "edge_node")
         async with core.command() as change:
-            node_id = core.ids.next()
+            node_id, birth = core.vertex_id()
             hardware = generate_hardware(
                 core.seed, node_id, core.settings.fleet.profile,
                 enable_gpu=enable_gpu, enable_npu=enable_npu, npu_type=npu_type,
@@ -80,7 +80,7 @@ class Nodes:
                 id=node_id, project_id=project_id, name=name, state=NodeState.UNCONNECTED, description=description,
                 created_at=now, hardware=hardware, attributes=attributes or [], tags=tags or [],
                 log_configs=with_ids(node_id, log_configs or []), product_id=product_id,
-                mqtt_config=mqtt_config,
+                mqtt_config=mqtt_config, birth=birth,
             )
             change.touch(node)
             self.world.add_node(node)
@@ -122,8 +122,8 @@ class Nodes:
             change.touch(node)
             for key in ("node", "node-lost"):
                 self.core.timers.cancel(f"{key}:{node.id}")
+            change.event(self.core.events.record("node.deleted", node_id=node.id))  # while it has a partition
             self.world.remove_node(node)
-            change.event(self.core.events.record("node.deleted", node_id=node.id))
 
     async def act(self, project_id: str, node_id: str, action: str) -> Node:
         """``stop``: the node goes STOPPED; ``start``: a stopped node's agent connects again."""
@@ -143,7 +143,8 @@ class Nodes:
 
     def _schedule_connect(self, node: Node, change: Change) -> None:
         seconds = self.core.draws.seconds(
-            self.core.settings.simulation.node.connect_seconds, node.id, CONNECT, self.core.events.seq
+            self.core.settings.simulation.node.connect_seconds, node.id, CONNECT,
+            self.world.partitions.seq(self.world.partitions.key_of(node.id)),  # its partition's last event
         )
         node.connect_due = self.core.clock.now() + seconds
         change.after_commit.append(lambda: self.arm(node))

@@ -79,6 +79,8 @@ class Partitions:
         self._links: dict[str, dict[str, None]] = {}  # member -> linked members (both ways)
         self._part_of: dict[str, _Component] = {}  # member -> its partition
         self._parts: dict[int, _Component] = {}  # key -> partition
+        self._journal_seqs = not journaled  # the graph comes back through the world; the seqs must be put back
+        self._changed: dict[int, None] = {}  # keys whose seq changed or that came or went, not drained yet
 
     @classmethod
     def of_graph(cls, births: dict[str, int], links: Iterable[tuple[str, str]]) -> Partitions:
@@ -130,6 +132,7 @@ class Partitions:
     def next_seq(self, key: int) -> int:
         """The partition's next local number (for an id or an event)."""
         part = self._parts[key]
+        self._saving(key)
         part.seq += 1
         drawn = part.seq
 
@@ -149,6 +152,7 @@ class Partitions:
             raise ValueError(f"{member} is already in the partition table")
         if birth in self._born:
             raise ValueError(f"birth {birth} of {member} is {self._born[birth]}'s already")
+        self._saving(birth)
         self._birth[member], self._born[birth] = birth, member
         self._links[member] = {}
         self._parts[birth] = self._part_of[member] = _Component(birth, {member: None}, 0)
@@ -169,6 +173,7 @@ class Partitions:
             return Reshape()
         big, small = sorted((pa, pb), key=lambda p: (-len(p.members), p.key))
         sources = (big.key, small.key)
+        self._saving(*sources)
         kept = min(sources)
         del self._parts[big.key], self._parts[small.key]
         big.members.update(small.members)  # the smaller side is the one walked
@@ -197,6 +202,7 @@ class Partitions:
         may fall apart into several, or take another key (its oldest member went). Costs the
         partition's size."""
         self._known(member)
+        self._saving(self._part_of[member].key)
         part, birth = self._part_of.pop(member), self._birth.pop(member)
         links = list(self._links.pop(member))
         seqs = {part.key: part.seq}
@@ -234,10 +240,53 @@ class Partitions:
             oldest = self._born.get(old_key)
             holds_oldest = oldest is not None and oldest in component.members
             component.key = old_key if holds_oldest else min(self._birth[m] for m in component.members)
+            self._saving(component.key)
             self._parts[component.key] = component
         parts = sorted((Part(c.key, (old_key,), len(c.members)) for c in components), key=lambda p: p.key)
         gone = () if old_key in self._parts else (old_key,)
         return Reshape(gone=gone, parts=tuple(parts))
+
+    # --- persistence of the sequences ------------------------------------------------------------
+
+    def drain_changed(self) -> list[tuple[int, int | None]]:
+        """Every key whose sequence changed, or that came or went, since the last call: (key,
+        its seq now, or None if it is gone)."""
+        changed, self._changed = self._changed, {}
+        return [(key, self._parts[key].seq if key in self._parts else None) for key in changed]
+
+    def restore_seq(self, key: int, seq: int) -> bool:
+        """A stored sequence back in place (start-up); False if no partition has that key now."""
+        part = self._parts.get(key)
+        if part is None:
+            return False
+        part.seq = max(part.seq, seq)
+        return True
+
+    def _saving(self, *keys: int) -> None:
+        """About to change these keys' sequences (or make or end the keys): note them for the
+        store and, in the world's table, remember what they were for the journal."""
+        for key in keys:
+            self._changed[key] = None
+        if not self._journal_seqs:
+            return
+        current = undo.current()
+        if current is None:
+            return
+        saved = current.memo.get(self)
+        if saved is None:
+            saved = current.memo[self] = {}
+            # the first undo action registered runs last: after the world put the graph back
+            current.undo.append(lambda: self._put_back(saved))
+        for key in keys:
+            if key not in saved:
+                part = self._parts.get(key)
+                saved[key] = None if part is None else part.seq
+
+    def _put_back(self, saved: dict[int, int | None]) -> None:
+        for key, seq in saved.items():
+            self._changed[key] = None
+            if seq is not None and key in self._parts:
+                self._parts[key].seq = seq
 
     def _known(self, member: str) -> str:
         if member not in self._birth:

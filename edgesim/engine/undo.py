@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from typing import Any
 
 Action = Callable[[], None]
 
@@ -23,18 +24,22 @@ class Journal:
     def __init__(self) -> None:
         self.undo: list[Action] = []
         self.on_commit: list[Action] = []
+        # what a part keeps for this journal only (the partition table's sequences before it)
+        self.memo: dict[object, Any] = {}
 
     def rollback(self) -> None:
         for action in reversed(self.undo):
             action()
         self.undo.clear()
         self.on_commit.clear()
+        self.memo.clear()
 
     def committed(self) -> None:
         for action in self.on_commit:
             action()
         self.undo.clear()
         self.on_commit.clear()
+        self.memo.clear()
 
 
 _CURRENT: ContextVar[Journal | None] = ContextVar("edgesim_undo_journal", default=None)
@@ -49,6 +54,11 @@ def journal() -> Iterator[Journal]:
         yield current
     finally:
         _CURRENT.reset(token)
+
+
+def current() -> Journal | None:
+    """The journal of the running command or step, if any."""
+    return _CURRENT.get()
 
 
 def on_undo(action: Action) -> None:

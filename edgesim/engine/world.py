@@ -86,14 +86,19 @@ class World:
         if record.birth:
             self.births = max(self.births, record.birth)
             return
+        record.birth = self.next_birth()
+
+    def next_birth(self) -> int:
+        """The next birth (a vertex's id is made from it before the vertex enters the world)."""
         self.births += 1
-        record.birth = given = self.births
+        given = self.births
 
         def give_back() -> None:  # drawn again next, unless a later birth was given since
             if self.births == given:
                 self.births -= 1
 
         undo.on_undo(give_back)
+        return given
 
     # --- any record -----------------------------------------------------------------------------
 
@@ -273,6 +278,11 @@ class World:
             del listed[at]
         else:  # not where its key says: a key changed in place; find it by identity
             listed.remove(dep)
+
+    @staticmethod
+    def home_of(dep: Deployment) -> str:
+        """The vertex whose partition a deployment lives in: its group, or its one node."""
+        return dep.group_id if dep.group_id is not None else dep.node_ids[0]
 
     def deployment_named(self, project_id: str, name: str) -> Deployment | None:
         dep_id = self._deployment_names.get((project_id, name))
