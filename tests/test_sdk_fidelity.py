@@ -25,9 +25,17 @@ async def test_every_sdk_operation_answers_what_its_model_declares(api):
     reports = await asyncio.to_thread(walk, api.url)
 
     assert [r.operation for r in reports] == operations() and len(reports) == 111
-    mismatches = {r.operation: r.problems for r in reports if r.problems}
+    mismatches = {r.operation: r.mismatches for r in reports if r.mismatches}
     assert not mismatches, mismatches
     assert all(r.status in (200, 201, 202, 204) for r in reports)
+    # departures from the contract that existing tests pin (device times in the v2 form,
+    # encrypted data times in epoch ms): reported apart until the lead settles them
+    known = {r.operation for r in reports if r.known}
+    assert known == {
+        "create_device", "list_devices", "show_device", "update_device",
+        "create_device_template", "list_device_templates", "show_device_template", "update_device_template_by_id",
+        "create_encryptdatas", "list_encryptdatas", "show_encryptdatas", "update_encryptdatas", "list_node_encryptdatas",
+    }
 
 
 # --- the checker's own judgement: an accepted and a refused value per rule ------------------------

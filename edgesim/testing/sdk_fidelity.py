@@ -26,7 +26,9 @@ import os
 import re
 import sys
 import tempfile
+import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -97,6 +99,14 @@ class Report:
     status: int | None = None
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def mismatches(self) -> list[str]:
+        return [p for p in self.problems if not p.startswith(KNOWN)]
+
+    @property
+    def known(self) -> list[str]:
+        return [p for p in self.problems if p.startswith(KNOWN)]
+
 
 def _camel(operation: str) -> str:
     return "".join(part.title() for part in operation.split("_"))
@@ -148,7 +158,9 @@ def conform_model(value: dict, model: Any, where: str) -> list[str]:
         if value[key] is None and STRICT_NULLS:
             problems.append(f"{where}.{key}: null ({model.__name__} declares {declared})")
         problems += conform(value[key], declared, f"{where}.{key}")
-        problems += timestamp_form(key, value[key], f"{where}.{key}", model.__name__ in V2_TIME_MODELS)
+        found = timestamp_form(key, value[key], f"{where}.{key}", model.__name__ in V2_TIME_MODELS)
+        deviation = KNOWN_DEVIATIONS.get((model.__name__, key))
+        problems += [f"{KNOWN}{p} ({deviation})" for p in found] if deviation else found
     return problems
 
 
@@ -161,10 +173,17 @@ V2_TIME_MODELS = {
     # the v2 node and group answers of ief-api.md
     "EdgeNodeResp", "EdgeGroupResp", "GroupDeployment", "CreateEdgeGroupResponse", "ShowEdgeGroupDetailResponse",
     "UpdateEdgeGroupResponse", "UpdateEdgeGroupNodeBindingResponse",
-    # devices and device templates share the edgemgr v2 form (docs/api.md "SDK fidelity")
-    "Device", "EdgemgrDevice",
 }
-TIME_KEYS = re.compile(r"^(.*_at|time|upgrade_time)$")
+TIME_KEYS = re.compile(r"^(.*_at|time|upgrade_time|created_time|updated_time)$")
+
+# Where edgesim departs from the contract and an existing test pins the departure: reported apart
+# ("known deviation"), for the lead to settle; a new departure is a mismatch.
+KNOWN = "known deviation: "
+KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {
+    **{(model, key): "v2 form; tests/test_devices.py pins it" for model in ("Device", "EdgemgrDevice")
+       for key in ("created_at", "updated_at")},
+    **{("EncryptData", key): "epoch ms; tests/test_encryptdata.py pins it" for key in ("created_time", "updated_time")},
+}
 
 
 def timestamp_form(key: str, value: Any, where: str, v2: bool = False) -> list[str]:
@@ -299,8 +318,14 @@ class Walker:
             request.body = self.as_model(body, request.openapi_types["body"])
         self.last = None
         self.dropped = []
+        self.warnings: list[str] = []
         try:
-            getattr(self.client, operation)(request)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                getattr(self.client, operation)(request)
+            # the SDK warns (and keeps the raw value) where it cannot convert a value to its type
+            self.warnings = [str(w.message) for w in caught if "Conversion" in type(w.message).__name__
+                             or "conversion" in str(w.message)]
         except (ClientRequestException, ServerResponseException):
             pass
         except Exception as exc:  # the SDK could not send, or could not read the answer
@@ -323,10 +348,13 @@ class Walker:
 
     def control(self, step: Control) -> None:
         data = None if step.body is None else json.dumps(fill(step.body, self.ctx)).encode()
-        request = urllib.request.Request(self.url + step.path, data=data, method=step.method,
+        request = urllib.request.Request(self.url + fill(step.path, self.ctx), data=data, method=step.method,
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as reply:  # noqa: S310 (the server is local)
-            answer = json.loads(reply.read() or b"null")
+        try:
+            with urllib.request.urlopen(request) as reply:  # noqa: S310 (the server is local)
+                answer = json.loads(reply.read() or b"null")
+        except urllib.error.HTTPError as refused:
+            raise RuntimeError(f"{step.method} {step.path}: {refused.code} {refused.read().decode()}") from None
         for name, path in step.save.items():
             self.ctx[name] = pick(answer, path)
 
@@ -335,6 +363,7 @@ class Walker:
         params, body = fill(call.params, self.ctx), fill(call.body, self.ctx)
         status, content, failure = self.send(call.operation, params, body)
         report.status = status
+        report.problems += [f"the SDK could not convert: {w}" for w in self.warnings]
         if self.dropped:
             report.problems.append(f"the plan sends what the SDK's request model cannot: {', '.join(self.dropped)}")
         if failure and call.status < 400:
@@ -438,11 +467,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reports = walk(args.url) if args.url else asyncio.run(_walk_own_server())
     for report in reports:
-        print(f"{'ok' if not report.problems else 'MISMATCH':8} {report.operation:34} {report.status}")
+        mark = "MISMATCH" if report.mismatches else "known" if report.known else "ok"
+        print(f"{mark:8} {report.operation:34} {report.status}")
         for problem in report.problems:
             print(f"         - {problem}")
-    mismatches = sum(len(report.problems) for report in reports)
-    print(f"{mismatches} mismatches in {sum(bool(r.problems) for r in reports)} of {len(reports)} SDK operations")
+    mismatches = sum(len(report.mismatches) for report in reports)
+    known = sum(len(report.known) for report in reports)
+    print(f"{mismatches} mismatches in {sum(bool(r.mismatches) for r in reports)} of {len(reports)} SDK operations"
+          f"; {known} known deviations")
     return 1 if mismatches else 0
 
 

@@ -136,13 +136,22 @@ PLAN: list[Step] = [
     Call("create_deployments", 201, body={"name": "fid-site", "group_id": "{group}", "deployment": {"replicas": 1, "template": {
         "configs": {"restart_policy": "Always", "migration": True, "toleration_seconds": 60}, "affinity": AFFINITY,
         "containers": [{"name": "web", "image_url": "nginx:1.25",
-                        "ports": [{"container_port": 80, "host_port_range": {"min_port": 30000, "max_port": 30010}}]}]}}}, save={"dep2": "id"}, check_bad=False),
+                        "ports": [{"container_port": 80, "host_port_range": {"min_port": 30000, "max_port": 30010}}]}]}}},
+        save={"dep2": "id"}, check_bad=False),
+    Call("list_pods", 200, {"group_id": "{group}"}, check_bad=False),  # a pod still pending
     advance(20),
     Call("show_edge_group_detail", 200, {"group_id": "{group}"}, check_bad=False),  # now with a deployment
     refused("create_edge_node", 400, {}, {"node": {"name": "fid-node"}}),  # the name is taken
     limit_zero("list_deployments", 200),
     Call("show_deployment", 200, {"deployment_id": "{dep}"}),
     Call("update_deployment", 200, {"deployment_id": "{dep}"}, {"description": "web b"}),
+    Call("update_deployment", 200, {"deployment_id": "{dep2}"},  # a new template: the pod rolls
+         {"deployment": {"replicas": 1, "template": {"configs": {"restart_policy": "Always", "migration": True},
+                                                     "containers": [{"name": "web", "image_url": "nginx:1.27"}]}}},
+         check_bad=False),
+    Call("show_deployment", 200, {"deployment_id": "{dep2}"}, check_bad=False),
+    advance(20),
+    Call("list_pods", 200, {"node_id": "{n1}"}, check_bad=False),
     limit_zero("list_pods", 200, deployment_id="{dep}"),
     Call("list_pods", 200, {"deployment_id": "{dep}"}, save={"pod": "pods.0.name"}, check_bad=False),
     Call("restart_deployments_pod", 202, {"deployment_id": "{dep}", "pod_name": "{pod}"}),
@@ -288,6 +297,23 @@ PLAN: list[Step] = [
     Call("enable_disable_edge_nodes", 200, {"node_id": "{n1}"}, {"node": {"action": "start"}}, check_bad=False),
     advance(10),
 
+    # a node falls silent: FAIL with its reason, its pods UNKNOWN
+    Control("POST", "/edgesim/nodes/{n2}/disconnect"),
+    advance(60),
+    Call("show_edge_node_detail", 200, {"node_id": "{n2}"}, check_bad=False),
+    Call("list_pods", 200, {"node_id": "{n2}"}, check_bad=False),
+    Control("POST", "/edgesim/nodes/{n2}/connect"),
+    advance(30),
+    # an app deployed by batch job: the job carries its task data
+    Call("create_batch_job", 201, body={"job_name": "fid-deploy", "job_type": "deployment_deploy", "job_content": {
+        "target_type": "node", "targets": [{"target_id": "{n4}"}],
+        "task_data": '{"replicas": 1, "template": {"configs": {"restart_policy": "Always"}, '
+                     '"containers": [{"name": "web", "image_url": "nginx:1.25"}]}}'}},
+        save={"job2": "job_id"}, check_bad=False),
+    advance(10),
+    Call("show_batch_job", 200, {"job_id": "{job2}"}, check_bad=False),
+    Call("list_batch_job", 200, {"sort": "created_at:desc"}, check_bad=False),
+
     # deletes, dependants first
     Call("delete_batch_job", 204, {"job_id": "{job}"}),
     Call("delete_service", 204, {"ief_instance_id": INSTANCE, "service_id": "{service}"}),
@@ -307,6 +333,7 @@ PLAN: list[Step] = [
     Call("delete_app_version", 204, {"app_id": "{app}", "version_id": "{version}"}),
     Call("delete_app", 204, {"app_id": "{app}"}),
     Call("delete_deployment", 204, {"deployment_id": "{dep}"}),
+    Call("show_deployment", 200, {"deployment_id": "{dep}"}, check_bad=False),  # PENDING_DELETE for now
     Call("delete_deployment", 204, {"deployment_id": "{dep2}"}, check_bad=False),
     advance(30),  # the group's deployment finishes terminating
     Call("delete_edge_group", 204, {"group_id": "{group}"}),
