@@ -110,3 +110,18 @@ async def test_certificate_times_are_utc_with_milliseconds_like_every_newer_fami
     page = (await api.get(api.v2(f"groups/{group_id}/certs"))).body[0]["groupcerts"][0]
     assert shown["created_at"] == page["updated_at"] == "2026-01-01T00:00:10.000Z"
     assert shown["expires_at"] == "2030-12-31T00:00:10.000Z"
+
+
+async def test_every_node_answer_carries_the_master_address_but_only_registration_the_keys(api):
+    """ief-api.md 5: simulated nodes fill every ``EdgeNodeResp`` field; ``master_addr`` (no
+    secret) was only in the register answer. Key material still is (tests/test_v2_nodes.py)."""
+    registered = await api.post(api.v2("nodes"), {"node": {"name": "site-node"}})
+    assert registered.status == 201, registered.body
+    node_id, address = registered.body["node"]["id"], registered.body["node"]["master_addr"]
+    assert address == "edgesim.local:8943"
+    shown = (await api.get(api.v2(f"nodes/{node_id}"))).body["node"]
+    listed = next(n for n in (await api.get(api.v2("nodes"))).body["nodes"] if n["id"] == node_id)
+    updated = (await api.put(api.v2(f"nodes/{node_id}"), {"node": {"description": "b"}})).body["node"]
+    group = (await api.post(api.v2("groups"), {"name": "site", "node_ids": [node_id]})).body
+    assert shown["master_addr"] == listed["master_addr"] == updated["master_addr"] == group["nodes"][0]["master_addr"] == address
+    assert "private_key" not in shown and "certificate" not in listed

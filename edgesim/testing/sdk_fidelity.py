@@ -43,7 +43,7 @@ NOT_IDS = {"project_id", "resource_type"}  # path parameters an unknown id makes
 
 # Keys a model declares that the real service leaves out of this answer, with the reason
 # (docs/api.md "SDK fidelity" repeats them). Keyed by model name, then by JSON key.
-REGISTER_ONLY = "registration credentials: in the register answer only (docs/api.md, nodes)"
+REGISTER_ONLY = "key material: in the register answer only (docs/api.md, nodes; tests/test_v2_nodes.py)"
 BY_PROTOCOL = "protocol settings exist per access protocol; userdefine has none (ief-api-more.md 4.1)"
 OMITTED: dict[str, dict[str, str]] = {
     "DeleteDeploymentResponse": {key: "204 carries no body; the model's error keys are for failures"
@@ -65,7 +65,7 @@ OMITTED: dict[str, dict[str, str]] = {
         "register_type", "access_mode", "register_index", "register_num", "scale_index", "original_datatype",
         "expected_datatype", "is_registerswap", "is_swap", "sample_interval", "data_min", "data_max",
         "node_id", "browse_name")},
-    "EdgeNodeResp": {key: REGISTER_ONLY for key in ("private_key", "certificate", "ca", "package", "master_addr")},
+    "EdgeNodeResp": {key: REGISTER_ONLY for key in ("private_key", "certificate", "ca", "package")},
     # affinity is kept and echoed as given (docs/api.md v3): the parts not given are absent
     "Affinity": {key: "echoed as given" for key in ("nodeAffinity", "podAffinity", "podAntiAffinity")},
     "AffinityNodeAffinity": {key: "echoed as given" for key in (
