@@ -125,3 +125,15 @@ async def test_every_node_answer_carries_the_master_address_but_only_registratio
     group = (await api.post(api.v2("groups"), {"name": "site", "node_ids": [node_id]})).body
     assert shown["master_addr"] == listed["master_addr"] == updated["master_addr"] == group["nodes"][0]["master_addr"] == address
     assert "private_key" not in shown and "certificate" not in listed
+
+
+async def test_a_group_create_with_devices_is_refused_not_ignored(api):
+    """The SDK's ``EdgeGroupRequest.device_ids`` was dropped without a word (only a warning
+    header); edgesim binds devices to nodes, so devices in a group create are refused."""
+    node_id = (await api.node_ids())[0]
+    refused = await api.post(api.v2("groups"), {"name": "site", "node_ids": [node_id], "device_ids": ["d1"]})
+    assert refused.status == 400 and refused.body["error_code"] == "IEF.100002"
+    assert "device_ids" in refused.body["error_msg"] and "node" in refused.body["error_msg"]
+    assert (await api.get(api.v2("groups"))).body["count"] == 0  # nothing made
+    accepted = await api.post(api.v2("groups"), {"name": "site", "node_ids": [node_id], "device_ids": []})
+    assert accepted.status == 201, accepted.body

@@ -371,6 +371,9 @@ class Walker:
         if status != call.status:
             report.problems.append(f"status {status} where the contract says {call.status}: {_short(content.decode(errors='replace'))}")
             return report
+        ignored = self.last.headers.get("X-Edgesim-Warning") if self.last is not None else None
+        if ignored:  # a key the SDK's request model sent that edgesim does not know
+            report.problems.append(f"edgesim ignored what the SDK sent: {ignored}")
         if status >= 400:  # a refusal the plan expects (a 409 in the wrong state)
             report.problems += error_shape(status, content)
             return report
@@ -399,6 +402,8 @@ class Walker:
             report.problems.append(f"{label}: status {status} where {bad.status} is due: {_short(content.decode(errors='replace'))}")
             return
         report.problems += [f"{label}: {p}" for p in error_shape(status, content)]
+        if bad.names and bad.names not in content.decode(errors="replace"):
+            report.problems.append(f"{label}: the message does not name {bad.names}: {_short(content.decode())}")
         if os.environ.get("FID_VERBOSE"):
             print(call.operation, label, status, content[:120])
 
@@ -421,7 +426,7 @@ def default_bad(call: Call) -> Bad:
     ids = [name for name in re.findall(r"{(\w+)}", path) if name not in NOT_IDS]
     if not ids:
         raise ValueError(f"{call.operation}: no id in its path; the plan must say its bad call")
-    return Bad(f"unknown {ids[-1]}", 404, {ids[-1]: UNKNOWN_ID})
+    return Bad(f"unknown {ids[-1]}", 404, {ids[-1]: UNKNOWN_ID}, names=UNKNOWN_ID)
 
 
 def walk(url: str) -> list[Report]:

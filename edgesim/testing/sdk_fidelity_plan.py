@@ -22,6 +22,7 @@ class Bad:
     status: int
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = None  # None: the good call's body
+    names: str = ""  # what the error message must name (the field, the unknown id)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def refused(operation: str, status: int, params: dict[str, Any], body: Any = Non
 
 def limit_zero(operation: str, status: int, **params: Any) -> Call:
     """A list whose bad call is ``limit=0`` (400 IEF.100005)."""
-    return Call(operation, status, params, bad=Bad("limit 0", 400, {"limit": 0}))
+    return Call(operation, status, params, bad=Bad("limit 0", 400, {"limit": 0}, names="limit"))
 
 
 def empty_body(operation: str, status: int, body: Any, save: dict[str, str] | None = None, **params: Any) -> Call:
@@ -116,7 +117,7 @@ PLAN: list[Step] = [
     Call("show_edge_group_detail", 200, {"group_id": "{group}"}),
     Call("update_edge_group", 200, {"group_id": "{group}"}, {"description": "site b"}),
     Call("update_edge_group_node_binding", 200, {"group_id": "{group}"}, {"add_node_ids": ["{n2}"], "remove_node_ids": []}),
-    Call("show_quota", 200, bad=Bad("types vcpu", 400, {"types": "vcpu"})),
+    Call("show_quota", 200, bad=Bad("types vcpu", 400, {"types": "vcpu"}, names="types")),
 
     # config maps and secrets
     empty_body("create_config_map", 201, {"configmap": {"name": "app-config", "description": "web", "configs": {"a.yaml": "x: 1", "b": "1"}}},
@@ -135,6 +136,7 @@ PLAN: list[Step] = [
                                            "deployment": {"replicas": 1, "template": TEMPLATE}}, {"dep": "id"}),
     Call("create_deployments", 201, body={"name": "fid-site", "group_id": "{group}", "deployment": {"replicas": 1, "template": {
         "configs": {"restart_policy": "Always", "migration": True, "toleration_seconds": 60}, "affinity": AFFINITY,
+        "init_containers": [{"name": "init", "image_url": "busybox:1.36", "command": ["sh", "-c", "true"]}],
         "containers": [{"name": "web", "image_url": "nginx:1.25",
                         "ports": [{"container_port": 80, "host_port_range": {"min_port": 30000, "max_port": 30010}}]}]}}},
         save={"dep2": "id"}, check_bad=False),
@@ -219,7 +221,7 @@ PLAN: list[Step] = [
          bad=Bad("unknown resource type: no such API", 404, {"resource_type": "ief-nothing"})),
     Call("list_resource_by_tags", 200, {"resource_type": NODE_TYPE},
          {"action": "filter", "tags": [{"key": "env", "values": ["prod", "dev"]}], "limit": "10", "offset": "0"},
-         bad=Bad("action boom", 400, body={"action": "boom"})),
+         bad=Bad("action boom", 400, body={"action": "boom"}, names="action")),
     Call("delete_resource_tag", 204, {"resource_type": NODE_TYPE, "resource_id": "{n2}", "key": "tier"}),
 
     # node and group certificates, encrypted data
@@ -245,7 +247,7 @@ PLAN: list[Step] = [
          save={"gw": "endpoint.id"}, check_bad=False),
     Call("list_endpoints", 200, {"is_shared": "true"},
          save={"rest": "endpoints.name=SystemREST.id", "eventbus": "endpoints.name=SystemEventBus.id"},
-         bad=Bad("is_shared maybe", 400, {"is_shared": "maybe"})),
+         bad=Bad("is_shared maybe", 400, {"is_shared": "maybe"}, names="is_shared")),
     Call("show_end_point_detail", 200, {"endpoint_id": "{bus}"}),
     refused("delete_end_point", 409, {"endpoint_id": "{rest}"}),  # shared endpoints stay
     empty_body("create_rule", 201, {"rule": {"name": "down", "source": "{rest}", "source_resource": {"path": "/cmd"},
