@@ -38,6 +38,13 @@ async def test_every_sdk_operation_answers_what_its_model_declares(api):
     }
 
 
+async def test_every_field_of_the_sdks_request_models_is_honoured_or_refused(api):
+    """Each body is sent again once per SDK request field it lacks: none is silently ignored."""
+    reports = await asyncio.to_thread(walk, api.url, True)
+    ignored = {r.operation: r.problems for r in reports if r.problems}
+    assert not ignored, ignored
+
+
 # --- the checker's own judgement: an accepted and a refused value per rule ------------------------
 
 

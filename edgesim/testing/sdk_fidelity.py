@@ -429,8 +429,54 @@ def default_bad(call: Call) -> Bad:
     return Bad(f"unknown {ids[-1]}", 404, {ids[-1]: UNKNOWN_ID}, names=UNKNOWN_ID)
 
 
-def walk(url: str) -> list[Report]:
-    """Drive the plan against ``url`` (blocking: the SDK is synchronous). It changes the world."""
+# --- the request side: is every field of the SDK's request models honoured or refused? -----------
+
+_PROBE_VALUES = {"str": "x", "int": 1, "float": 1.0, "bool": False}
+
+
+def absent_fields(body: Any, model: Any, where: tuple = ()) -> list[tuple[tuple, str, str]]:
+    """(where, key, type) of each field the SDK model declares that ``body`` lacks, down the
+    nested objects (and the first item of lists of objects) the body has."""
+    if model is None or not getattr(model, "openapi_types", None) or not isinstance(body, dict):
+        return []
+    found: list[tuple[tuple, str, str]] = []
+    for attr, declared in model.openapi_types.items():
+        key = model.attribute_map[attr]
+        value = body.get(key)
+        if key not in body:
+            found.append((where, key, declared))
+        elif isinstance(value, dict):
+            found += absent_fields(value, _model(declared), (*where, key))
+        elif isinstance(value, list) and value and isinstance(value[0], dict) and declared.startswith("list["):
+            found += absent_fields(value[0], _model(declared[5:-1]), (*where, key, 0))
+    return found
+
+
+def probe_fields(walker: Walker, call: Call) -> list[str]:
+    """Send the call again once per SDK field it lacks (a value of the declared type): edgesim
+    names a field it would ignore in ``X-Edgesim-Warning``, whatever it then answers."""
+    from huaweicloudsdkief import v1
+
+    request = getattr(v1, _camel(call.operation) + "Request")()
+    params, body = fill(call.params, walker.ctx), fill(call.body, walker.ctx)
+    ignored = []
+    for where, key, declared in absent_fields(body, _model(request.openapi_types["body"])):
+        probe = json.loads(json.dumps(body))
+        node = probe
+        for part in where:
+            node = node[part]
+        node[key] = _PROBE_VALUES.get(declared, [] if declared.startswith("list[") else {})
+        walker.send(call.operation, params, probe)
+        if walker.last is not None and walker.last.headers.get("X-Edgesim-Warning"):
+            ignored.append(f"edgesim ignores the SDK field {'.'.join(map(str, (*where, key)))}")
+    return ignored
+
+
+def walk(url: str, probe: bool = False) -> list[Report]:
+    """Drive the plan against ``url`` (blocking: the SDK is synchronous). It changes the world.
+
+    With ``probe`` every body call is also sent once per SDK request field it lacks, and only
+    the fields edgesim would ignore are reported (the probes change the world the plan expects)."""
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     walker = Walker(url)
     reports: dict[str, Report] = {}
@@ -440,7 +486,10 @@ def walk(url: str) -> list[Report]:
             continue
         try:
             report = walker.good(step)
-            if step.check_bad:
+            if probe:
+                probed = step.body is not None and step.status < 400 and not step.operation.startswith("delete")
+                report.problems = probe_fields(walker, step) if probed else []
+            elif step.check_bad:
                 walker.bad(step, report)
         except KeyError as missing:  # an earlier step failed to make what this one needs
             report = Report(step.operation, None, [f"not called: no {missing} (an earlier step failed)"])
@@ -449,11 +498,11 @@ def walk(url: str) -> list[Report]:
         if kept.status is None and step.status < 400:  # the status of its successful call
             kept.status = report.status
     for operation in operations():
-        reports.setdefault(operation, Report(operation, None, ["the plan does not call it"]))
+        reports.setdefault(operation, Report(operation, None, [] if probe else ["the plan does not call it"]))
     return [reports[operation] for operation in sorted(reports)]
 
 
-async def _walk_own_server() -> list[Report]:
+async def _walk_own_server(probe: bool = False) -> list[Report]:
     from edgesim.server import Server, ServerOptions
     from edgesim.settings import load_settings
 
@@ -461,7 +510,7 @@ async def _walk_own_server() -> list[Report]:
         server = Server(load_settings(), ServerOptions(port=0, db=f"{folder}/edgesim.db", clock="virtual", seed=0))
         await server.start()
         try:
-            return await asyncio.to_thread(walk, server.url)
+            return await asyncio.to_thread(walk, server.url, probe)
         finally:
             await server.stop()
 
@@ -469,8 +518,10 @@ async def _walk_own_server() -> list[Report]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m edgesim.testing.sdk_fidelity", description=__doc__.split("\n")[0])
     parser.add_argument("--url", help="a running edgesim (default: start one on a virtual clock)")
+    parser.add_argument("--probe", action="store_true",
+                        help="instead: send each body once per SDK request field it lacks; report the ones edgesim ignores")
     args = parser.parse_args(argv)
-    reports = walk(args.url) if args.url else asyncio.run(_walk_own_server())
+    reports = walk(args.url, args.probe) if args.url else asyncio.run(_walk_own_server(args.probe))
     for report in reports:
         mark = "MISMATCH" if report.mismatches else "known" if report.known else "ok"
         print(f"{mark:8} {report.operation:34} {report.status}")
