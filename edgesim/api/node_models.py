@@ -94,9 +94,20 @@ class GroupCreateBody(RequestModel):
     description: Description = None
     node_ids: list[NodeId] = []
     tags: Annotated[list[Tag], Field(max_length=20)] = []
+    # The SDK's EdgeGroupRequest can bind devices to the group; edgesim binds devices to nodes
+    # only, so a non-empty list is refused rather than silently ignored.
+    device_ids: list[str] = []
 
     _description = field_validator("description")(check_description)
     _keys = field_validator("tags")(unique_keys)
+
+    @field_validator("device_ids")
+    @classmethod
+    def _devices_bind_to_nodes(cls, ids: list[str]) -> list[str]:
+        if ids:
+            raise ValueError("binding devices to a node group is not simulated; bind them to a node "
+                             "(PUT /v2/{project_id}/edgemgr/nodes/{node_id}/devices)")
+        return ids
 
 
 class GroupUpdateBody(RequestModel):

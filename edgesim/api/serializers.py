@@ -94,6 +94,9 @@ def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
     }
 
 
+MASTER_ADDR = "edgesim.local:8943"  # the simulated IEF endpoint edge agents connect to
+
+
 def node(engine: Engine, n: Node) -> dict[str, Any]:
     hw = n.hardware
     return {
@@ -148,6 +151,9 @@ def node(engine: Engine, n: Node) -> dict[str, Any]:
         "product_id": n.product_id,
         "purchase_id": "",
         "error_reason": n.error_reason,
+        # The cloud endpoint the node's agent connects to: no secret, so every answer has it
+        # (ief-api.md 5: simulated nodes fill every EdgeNodeResp field); key material does not.
+        "master_addr": MASTER_ADDR,
     }
 
 
@@ -182,7 +188,6 @@ def registered_node(engine: Engine, n: Node) -> dict[str, Any]:
         certificate=f"edgesim-simulated-certificate-{n.id}",
         ca="edgesim-simulated-ca",
         package="",
-        master_addr="edgesim.local:8943",
     )
     return body
 
