@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
+
 # A v3-built spec lists name and version first; a v2-built one (pydantic's field order) last.
 NAME_KEYS = ("name", "version")
 V2_KEYS = ("image_url", "envs", "volumes", "resources", "configs", "liveness_probe", "readiness_probe",
@@ -272,6 +274,24 @@ class AppSpec:
         """Whether both run the same container: they differ at most in the fields that only tell
         the cloud what to do on node loss, whose change rolls no instance."""
         return replace(self, toleration_seconds=other.toleration_seconds, migration=other.migration) == other
+
+
+# Read specs by their document's bytes: the instances of one deployment come back from the store
+# as separate, equal documents, and share one (immutable) model instead of each building its own.
+# Bounded: a fleet has far fewer distinct specs; past the bound the table starts again.
+_READ: dict[bytes, AppSpec] = {}
+READ_LIMIT = 4096
+
+
+def read(document: dict[str, Any]) -> AppSpec:
+    """``AppSpec.from_dict(document)``, shared among equal documents."""
+    key = orjson.dumps(document)
+    spec = _READ.get(key)
+    if spec is None:
+        if len(_READ) >= READ_LIMIT:
+            _READ.clear()
+        spec = _READ[key] = AppSpec.from_dict(document)
+    return spec
 
 
 def container_document(document: dict[str, Any]) -> dict[str, Any]:

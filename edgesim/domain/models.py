@@ -11,7 +11,8 @@ from typing import Any, ClassVar, Self
 
 import orjson
 
-from edgesim.domain.app_spec import AppSpec, container_document
+from edgesim.domain import app_spec
+from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.states import InstanceState, NodeState
 
 
@@ -40,8 +41,10 @@ class HoldsAppSpec:
 
     ``app`` is what the store keeps (the document, byte for byte as it always was); code reads
     and changes the spec through ``spec``, the typed model (``domain.app_spec``), never by key.
-    The model is built once from the document and cached in the ``_spec`` slot: a slot, not a
-    dataclass field, so the store, the API and the OpenAPI schemas never see it.
+    The model is read once from the document (shared among equal documents: ``app_spec.read``)
+    and cached in the ``_spec`` slot: a slot, not a dataclass field, so the store, the API and
+    the OpenAPI schemas never see it. Only ``spec``'s setter changes the document, so the cache
+    cannot go stale (tests/test_app_spec_access.py refuses code that changes it by key).
     """
 
     # ``app`` is each dataclass's field, kept in this slot (a dataclass does not slot a name a
@@ -55,7 +58,7 @@ class HoldsAppSpec:
         try:
             return self._spec
         except AttributeError:  # not read since the record was made or loaded
-            spec = self._spec = AppSpec.from_dict(self.app)
+            spec = self._spec = app_spec.read(self.app)
             return spec
 
     @spec.setter
@@ -64,7 +67,7 @@ class HoldsAppSpec:
 
     def container_document(self) -> dict[str, Any]:
         """The spec's container fields as stored (``app_spec.container_document``)."""
-        return container_document(self.app)
+        return app_spec.container_document(self.app)
 
     def share_spec(self, other: HoldsAppSpec) -> None:
         """Run ``other``'s spec: the same document and model, not copies (the instances of a
