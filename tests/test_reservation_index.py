@@ -17,7 +17,7 @@ def summed(api: Api, node_id: str) -> Amounts:
     total = Amounts()
     for inst in api.engine.world.instances_on(node_id):
         if inst.phase not in HOLDS_NOTHING:
-            total += requests_of(inst.app)
+            total += requests_of(inst.spec)
     return total
 
 

@@ -29,6 +29,7 @@ from edgesim.api.fields import (
     check_description,
     check_target,
 )
+from edgesim.domain.app_spec import AppSpec
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$"
 VERSION_PATTERN = r"^[a-z0-9][a-z0-9.-]{0,63}$"
@@ -244,14 +245,16 @@ class UpdateBody(RequestModel):
 NULLABLE_ON_UPDATE = ("liveness_probe", "readiness_probe")
 
 
-def app_spec(app: App) -> dict[str, Any]:
-    """The stored app spec: every field present, defaults filled in, resources as floats."""
+def app_spec(app: App) -> AppSpec:
+    """The app spec to store: every field present, defaults filled in, resources as floats.
+    Built as the stored document (pydantic's field order is the v2 key order) and read into
+    the model, so the document the store writes is exactly this one."""
     spec = app.model_dump(mode="json")
     spec["configs"] = spec["configs"] or Configs().model_dump(mode="json")
     for key in ("envs", "volumes", "command", "args"):
         spec[key] = spec[key] or []
     spec["resources"] = spec["resources"] or {"requests": None, "limits": None}
-    return spec
+    return AppSpec.from_dict(spec)
 
 
 def app_changes(update: ContainerUpdate) -> dict[str, Any]:

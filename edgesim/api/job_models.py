@@ -72,6 +72,6 @@ def task_spec(job_type: str, task_data: str | None) -> dict[str, Any]:
     if job_type == "deployment_deploy":
         spec = parse(Spec, task_data.encode(), where=TASK_DATA)
         extras = {"api_version": "v3", "annotations": spec.annotations, **template_extras(spec.template)}
-        return {"app": app_spec(spec.template), "replicas": spec.replicas, "extras": extras}
+        return {"app": app_spec(spec.template).to_dict(), "replicas": spec.replicas, "extras": extras}
     update = parse(UpgradeTaskData, task_data.encode(), where=TASK_DATA)
-    return {"app": app_spec(update.template), "replicas": update.replicas, "extras": template_extras(update.template)}
+    return {"app": app_spec(update.template).to_dict(), "replicas": update.replicas, "extras": template_extras(update.template)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgesim.api.fields import given_amounts
 from edgesim.domain.models import Deployment, Device, Group, Instance, Node
 from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
@@ -16,11 +15,6 @@ PAUSE_IMAGE = "swr.cn-north-4.myhuaweicloud.com/ief-ci/pause:3.9"
 # groups); every simulated account has it, since edgesim serves groups to all.
 GROUP_IAM_ROLE = "ief_platinum"
 
-# App-spec keys every v2 instance carries (the container it runs).
-INSTANCE_APP_KEYS = (
-    "name", "version", "image_url", "envs", "volumes", "resources", "configs",
-    "liveness_probe", "readiness_probe", "command", "args",
-)
 
 
 def v2_time(engine: Engine, sim_seconds: float | None) -> str | None:
@@ -30,8 +24,8 @@ def v2_time(engine: Engine, sim_seconds: float | None) -> str | None:
 
 
 def v2_instance(engine: Engine, inst: Instance) -> dict[str, Any]:
-    body = {key: inst.app.get(key) for key in INSTANCE_APP_KEYS}
-    given = given_amounts(inst.app.get("resources"))
+    body = inst.container_document()  # every v2 instance carries the container it runs
+    given = inst.spec.resources.given()
     body["resources"] = {side: {k: float(v) for k, v in amounts.items()} for side, amounts in given.items()}
     body.update(
         id=inst.id,
@@ -86,8 +80,8 @@ def v2_deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "group_name": _group_name(engine, dep.group_id),
         "replicas": dep.replicas,
         "ready_replicas": sum(1 for i in instances if i.state == InstanceState.RUNNING and i.is_ready),
-        "toleration_seconds": dep.app.get("toleration_seconds"),
-        "migration": dep.app.get("migration"),
+        "toleration_seconds": dep.spec.toleration_seconds,
+        "migration": dep.spec.migration,
         "state": dep.state,
         "conditions": rollout_conditions(dep, lambda t: v2_time(engine, t)),
         "instances": [v2_instance(engine, i) for i in instances],

@@ -52,6 +52,7 @@ from edgesim.api.fields import (
     unique_keys,
 )
 from edgesim.domain.affinity import Affinity as DomainAffinity
+from edgesim.domain.app_spec import AppSpec
 
 # v3 names: the v2 charset, at most 32 characters
 NAME32_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
@@ -282,8 +283,9 @@ def _spec_resources(dumped: dict[str, Any] | None) -> dict[str, Any]:
     return {side: (dumped or {}).get(side) if given[side] else None for side in given}
 
 
-def app_spec(template: Template) -> dict[str, Any]:
-    """The engine's app spec (the shape v2 stores) of a v3 template's container and configs."""
+def app_spec(template: Template) -> AppSpec:
+    """The engine's app spec of a v3 template's container and configs, read from the document
+    v2 stores (name and version first: the v3 key order the store keeps)."""
     container, configs = template.containers[0], template.configs
     dumped = container.model_dump(mode="json")
     spec: dict[str, Any] = {
@@ -311,7 +313,7 @@ def app_spec(template: Template) -> dict[str, Any]:
     }
     if container.npu_type:
         spec["npu_type"] = container.npu_type
-    return spec
+    return AppSpec.from_dict(spec)
 
 
 def template_extras(template: Template) -> dict[str, Any]:

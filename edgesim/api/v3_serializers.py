@@ -61,9 +61,8 @@ def _probe(probe: Probe | None) -> dict[str, Any] | None:
     }
 
 
-def container(app: dict[str, Any]) -> dict[str, Any]:
-    """The v3 container of a stored app spec (ContainerDef)."""
-    spec = AppSpec.from_dict(app)
+def container(spec: AppSpec) -> dict[str, Any]:
+    """The v3 container of an app spec (ContainerDef)."""
     return {
         "name": spec.name,
         "image_url": spec.image_url,
@@ -87,9 +86,8 @@ def init_container(stored: dict[str, Any]) -> dict[str, Any]:
     return {**stored, "resources": _v3_amounts(stored.get("resources"))}
 
 
-def pod_configs(app: dict[str, Any]) -> dict[str, Any]:
-    """The v3 pod configs of a stored app spec (PodConfigs)."""
-    spec = AppSpec.from_dict(app)
+def pod_configs(spec: AppSpec) -> dict[str, Any]:
+    """The v3 pod configs of an app spec (PodConfigs)."""
     configs = spec.configs
     return {
         "host_network": configs.host_network,
@@ -124,8 +122,8 @@ def deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "created_at": v3_time(engine, dep.created_at),
         "updated_at": v3_time(engine, dep.updated_at),
         "template": {
-            "configs": pod_configs(dep.app),
-            "containers": [container(dep.app)],
+            "configs": pod_configs(dep.spec),
+            "containers": [container(dep.spec)],
             "init_containers": [init_container(c) for c in dep.init_containers],
             "affinity": dep.affinity,
         },
@@ -149,7 +147,7 @@ def _container_id(inst: Instance) -> str:
 
 def pod(engine: Engine, inst: Instance, dep: Deployment) -> dict[str, Any]:
     state = InstanceState(inst.state).v3()
-    main = container(inst.app)
+    main = container(inst.spec)
     main.update(
         state=state,
         restarts=inst.restarts,
@@ -168,7 +166,7 @@ def pod(engine: Engine, inst: Instance, dep: Deployment) -> dict[str, Any]:
     return {
         "id": inst.id,
         "name": pod_name(dep.name, inst.id),
-        "configs": pod_configs(inst.app),
+        "configs": pod_configs(inst.spec),
         "containers": [main],
         "init_containers": init,
         "node_id": inst.node_id or "",

@@ -10,13 +10,19 @@ documents).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import orjson
 
 # A v3-built spec lists name and version first; a v2-built one (pydantic's field order) last.
 NAME_KEYS = ("name", "version")
 V2_KEYS = ("image_url", "envs", "volumes", "resources", "configs", "liveness_probe", "readiness_probe",
            "command", "args", "toleration_seconds", "migration")
+# The container's own fields (not what the cloud does on node loss): what a v2 instance shows.
+CONTAINER_KEYS = ("name", "version", "image_url", "envs", "volumes", "resources", "configs",
+                  "liveness_probe", "readiness_probe", "command", "args")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,11 @@ class Resources:
 
     def to_dict(self) -> dict[str, Any]:
         return {"requests": _out(self.requests), "limits": _out(self.limits)}
+
+    def given(self) -> dict[str, dict[str, float]]:
+        """The amounts given, per side (``requests``, ``limits``); a side giving none is {}."""
+        return {"requests": self.requests.given() if self.requests else {},
+                "limits": self.limits.given() if self.limits else {}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +263,42 @@ class AppSpec:
         if self.npu_type is not None:
             out["npu_type"] = self.npu_type
         return out
+
+    def changed(self, changes: Mapping[str, Any]) -> AppSpec:
+        """This spec with some fields replaced by their stored form (a v2 update's body fields,
+        ``api.deployment_models.app_changes``): merged as documents, so the stored document
+        keeps its key order, exactly as the dict merge the store always saw."""
+        return AppSpec.from_dict({**self.to_dict(), **changes}) if changes else self
+
+    def runs_like(self, other: AppSpec) -> bool:
+        """Whether both run the same container: they differ at most in the fields that only tell
+        the cloud what to do on node loss, whose change rolls no instance."""
+        return replace(self, toleration_seconds=other.toleration_seconds, migration=other.migration) == other
+
+
+# Read specs by their document's bytes: the instances of one deployment come back from the store
+# as separate, equal documents, and share one (immutable) model instead of each building its own.
+# Bounded: a fleet has far fewer distinct specs; past the bound the table starts again.
+_READ: dict[bytes, AppSpec] = {}
+READ_LIMIT = 4096
+
+
+def read(document: dict[str, Any]) -> AppSpec:
+    """``AppSpec.from_dict(document)``, shared among equal documents."""
+    key = orjson.dumps(document)
+    spec = _READ.get(key)
+    if spec is None:
+        if len(_READ) >= READ_LIMIT:
+            _READ.clear()
+        spec = _READ[key] = AppSpec.from_dict(document)
+    return spec
+
+
+def container_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored spec's container fields as stored: picked from the document, not rebuilt from
+    the model, since a v2 list shows them for every instance (the parts are the store's own
+    objects: read them, never change them)."""
+    return {key: document.get(key) for key in CONTAINER_KEYS}
 
 
 def _out(part: Any) -> dict[str, Any] | None:

@@ -11,6 +11,8 @@ from typing import Any, ClassVar, Self
 
 import orjson
 
+from edgesim.domain import app_spec
+from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.states import InstanceState, NodeState
 
 
@@ -32,6 +34,45 @@ class Document:
     def from_dict(cls, data: dict[str, Any]) -> Self:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class HoldsAppSpec:
+    """A record that carries an app spec (a deployment, an instance).
+
+    ``app`` is what the store keeps (the document, byte for byte as it always was); code reads
+    and changes the spec through ``spec``, the typed model (``domain.app_spec``), never by key.
+    The model is read once from the document (shared among equal documents: ``app_spec.read``)
+    and cached in the ``_spec`` slot: a slot, not a dataclass field, so the store, the API and
+    the OpenAPI schemas never see it. Only ``spec``'s setter changes the document, so the cache
+    cannot go stale (tests/test_app_spec_access.py refuses code that changes it by key).
+    """
+
+    # ``app`` is each dataclass's field, kept in this slot (a dataclass does not slot a name a
+    # base already slots); ``_spec`` is not a field at all
+    __slots__ = ("app", "_spec")
+    app: dict[str, Any]
+    _spec: AppSpec
+
+    @property
+    def spec(self) -> AppSpec:
+        try:
+            return self._spec
+        except AttributeError:  # not read since the record was made or loaded
+            spec = self._spec = app_spec.read(self.app)
+            return spec
+
+    @spec.setter
+    def spec(self, spec: AppSpec) -> None:
+        self.app, self._spec = spec.to_dict(), spec
+
+    def container_document(self) -> dict[str, Any]:
+        """The spec's container fields as stored (``app_spec.container_document``)."""
+        return app_spec.container_document(self.app)
+
+    def share_spec(self, other: HoldsAppSpec) -> None:
+        """Run ``other``'s spec: the same document and model, not copies (the instances of a
+        fleet-sized deployment cost no spec of their own)."""
+        self.app, self._spec = other.app, other.spec
 
 
 @dataclass(slots=True)
@@ -118,7 +159,7 @@ class Secret(Document):
 
 
 @dataclass(slots=True)
-class Deployment(Document):
+class Deployment(Document, HoldsAppSpec):
     """An application deployment. ``app`` is the validated, defaulted container spec; both API
     versions read and change it, so a deployment looks the same through v2 and v3.
 
@@ -155,7 +196,7 @@ class Deployment(Document):
 
 
 @dataclass(slots=True)
-class Instance(Document):
+class Instance(Document, HoldsAppSpec):
     """One running copy of a deployment's container on a node.
 
     ``phase`` names what the instance waits for: ``wait`` (room on a node: it holds no

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from edgesim.domain.app_spec import Resources
+from edgesim.domain.app_spec import AppSpec
 
 KINDS = ("cpu", "memory", "gpu", "npu")
 
@@ -40,9 +40,9 @@ class Amounts:
         return None
 
 
-def requests_of(app: dict[str, Any]) -> Amounts:
+def requests_of(spec: AppSpec) -> Amounts:
     """What an instance reserves: its requests; a limit stands in for a missing request."""
-    resources = Resources.from_dict(app.get("resources"))
+    resources = spec.resources
     requests = resources.requests.given() if resources.requests else {}
     limits = resources.limits.given() if resources.limits else {}
     return Amounts(**{kind: float(requests.get(kind, limits.get(kind, 0.0))) for kind in KINDS})

@@ -103,7 +103,7 @@ class EdgeAutonomy:
         if dep is None or group_id is None or inst.replaced_by is not None:
             return False
         target = self.instances.placement.best_node(
-            group_id, requests_of(inst.app), dep.id, usable=lambda n: n.id != node.id and alive(n))
+            group_id, requests_of(inst.spec), dep.id, usable=lambda n: n.id != node.id and alive(n))
         if target is None:
             return False
         replacement = self.instances.create(dep, None, change, on=target)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any, cast
 
+from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.models import ConfigMap, Instance, Secret
 from edgesim.engine.world import World
 
@@ -24,37 +25,38 @@ def _data(record: ConfigMap | Secret) -> dict[str, str]:
     return {k: base64.b64decode(v).decode("utf-8", "replace") for k, v in record.secrets.items()}
 
 
-def env_refs(app: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+def env_refs(spec: AppSpec) -> list[tuple[str, str, str, str]]:
     """(env name, kind, source name, key) for every env taking its value from one."""
     refs = []
-    for env in app.get("envs") or []:
-        source = env.get("value_from") or {}
-        for kind in ("configmap", "secret"):
-            if source.get(kind):
-                refs.append((env["name"], kind, source[kind]["name"], source[kind]["key"]))
+    for env in spec.envs:
+        source = env.value_from
+        if source is None:
+            continue
+        for kind, ref in (("configmap", source.configmap), ("secret", source.secret)):
+            if ref is not None:
+                refs.append((env.name, kind, ref.name, ref.key))
     return refs
 
 
-def volume_refs(app: dict[str, Any]) -> list[tuple[str, str, str]]:
+def volume_refs(spec: AppSpec) -> list[tuple[str, str, str]]:
     """(volume name, kind, source name) for every config map or secret volume."""
-    return [(v["name"], VOLUME_KINDS[v["type"]], v["source"]) for v in app.get("volumes") or []
-            if v.get("type") in VOLUME_KINDS]
+    return [(v.name, VOLUME_KINDS[v.type], v.source) for v in spec.volumes if v.type in VOLUME_KINDS]
 
 
-def references(app: dict[str, Any], kind: str, name: str) -> bool:
-    return any((k, n) == (kind, name) for _, k, n, _ in env_refs(app)) or \
-        any((k, n) == (kind, name) for _, k, n in volume_refs(app))
+def references(spec: AppSpec, kind: str, name: str) -> bool:
+    return any((k, n) == (kind, name) for _, k, n, _ in env_refs(spec)) or \
+        any((k, n) == (kind, name) for _, k, n in volume_refs(spec))
 
 
 def missing(world: World, inst: Instance) -> str | None:
     """Kubernetes' message for the first reference that cannot be resolved, or None."""
-    for _, kind, name, key in env_refs(inst.app):
+    for _, kind, name, key in env_refs(inst.spec):
         record = _named(world, kind, inst.project_id, name)
         if record is None:
             return f'{kind} "{name}" not found'
         if key not in _data(record):
             return f"couldn't find key {key} in {'ConfigMap' if kind == 'configmap' else 'Secret'} {name}"
-    for volume, kind, name in volume_refs(inst.app):
+    for volume, kind, name in volume_refs(inst.spec):
         if _named(world, kind, inst.project_id, name) is None:
             return f'MountVolume.SetUp failed for volume "{volume}": {kind} "{name}" not found'
     return None
@@ -62,8 +64,8 @@ def missing(world: World, inst: Instance) -> str | None:
 
 def env_values(world: World, inst: Instance) -> dict[str, str]:
     """The env values a container starting now gets (plain values and references)."""
-    values = {e["name"]: e["value"] for e in inst.app.get("envs") or [] if e.get("value") is not None}
-    for env, kind, name, key in env_refs(inst.app):
+    values = {e.name: e.value for e in inst.spec.envs if e.value is not None}
+    for env, kind, name, key in env_refs(inst.spec):
         record = _named(world, kind, inst.project_id, name)
         if record is not None and key in _data(record):
             values[env] = _data(record)[key]

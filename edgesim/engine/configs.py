@@ -84,7 +84,7 @@ class Configs:
         record = self.get(kind, project_id, record_id)
         if self.core.settings.simulation.instance.block_delete_in_use:
             user = next((d for d in self.world.deployments.values()
-                         if d.project_id == project_id and references(d.app, kind, record.name)), None)
+                         if d.project_id == project_id and references(d.spec, kind, record.name)), None)
             if user is not None:
                 raise NotAllowed(f"{kind} is used by deployment {user.name}")
         async with self.core.command() as change:
@@ -106,7 +106,7 @@ class Configs:
         for inst in self.world.instances.values():
             if inst.project_id != record.project_id or "volumes" not in inst.config:
                 continue
-            for volume, ref_kind, name in volume_refs(inst.app):
+            for volume, ref_kind, name in volume_refs(inst.spec):
                 if (ref_kind, name) == (kind, record.name):
                     change.after_commit.append(partial(
                         self.core.timers.set, f"volsync:{inst.id}:{volume}", due, self._sync, inst.id, volume))
@@ -115,7 +115,7 @@ class Configs:
         inst = self.world.instances.get(instance_id)
         if inst is None or "volumes" not in inst.config:
             return
-        ref = next(((k, n) for v, k, n in volume_refs(inst.app) if v == volume), None)
+        ref = next(((k, n) for v, k, n in volume_refs(inst.spec) if v == volume), None)
         view = volume_view(self.world, inst.project_id, *ref) if ref else None
         if view is None or inst.config["volumes"].get(volume) == view:
             return  # deleted meanwhile (the files stay), or already showing it

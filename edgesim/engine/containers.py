@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from edgesim.domain.app_spec import Configs, Resources
+from edgesim.domain.app_spec import Probe
 from edgesim.domain.models import Instance
 from edgesim.domain.states import InstanceState
 from edgesim.engine.behaviors import Profile, draw
@@ -59,7 +59,7 @@ class Containers:
         self._arm = arm  # (re-)sets an instance's timers (``Instances.arm``)
 
     def profile(self, inst: Instance) -> Profile:
-        return self.core.behaviors.for_image(inst.app["image_url"])
+        return self.core.behaviors.for_image(inst.spec.image_url)
 
     def _now(self) -> float:
         return self.core.now()  # the edge's time while a reconnecting node is caught up
@@ -79,14 +79,14 @@ class Containers:
         retry = inst.pull_failures > 0
         self.lifecycle.move(inst, trigger, change, due=self._now() + seconds,
                             reason="ImagePullBackOff" if retry else "ContainerCreating",
-                            message=f"pulling image {inst.app['image_url']}" + (f" (attempt {inst.pull_failures + 1})" if retry else ""))
+                            message=f"pulling image {inst.spec.image_url}" + (f" (attempt {inst.pull_failures + 1})" if retry else ""))
 
     def retry_pull(self, inst: Instance, change: Change) -> None:
         self.begin_pull(inst, "pull_retry", change)
 
     def pulled(self, inst: Instance, change: Change) -> None:
         pull = self.profile(inst).pull
-        url = inst.app["image_url"]
+        url = inst.spec.image_url
         fault = self.faults.pull_fails(inst)
         if fault is not None:  # the registry is having a bad day: back off and try again
             self._pull_failed(inst, change, "pull_error", f"fault {fault}", f"failed to pull image {url}: fault {fault}")
@@ -127,7 +127,7 @@ class Containers:
             self.begin_pull(inst, "pull_retry", change)
             return
         self.lifecycle.move(inst, "pull_wait", change, due=retry_at,
-                            message=f"back-off {backoff:g}s pulling image {inst.app['image_url']}")
+                            message=f"back-off {backoff:g}s pulling image {inst.spec.image_url}")
 
     def _begin_start(self, inst: Instance, trigger: str, change: Change) -> None:
         seconds = draw(self.profile(inst).start.seconds, self.core.draws.rng(inst.id, START))
@@ -154,7 +154,7 @@ class Containers:
         """A starting container reads its env values now; volumes show the current contents."""
         world = self.core.world
         volumes = {}
-        for volume, kind, name in volume_refs(inst.app):
+        for volume, kind, name in volume_refs(inst.spec):
             view = volume_view(world, inst.project_id, kind, name)
             if view is not None:
                 volumes[volume] = view
@@ -172,7 +172,7 @@ class Containers:
         profile = self.profile(inst)
         inst.usage = profile.usage_at_start()
         inst.exit = self._plan_end(inst, profile)
-        has_readiness = bool(inst.app.get("readiness_probe"))
+        has_readiness = inst.spec.readiness_probe is not None
         inst.is_ready = None if has_readiness else True
         self.lifecycle.move(inst, "started", change, due=self._end_due(inst))
         self._plan_readiness(inst, profile, from_index=0)
@@ -201,7 +201,7 @@ class Containers:
             code = profile.exit.code
             ends.append((after, 1, {"code": code, "reason": "Completed" if code == 0 else "Error",
                                     "message": f"container exited with code {code}"}))
-        limits = Resources.from_dict(inst.app.get("resources")).limits
+        limits = inst.spec.resources.limits
         memory_limit = limits.memory if limits else None
         oom = profile.memory.oom_after(memory_limit)
         if oom is not None:
@@ -245,11 +245,11 @@ class Containers:
         if inst.phase != RUN:
             return
         profile, age = self.profile(inst), self._now() - (inst.started_at or self._now())
-        times = ProbeTimes.of(inst.app.get("liveness_probe"))
+        times = ProbeTimes.of(inst.spec.liveness_probe)
         inst.exit = self._plan_end(inst, profile, from_index=times.first_index_at(age) if times else 0)
         inst.due = self._end_due(inst)  # the same step: only its timer moves
         self.core.timers.cancel(f"ready:{inst.id}")
-        times = ProbeTimes.of(inst.app.get("readiness_probe"))
+        times = ProbeTimes.of(inst.spec.readiness_probe)
         self._plan_readiness(inst, profile, from_index=times.first_index_at(age) if times else 0)
 
     def ended(self, inst: Instance, change: Change) -> None:
@@ -264,8 +264,7 @@ class Containers:
         inst.readiness = None
         inst.is_ready = False
         inst.usage = None
-        configs = inst.app.get("configs")
-        policy = Configs.from_dict(configs).restart_policy if configs else "Always"
+        policy = inst.spec.configs.restart_policy
         change.event(self.core.events.record(
             "instance.exited", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
             code=code, reason=plan["reason"], ran_for=round(ran_for, 6),
@@ -289,7 +288,7 @@ class Containers:
     # --- readiness --------------------------------------------------------------------------------
 
     def _scanner(self, inst: Instance, kind: str, profile: Profile) -> ProbeScanner | None:
-        times = ProbeTimes.of(inst.app.get(f"{kind}_probe"))
+        times = ProbeTimes.of(_probe(inst, kind))
         if times is None:
             return None
         windows = [w for w in [Window.of(getattr(profile, kind))] if w is not None]
@@ -336,3 +335,8 @@ class Containers:
         next_index = planned["index"] + (0 if planned["look_again"] else 1)
         self._plan_readiness(inst, self.profile(inst), from_index=next_index)
 
+
+def _probe(inst: Instance, kind: str) -> Probe | None:
+    """The instance's ``liveness`` or ``readiness`` probe."""
+    spec = inst.spec
+    return spec.liveness_probe if kind == "liveness" else spec.readiness_probe

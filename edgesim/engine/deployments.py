@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.errors import DomainError, DuplicateName, NoRoom, NotAllowed, NotFound, ReferenceNotFound
 from edgesim.domain.models import Deployment, Instance, Node
 from edgesim.domain.resources import requests_of
@@ -17,9 +18,6 @@ from edgesim.engine.references import referenced_node
 from edgesim.engine.rollouts import Rollouts
 from edgesim.engine.undo import on_undo
 from edgesim.engine.world import WAIT
-
-# App fields whose change does not touch the container, so an update does not roll instances.
-NON_ROLLING_FIELDS = frozenset({"toleration_seconds", "migration"})
 
 
 class Deployments:
@@ -43,7 +41,7 @@ class Deployments:
         project_id: str,
         *,
         name: str,
-        app: dict[str, Any],
+        app: AppSpec,
         node_ids: list[str] | None = None,
         group_id: str | None = None,
         description: str = "",
@@ -63,7 +61,7 @@ class Deployments:
         return dep
 
     def check_create(
-        self, project_id: str, *, name: str, app: dict[str, Any], node_ids: list[str] | None, group_id: str | None,
+        self, project_id: str, *, name: str, app: AppSpec, node_ids: list[str] | None, group_id: str | None,
         replicas: int, field_prefix: str = "deployment.",
     ) -> list[Node]:
         """Raise the domain error a create of these would meet; the referenced nodes if none."""
@@ -83,7 +81,7 @@ class Deployments:
         return nodes
 
     def add(
-        self, project_id: str, change: Change, *, name: str, app: dict[str, Any], node_ids: list[str],
+        self, project_id: str, change: Change, *, name: str, app: AppSpec, node_ids: list[str],
         group_id: str | None, description: str = "", visibility: str | None = None,
         tags: list[dict[str, str]] | None = None, replicas: int = 1, extras: dict[str, Any] | None = None,
     ) -> Deployment:
@@ -94,7 +92,7 @@ class Deployments:
             id=core.partition_id(group_id if group_id is not None else node_ids[0]),
             project_id=project_id,
             name=name,
-            app=app,
+            app=app.to_dict(),
             seq=self._next_seq(),
             description=description,
             node_ids=list(node_ids),
@@ -118,7 +116,7 @@ class Deployments:
         *,
         description: str | None = None,
         app_changes: dict[str, Any] | None = None,
-        app: dict[str, Any] | None = None,
+        app: AppSpec | None = None,
         replicas: int | None = None,
         extras: dict[str, Any] | None = None,
         field_prefix: str = "deployment.",
@@ -128,9 +126,9 @@ class Deployments:
         affinity); a change of them rolls the instances like a change of the app."""
         dep = self.get(project_id, deployment_id)
         new_replicas = self.check_update(dep, replicas, field_prefix)
-        new_app = app if app is not None else {**dep.app, **(app_changes or {})}
+        new_app = app if app is not None else dep.spec.changed(app_changes or {})
         new_extras = changed_extras(dep, extras)
-        if description is None and new_app == dep.app and new_replicas == dep.replicas and not new_extras:
+        if description is None and new_app == dep.spec and new_replicas == dep.replicas and not new_extras:
             return dep
         async with self.core.command() as change:
             self.apply_update(dep, change, description=description, app=new_app, replicas=new_replicas, extras=new_extras)
@@ -145,18 +143,16 @@ class Deployments:
         return new_replicas
 
     def apply_update(
-        self, dep: Deployment, change: Change, *, description: str | None, app: dict[str, Any], replicas: int,
+        self, dep: Deployment, change: Change, *, description: str | None, app: AppSpec, replicas: int,
         extras: dict[str, Any],
     ) -> None:
         """Change ``dep`` within ``change`` (``update`` checked the values; ``extras`` holds only
         fields that differ): roll its instances if the container changed, else scale. Also what a
         batch job's app upgrade task does (engine.job_tasks)."""
         core = self.core
-        rolls = bool(extras) or any(
-            app.get(k) != dep.app.get(k) for k in {*app, *dep.app} if k not in NON_ROLLING_FIELDS
-        )
+        rolls = bool(extras) or not app.runs_like(dep.spec)
         change.touch(dep)
-        dep.app = app
+        dep.spec = app
         for key, value in extras.items():
             setattr(dep, key, value)
         if replicas != dep.replicas:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 
-from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.autonomy import EdgeAutonomy
@@ -166,7 +165,7 @@ class Failover:
             if inst.state != InstanceState.UNKNOWN or inst.replaced_by is not None or inst.migrate_due is not None:
                 continue
             dep = self.world.deployments.get(inst.deployment_id)
-            spec = AppSpec.from_dict(dep.app) if dep is not None and dep.group_id is not None else None
+            spec = dep.spec if dep is not None and dep.group_id is not None else None
             if spec is not None and spec.migration:
                 change.touch(inst)
                 inst.migrate_due = at + float(spec.toleration_seconds)

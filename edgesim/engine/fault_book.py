@@ -70,7 +70,7 @@ class FaultBook:
         if t.deployment_id is not None:
             return inst.deployment_id == t.deployment_id
         if t.image is not None:
-            return fnmatch.fnmatchcase(inst.app["image_url"], t.image)
+            return fnmatch.fnmatchcase(inst.spec.image_url, t.image)
         if t.node_ids is not None:
             return inst.node_id in t.node_ids
         if t.group_id is not None:

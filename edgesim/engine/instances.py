@@ -71,12 +71,13 @@ class Instances:
             deployment_id=dep.id,
             project_id=dep.project_id,
             node_id=node_id,
-            app=dep.app,
+            app=dep.app,  # the deployment's document, shared (share_spec below shares its model too)
             group_id=dep.group_id,
             created_at=core.clock.now(),
             phase=WAIT,  # holds nothing until placed
             revision=dep.revision,
         )
+        inst.share_spec(dep)
         change.touch(inst)
         change.touch(dep)
         self.world.add_instance(inst)
@@ -135,7 +136,7 @@ class Instances:
                 self.place(waiter, change)
 
     def _fitting_node(self, inst: Instance) -> Node | None:
-        need = requests_of(inst.app)
+        need = requests_of(inst.spec)
         if inst.node_id is not None:
             node = self.world.nodes.get(inst.node_id)
             if node is not None and node.state == NodeState.RUNNING and need.lacking(self.world.free_on(node)) is None:

@@ -19,6 +19,7 @@ import copy
 from collections.abc import Callable
 from typing import Any, cast
 
+from edgesim.domain.app_spec import AppSpec
 from edgesim.domain.errors import DomainError, ReferenceNotFound
 from edgesim.domain.models import BatchJob, Deployment, Instance
 from edgesim.domain.states import DeploymentState, InstanceState
@@ -90,17 +91,18 @@ class AppTasks:
         if earlier is not None and earlier.state != DeploymentState.PENDING_DELETE:
             return earlier
         spec, target = copy.deepcopy(job.spec), task["target_id"]  # each deployment its own spec
+        app = AppSpec.from_dict(spec["app"])
         node_ids, group_id = ([target], None) if job.target_type == "node" else ([], target)
         # keyed by the earlier attempt's deployment too: a retry's name differs from one still terminating
         rng = self.core.draws.rng(job.id, task["task_id"], task.get("deployment_id") or "", "name")
         hex8 = f"{rng.getrandbits(32):08x}"
         name = deployment_name(job.name, hex8)
         nodes = self.deployments.check_create(
-            job.project_id, name=name, app=spec["app"], node_ids=node_ids, group_id=group_id,
+            job.project_id, name=name, app=app, node_ids=node_ids, group_id=group_id,
             replicas=spec["replicas"], field_prefix="",
         )
         return self.deployments.add(
-            job.project_id, change, name=name, app=spec["app"], node_ids=[n.id for n in nodes], group_id=group_id,
+            job.project_id, change, name=name, app=app, node_ids=[n.id for n in nodes], group_id=group_id,
             replicas=spec["replicas"], extras=spec["extras"],
         )
 
@@ -111,8 +113,9 @@ class AppTasks:
         spec = copy.deepcopy(job.spec)  # each deployment its own spec
         replicas = self.deployments.check_update(dep, spec.get("replicas"), field_prefix="")
         extras = changed_extras(dep, spec["extras"])
-        if spec["app"] != dep.app or replicas != dep.replicas or extras:
-            self.deployments.apply_update(dep, change, description=None, app=spec["app"], replicas=replicas, extras=extras)
+        app = AppSpec.from_dict(spec["app"])
+        if app != dep.spec or replicas != dep.replicas or extras:
+            self.deployments.apply_update(dep, change, description=None, app=app, replicas=replicas, extras=extras)
         return dep
 
     def _timeout(self) -> float:

@@ -87,7 +87,7 @@ class Placement:
 
     def why_waiting(self, inst: Instance) -> tuple[str, str]:
         """(reason, message) for an instance that no node can take now."""
-        need = requests_of(inst.app)
+        need = requests_of(inst.spec)
         if inst.node_id is not None:
             node = self.world.nodes.get(inst.node_id)
             if node is None:

@@ -17,7 +17,6 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from edgesim.domain.app_spec import Probe
 from edgesim.engine.behaviors import ProbeBehavior
@@ -34,9 +33,8 @@ class ProbeTimes:
     timeout: float
 
     @classmethod
-    def of(cls, stored: dict[str, Any] | None) -> ProbeTimes | None:
-        """The times of an app spec's stored probe (None: no probe)."""
-        probe = Probe.from_dict(stored or None)
+    def of(cls, probe: Probe | None) -> ProbeTimes | None:
+        """The times of an app spec's probe (None: no probe)."""
         if probe is None:
             return None
         return cls(float(probe.initial_delay_seconds or 10), float(probe.timeout_seconds or 1))

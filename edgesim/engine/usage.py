@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edgesim.domain.app_spec import Resources
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.resources import requests_of
 from edgesim.domain.states import DeploymentState, NodeState
@@ -48,7 +47,7 @@ def instance_use(inst: Instance, now: float) -> Use:
     minutes = max(0.0, now - inst.started_at) / 60.0
     cpu = usage["cpu"] + usage["cpu_per_min"] * minutes
     memory = usage["memory"] + usage["memory_per_min"] * minutes
-    limits = Resources.from_dict(inst.app.get("resources")).limits
+    limits = inst.spec.resources.limits
     if limits is not None:
         cpu = min(cpu, limits.cpu) if limits.cpu is not None else cpu
         memory = min(memory, limits.memory) if limits.memory is not None else memory
@@ -130,7 +129,7 @@ class MemoryPressure:
 
     @staticmethod
     def _limit(inst: Instance) -> float:
-        limits = Resources.from_dict(inst.app.get("resources")).limits
+        limits = inst.spec.resources.limits
         return limits.memory if limits is not None and limits.memory is not None else float("inf")
 
     def _check(self, node_id: str) -> None:
@@ -153,7 +152,7 @@ class MemoryPressure:
         running = [i for i in self.world.instances_on(node.id) if i.step == "RUNNING:run" and i.usage is not None]
 
         def rank(inst: Instance) -> tuple[bool, float, str]:
-            above = instance_use(inst, now).memory - requests_of(inst.app).memory
+            above = instance_use(inst, now).memory - requests_of(inst.spec).memory
             return (above <= 0, -above, inst.id)
 
         return min(running, key=rank, default=None)
@@ -162,9 +161,9 @@ class MemoryPressure:
         now = self.core.clock.now()
         used = instance_use(inst, now).memory
         available = self.world.capacity(node).memory - self.use.of_node(node).memory
-        request = requests_of(inst.app).memory
+        request = requests_of(inst.spec).memory
         message = (f"The node was low on resource: memory. Threshold quantity: {EVICTION_THRESHOLD_MB:g}Mi, "
-                   f"available: {max(available, 0):.0f}Mi. Container {inst.app.get('name', '')} was using "
+                   f"available: {max(available, 0):.0f}Mi. Container {inst.spec.name} was using "
                    f"{used:.0f}Mi, request is {request:g}Mi.")
         change.touch(inst)
         self.instances.disarm(inst)

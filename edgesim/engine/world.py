@@ -325,7 +325,7 @@ class World:
             return  # still on the same node (an instance's requests never change)
         self._release(inst.id)
         if node_id is not None:
-            need = requests_of(inst.app)
+            need = requests_of(inst.spec)
             scored = (need.cpu or SCORED_CPU, need.memory or SCORED_MEMORY)
             units = tuple(round(v * UNITS) for v in (*(getattr(need, k) for k in KINDS), *scored))
             self._holds[inst.id] = (node_id, units)
