@@ -71,7 +71,7 @@ async def test_create_answers_201_with_the_device_and_defaults(api):
     assert DEVICE_KEYS <= d.keys()
     assert d["name"] == "sensor" and d["description"] == "boiler room" and d["project_id"] == PROJECT_ID
     assert (d["access_protocol"], d["connection_type"]) == ("userdefine", "edge")
-    assert d["created_at"] == "2026-01-01T00:00:00.000000" and d["updated_at"] is None
+    assert d["created_at"] == "2026-01-01T00:00:00.000Z" and d["updated_at"] is None
     assert d["attributes"] == {
         "vendor": {"value": "acme", "optional": True, "metadata": {"type": "string"}},
         "rate": {"value": "9600", "optional": False, "metadata": {"type": "int"}},
@@ -195,7 +195,7 @@ async def test_template_crud(api):
     assert reply.status == 200, reply.body
     updated = reply.body["device_template"]
     assert updated["description"] == "v2" and updated["attributes"] == {"model": {"value": "x1", "optional": True, "metadata": {"type": "string"}}}
-    assert updated["twin"] == t["twin"] and updated["updated_at"] == "2026-01-01T00:00:10.000000"
+    assert updated["twin"] == t["twin"] and updated["updated_at"] == "2026-01-01T00:00:10.000Z"
     refused(await api.put(path, {"device_template": {"property_visitors": {"nope": {}}}}), 400, "IEF.100002", "property_visitors.nope")
     refused(await api.put(path, {"device_template": {"tags": [{"key": "a"}]}}), 400, "IEF.100002", "device_template.tags")
     refused(await api.put(api.v2(f"device-templates/{UNKNOWN_ID}"), {"device_template": {}}), 404, "IEF.100003")
@@ -244,7 +244,7 @@ async def test_update_replaces_description_and_the_whole_attribute_map(api):
     reply = await api.put(path, {"device": {"attributes": {"c": {"value": "3"}}}})
     assert reply.status == 200, reply.body
     assert list(reply.body["device"]["attributes"]) == ["c"] and reply.body["device"]["description"] == ""
-    assert reply.body["device"]["twin"] == d["twin"] and reply.body["device"]["updated_at"] == "2026-01-01T00:00:05.000000"
+    assert reply.body["device"]["twin"] == d["twin"] and reply.body["device"]["updated_at"] == "2026-01-01T00:00:05.000Z"
     assert (await api.put(path, {"device": {"description": "new"}})).body["device"]["attributes"].keys() == {"c"}
     refused(await api.put(path, {"device": {"description": "bad#"}}), 400, "IEF.100002", "device.description")
     refused(await api.put(path, {"device": {"attributes": {"c": {"value": "x", "metadata": {"type": "int"}}}}}), 400, "IEF.100002")

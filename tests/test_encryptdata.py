@@ -39,7 +39,8 @@ async def test_create_stores_ciphertext_and_reads_never_return_plaintext(api):
     item = ed["config"][0]
     assert item["is_encrypted"] is True and item["value"] != "s3cret"
     assert base64.b64decode(item["value"]) == b"edgesim:s3cret"
-    assert ed["ief_instance_id"] == "default" and isinstance(ed["created_time"], int)
+    # epoch seconds (ief-api-more.md 0.4: integer times; the encryptdata example is 10 digits)
+    assert ed["ief_instance_id"] == "default" and ed["created_time"] == 1767225600
     assert (await api.get(edm(api, f"encryptdatas/{ed['id']}"))).body["encrypt_data"] == ed
     given = {"encrypt_data": {"name": "cipher", "config": [{"name": "k", "value": "QUJD"}]}}
     assert (await api.post(edm(api, "encryptdatas"), given)).body["encrypt_data"]["config"][0]["value"] == "QUJD"
@@ -76,7 +77,7 @@ async def test_list_filter_paging_update_and_delete(api):
     new = {"encrypt_data": {"name": "alpha", "description": "v2", "config": [{"name": "token", "value": "dA=="}]}}
     updated = (await api.put(url, new)).body["encrypt_data"]
     assert updated["description"] == "v2" and [i["name"] for i in updated["config"]] == ["token"]
-    assert updated["updated_time"] == updated["created_time"] + 5000
+    assert updated["updated_time"] == updated["created_time"] + 5
     refused(await api.put(url, {**new, "encrypt_data": {**new["encrypt_data"], "name": "renamed"}}), "IEF.100002", "name")
     assert (await api.delete(url)).status == 204
     for call in (api.get(url), api.put(url, new), api.delete(url)):

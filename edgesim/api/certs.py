@@ -21,6 +21,7 @@ from edgesim.api.errors import json_response
 from edgesim.api.paging import page_params
 from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, Query, Route
+from edgesim.api.serializers import contract_time
 from edgesim.api.validation import parse
 from edgesim.domain.models import Cert
 from edgesim.engine.certs import DAY, GROUP, NODE
@@ -34,12 +35,6 @@ LIMIT_OFFSET = (Query("limit", "integer", "page size", 1), Query("offset", "inte
 def _time(engine: Engine, seconds: float) -> str:
     """The time inside a PEM stand-in (ISO 8601 with offset, as the certificate facts carry it)."""
     return engine.clock.timestamp(seconds).isoformat()
-
-
-def _answer_time(engine: Engine, seconds: float) -> str:
-    """A time in an answer: UTC ISO 8601 with milliseconds (ief-api-more.md 0.4), like the
-    other newer families; the SDK's ``NodeCert.created_at`` is a datetime it parses."""
-    return engine.clock.timestamp(seconds).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _pem(label: str, facts: dict[str, Any]) -> str:
@@ -81,10 +76,10 @@ def expired(engine: Engine, cert: Cert) -> bool:
 def node_cert(engine: Engine, cert: Cert, with_keys: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": cert.id, "name": cert.name, "description": cert.description,
-        "created_at": _answer_time(engine, cert.created_at), "node_id": cert.owner_id, "type": cert.type,
+        "created_at": contract_time(engine, cert.created_at), "node_id": cert.owner_id, "type": cert.type,
         "serial_num": cert.serial_num,
         # edgesim additions: when it expires and whether it has
-        "expires_at": _answer_time(engine, cert.not_after), "expired": expired(engine, cert),
+        "expires_at": contract_time(engine, cert.not_after), "expired": expired(engine, cert),
     }
     if with_keys:
         files = pems(engine, cert)
@@ -96,13 +91,13 @@ def group_cert(engine: Engine, cert: Cert, with_keys: bool = False) -> dict[str,
     files = pems(engine, cert)
     return {
         "id": cert.id, "name": cert.name, "description": cert.description,
-        "created_at": _answer_time(engine, cert.created_at), "updated_at": _answer_time(engine, cert.updated_at),
+        "created_at": contract_time(engine, cert.created_at), "updated_at": contract_time(engine, cert.updated_at),
         "group_id": cert.owner_id, "is_deleted": False, "project_id": cert.project_id, "type": cert.type,
         "serial_num": cert.serial_num, "ca": files["ca"], "certificate": files["certificate"],
         "private_key": files["private_key"] if with_keys else "",
         "package": package(engine, cert, files) if with_keys else "",
         "cert_remaining_valid_time": remaining_days(engine, cert),
-        "expires_at": _answer_time(engine, cert.not_after), "expired": expired(engine, cert),
+        "expires_at": contract_time(engine, cert.not_after), "expired": expired(engine, cert),
     }
 
 

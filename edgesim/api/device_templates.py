@@ -19,7 +19,7 @@ from edgesim.api.errors import json_response
 from edgesim.api.paging import page_params, paged
 from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, Query, Route
-from edgesim.api.serializers import v2_time
+from edgesim.api.serializers import contract_time
 from edgesim.api.validation import parse
 from edgesim.domain.models import DeviceTemplate
 from edgesim.engine.engine import Engine
@@ -36,8 +36,8 @@ def template(engine: Engine, t: DeviceTemplate) -> dict[str, Any]:
         "attributes": t.attributes,
         "twin": twin_answer(t.twin),
         "project_id": t.project_id,
-        "created_at": v2_time(engine, t.created_at),
-        "updated_at": v2_time(engine, t.updated_at),
+        "created_at": contract_time(engine, t.created_at),
+        "updated_at": contract_time(engine, t.updated_at),
         "property_visitors": t.property_visitors,
         "tags": t.tags,
     }

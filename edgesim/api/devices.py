@@ -21,7 +21,7 @@ from edgesim.api.errors import bad_request, json_response
 from edgesim.api.paging import has_tags, page_params, paged, tag_filter
 from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, Query, Route
-from edgesim.api.serializers import v2_time
+from edgesim.api.serializers import contract_time
 from edgesim.api.validation import parse
 from edgesim.domain.models import Device
 from edgesim.engine.devices import Binding
@@ -54,8 +54,8 @@ def device(engine: Engine, d: Device) -> dict[str, Any]:
         "access_protocol": d.access_protocol,
         "description": d.description,
         "project_id": d.project_id,
-        "created_at": v2_time(engine, d.created_at),
-        "updated_at": v2_time(engine, d.updated_at),
+        "created_at": contract_time(engine, d.created_at),
+        "updated_at": contract_time(engine, d.updated_at),
         "attributes": d.attributes,
         "connection_type": d.connection_type,
         "twin": twin_answer(d.twin, stale=engine.devices.state(d) == "offline"),

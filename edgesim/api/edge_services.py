@@ -11,8 +11,8 @@ from edgesim.api.errors import bad_request, json_response
 from edgesim.api.paging import page_params
 from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, Query, Route
+from edgesim.api.serializers import contract_time
 from edgesim.api.service_models import ServiceRequest
-from edgesim.api.v2_configs import iso_time
 from edgesim.api.validation import parse
 from edgesim.domain.models import EdgeService
 from edgesim.engine.engine import Engine
@@ -40,7 +40,7 @@ def _found(request: web.Request) -> tuple[str, EdgeService]:
 def shape(engine: Engine, s: EdgeService) -> dict[str, Any]:
     return {
         "id": s.id, "project_id": s.project_id, "meta_data": {"name": s.name, "labels": dict(s.labels)},
-        "spec": s.spec, "created_at": iso_time(engine, s.created_at), "updated_at": iso_time(engine, s.updated_at),
+        "spec": s.spec, "created_at": contract_time(engine, s.created_at), "updated_at": contract_time(engine, s.updated_at),
     }
 
 

@@ -15,6 +15,7 @@ from edgesim.api.iam import stable_id
 from edgesim.api.paging import page_params
 from edgesim.api.paths import V2_EDM
 from edgesim.api.routing import ENGINE, IEF, Query, Route
+from edgesim.api.serializers import epoch_seconds
 from edgesim.api.validation import parse
 from edgesim.domain.models import EncryptData, Node
 from edgesim.engine.engine import Engine
@@ -31,8 +32,8 @@ def shape(engine: Engine, record: EncryptData) -> dict[str, Any]:
         "id": record.id, "name": record.name, "description": record.description,
         "config": [dict(i) for i in record.config], "project_id": record.project_id,
         "ief_instance_id": "default", "domain_id": domain_id,
-        "created_time": int(engine.clock.timestamp(record.created_at).timestamp() * 1000),
-        "updated_time": int(engine.clock.timestamp(record.updated_at).timestamp() * 1000),
+        "created_time": epoch_seconds(engine, record.created_at),
+        "updated_time": epoch_seconds(engine, record.updated_at),
     }
 
 

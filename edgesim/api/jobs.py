@@ -14,6 +14,7 @@ from edgesim.api.job_models import BatchJobBody, task_spec
 from edgesim.api.paging import page_params, paged, sort_descending
 from edgesim.api.paths import V2, V2_PRODUCTMGR
 from edgesim.api.routing import CONTROL, ENGINE, IEF, Query, Route
+from edgesim.api.serializers import epoch_seconds
 from edgesim.api.validation import parse
 from edgesim.domain.models import BatchJob
 from edgesim.engine.engine import Engine
@@ -24,10 +25,6 @@ BASE = V2_PRODUCTMGR + "/jobs"
 JOB = BASE + "/{job_id}"
 
 
-def _epoch(engine: Engine, t: float) -> int:
-    return int(engine.clock.timestamp(t).timestamp())
-
-
 def job_summary(engine: Engine, j: BatchJob) -> dict[str, Any]:
     """A list item (SDK ``BatchJobForList``); counters live: they move as tasks end."""
     return {
@@ -35,14 +32,14 @@ def job_summary(engine: Engine, j: BatchJob) -> dict[str, Any]:
         "job_name": j.name,
         "job_type": j.job_type,
         "description": j.description,
-        "created_at": _epoch(engine, j.created_at),
+        "created_at": epoch_seconds(engine, j.created_at),
         "status": j.status,
         "task_total_count": len(j.tasks),
         "task_success_count": sum(t["status"] == "success" for t in j.tasks),
         "task_failed_count": sum(t["status"] == "failed" for t in j.tasks),
         # edgesim: the running count, so progress is done / failed / running at every moment
         "task_running_count": sum(t["status"] == "running" for t in j.tasks),
-        "status_last_updated_at": _epoch(engine, j.status_updated_at),
+        "status_last_updated_at": epoch_seconds(engine, j.status_updated_at),
     }
 
 
@@ -68,7 +65,7 @@ async def create(request: web.Request) -> web.Response:
         task_data=body.job_content.task_data or "", description=body.description or "",
         tags=[t.model_dump() for t in body.tags], spec=spec,
     )
-    return json_response({"job_id": job.id, "job_name": job.name, "created_at": _epoch(engine, job.created_at)}, status=201)
+    return json_response({"job_id": job.id, "job_name": job.name, "created_at": epoch_seconds(engine, job.created_at)}, status=201)
 
 
 async def list_(request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from edgesim.api.paging import page_params, paged, sort_descending
 from edgesim.api.paths import V2_PRODUCTMGR
 from edgesim.api.product_models import CreateProductBody, ProductRegistration
 from edgesim.api.routing import CONTROL, ENGINE, IEF, Query, Route
-from edgesim.api.serializers import registered_node
+from edgesim.api.serializers import epoch_seconds, registered_node
 from edgesim.api.validation import parse
 from edgesim.domain.errors import DomainError
 from edgesim.domain.models import Product
@@ -33,7 +33,7 @@ def product(engine: Engine, p: Product) -> dict[str, Any]:
         "attributes": p.attributes,
         "project_id": p.project_id,
         # an integer, epoch seconds (the SDK types it int)
-        "created_at": int(engine.clock.timestamp(p.created_at).timestamp()),
+        "created_at": epoch_seconds(engine, p.created_at),
         "tags": list(p.tags),
     }
 

@@ -13,7 +13,7 @@ from edgesim.api.paging import page_params
 from edgesim.api.paths import V2_ROUTEMGR
 from edgesim.api.routemgr_models import CreateEndpointBody, CreateRuleBody
 from edgesim.api.routing import ENGINE, IEF, Query, Route
-from edgesim.api.v2_configs import iso_time
+from edgesim.api.serializers import contract_time
 from edgesim.api.validation import parse
 from edgesim.domain.models import Endpoint, Rule
 from edgesim.engine.engine import Engine
@@ -29,7 +29,7 @@ def endpoint_shape(engine: Engine, e: Endpoint) -> dict[str, Any]:
     return {
         "id": e.id, "name": e.name, "type": e.type, "properties": dict(e.properties), "description": e.description,
         "ief_instance_id": e.ief_instance_id, "is_shared": is_shared(e), "project_id": e.project_id,
-        "created_at": iso_time(engine, e.created_at), "updated_at": iso_time(engine, e.updated_at),
+        "created_at": contract_time(engine, e.created_at), "updated_at": contract_time(engine, e.updated_at),
     }
 
 
@@ -42,7 +42,7 @@ def rule_shape(engine: Engine, r: Rule) -> dict[str, Any]:
         "source": endpoint_shape(engine, routes.endpoint(r.project_id, r.source)), "source_resource": dict(r.source_resource),
         "target": endpoint_shape(engine, routes.endpoint(r.project_id, r.target)), "target_resource": dict(r.target_resource),
         "success_messages": delivered, "fail_messages": failed,
-        "created_at": iso_time(engine, r.created_at), "updated_at": iso_time(engine, r.updated_at),
+        "created_at": contract_time(engine, r.created_at), "updated_at": contract_time(engine, r.updated_at),
     }
 
 
@@ -138,7 +138,7 @@ async def list_rule_errors(request: web.Request) -> web.Response:
     r = engine.message_routes.rule(request.match_info["project_id"], request.match_info["rule_id"])
     kept = failures(r, engine.clock.now(), MAX_ERRORS)
     errors = [
-        {"detail": detail, "time": iso_time(engine, t), "rule_id": r.id, "project_id": r.project_id,
+        {"detail": detail, "time": contract_time(engine, t), "rule_id": r.id, "project_id": r.project_id,
          "ief_instance_id": r.ief_instance_id}
         for t, detail in kept[offset:offset + limit]
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from edgesim.domain.models import Deployment, Device, Group, Instance, Node
 from edgesim.domain.states import InstanceState
@@ -15,6 +15,24 @@ PAUSE_IMAGE = "swr.cn-north-4.myhuaweicloud.com/ief-ci/pause:3.9"
 # groups); every simulated account has it, since edgesim serves groups to all.
 GROUP_IAM_ROLE = "ief_platinum"
 
+
+
+@overload
+def contract_time(engine: Engine, sim_seconds: float) -> str: ...
+@overload
+def contract_time(engine: Engine, sim_seconds: None) -> None: ...
+def contract_time(engine: Engine, sim_seconds: float | None) -> str | None:
+    """``2026-01-01T00:00:10.000Z``: UTC with milliseconds, the string form of v3 and of every
+    newer family (ief-api-more.md 0.4)."""
+    if sim_seconds is None:
+        return None
+    moment = engine.clock.timestamp(sim_seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def epoch_seconds(engine: Engine, sim_seconds: float) -> int:
+    """The integer form of the newer families' times: epoch seconds (ief-api-more.md 0.4)."""
+    return int(engine.clock.timestamp(sim_seconds).timestamp())
 
 
 def v2_time(engine: Engine, sim_seconds: float | None) -> str | None:

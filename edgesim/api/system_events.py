@@ -13,7 +13,7 @@ from edgesim.api.paths import V2_ROUTEMGR
 from edgesim.api.routemgr import PAGE, endpoint_shape
 from edgesim.api.routemgr_models import CreateSystemEventBody
 from edgesim.api.routing import ENGINE, IEF, Query, Route
-from edgesim.api.v2_configs import iso_time
+from edgesim.api.serializers import contract_time
 from edgesim.api.validation import parse
 from edgesim.domain.models import SystemEvent
 from edgesim.engine.engine import Engine
@@ -28,7 +28,7 @@ def shape(engine: Engine, e: SystemEvent) -> dict[str, Any]:
         "target": endpoint_shape(engine, engine.message_routes.endpoint(e.project_id, e.target)),
         "target_resource": dict(e.target_resource), "success_messages": e.success_messages,
         "fail_messages": e.fail_messages, "delete_at": 0,
-        "created_at": iso_time(engine, e.created_at), "updated_at": iso_time(engine, e.updated_at),
+        "created_at": contract_time(engine, e.created_at), "updated_at": contract_time(engine, e.updated_at),
     }
 
 

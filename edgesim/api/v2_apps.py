@@ -21,6 +21,7 @@ from edgesim.api.errors import bad_request, json_response
 from edgesim.api.paging import page_params, paged
 from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, Query, Route
+from edgesim.api.serializers import contract_time
 from edgesim.api.validation import parse
 from edgesim.domain.models import App
 from edgesim.engine.engine import Engine
@@ -31,31 +32,23 @@ VISIBILITIES = ("public", "private", "shared")
 PAGING = (Query("limit", "integer", "page size (1..1000, default 1000)", 1), Query("offset", "integer", "first item", 0))
 
 
-def iso_time(engine: Engine, sim_seconds: float | None) -> str | None:
-    """UTC ISO 8601 with milliseconds, the rule of the newer families (ief-api-more.md 0.4)."""
-    if sim_seconds is None:
-        return None
-    moment = engine.clock.timestamp(sim_seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def version_body(engine: Engine, app: App, version: dict[str, Any]) -> dict[str, Any]:
     body = {k: v for k, v in version.items() if k not in ("created_at", "updated_at")}
-    body.update(created_at=iso_time(engine, version["created_at"]), project_id=app.project_id)
+    body.update(created_at=contract_time(engine, version["created_at"]), project_id=app.project_id)
     if version["updated_at"] is not None:  # the SDK: updated_at only after an update
-        body["updated_at"] = iso_time(engine, version["updated_at"])
+        body["updated_at"] = contract_time(engine, version["updated_at"])
     return body
 
 
 def app_body(engine: Engine, app: App, *, with_updated_at: bool = True) -> dict[str, Any]:
     body = {
         "id": app.id, "name": app.name, "alias": app.alias, "description": app.description,
-        "icon_url": app.icon_url, "created_at": iso_time(engine, app.created_at), "project_id": app.project_id,
+        "icon_url": app.icon_url, "created_at": contract_time(engine, app.created_at), "project_id": app.project_id,
         "visibility": app.visibility, "tags": app.tags,
         "app_versions": [version_body(engine, app, v) for v in reversed(app.versions)],  # newest first
     }
     if with_updated_at:  # AppResp (show, list, update); the create answer (AppResponse) has none
-        body["updated_at"] = iso_time(engine, app.updated_at if app.updated_at is not None else app.created_at)
+        body["updated_at"] = contract_time(engine, app.updated_at if app.updated_at is not None else app.created_at)
     return body
 
 

@@ -16,6 +16,7 @@ from edgesim.api.errors import bad_request, json_response
 from edgesim.api.paging import page_params
 from edgesim.api.paths import V2
 from edgesim.api.routing import ENGINE, IEF, Query, Route
+from edgesim.api.serializers import contract_time
 from edgesim.api.validation import parse
 from edgesim.domain.models import ConfigMap
 from edgesim.engine.configs import ConfigRecord
@@ -38,16 +39,11 @@ CONFIGMAPS = Family("configmap", "configmaps", "configs", ConfigMapCreateBody, C
 SECRETS = Family("secret", "secrets", "secrets", SecretCreateBody, SecretUpdateBody, "secret_id")
 
 
-def iso_time(engine: Engine, sim_seconds: float) -> str:
-    """UTC ISO 8601 with milliseconds (ief-api-more.md 0.4)."""
-    return engine.clock.timestamp(sim_seconds).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def shape(engine: Engine, record: ConfigRecord) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": record.id, "name": record.name, "description": record.description,
         "project_id": record.project_id,
-        "created_at": iso_time(engine, record.created_at), "updated_at": iso_time(engine, record.updated_at),
+        "created_at": contract_time(engine, record.created_at), "updated_at": contract_time(engine, record.updated_at),
     }
     if isinstance(record, ConfigMap):
         body["configs"] = dict(record.configs)

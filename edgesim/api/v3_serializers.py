@@ -14,22 +14,15 @@ import hashlib
 from typing import Any
 
 from edgesim.api.fields import given_amounts
-from edgesim.api.serializers import rollout_conditions
+from edgesim.api.serializers import contract_time, rollout_conditions
 from edgesim.domain.app_spec import AppSpec, Probe
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
 
-V3_TIME = "%Y-%m-%dT%H:%M:%S.%f"
 SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' pod-name suffix characters
 DEFAULT_SOURCE = "userdefined"
 
-
-def v3_time(engine: Engine, sim_seconds: float | None) -> str | None:
-    """``2026-01-01T00:00:10.000Z``: UTC with milliseconds."""
-    if sim_seconds is None:
-        return None
-    return engine.clock.timestamp(sim_seconds).strftime(V3_TIME)[:-3] + "Z"
 
 
 def pod_name(deployment_name: str, instance_id: str) -> str:
@@ -119,8 +112,8 @@ def deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "api_version": dep.api_version,
         "source": dep.source or DEFAULT_SOURCE,
         "project_id": dep.project_id,
-        "created_at": v3_time(engine, dep.created_at),
-        "updated_at": v3_time(engine, dep.updated_at),
+        "created_at": contract_time(engine, dep.created_at),
+        "updated_at": contract_time(engine, dep.updated_at),
         "template": {
             "configs": pod_configs(dep.spec),
             "containers": [container(dep.spec)],
@@ -131,7 +124,7 @@ def deployment(engine: Engine, dep: Deployment) -> dict[str, Any]:
         "source_id": "",
         "annotations": dict(dep.annotations or {}),
         # an edgesim extension, shown from a group deployment's first rolling update on
-        **({"conditions": rollout_conditions(dep, lambda t: v3_time(engine, t))} if dep.rollout else {}),
+        **({"conditions": rollout_conditions(dep, lambda t: contract_time(engine, t))} if dep.rollout else {}),
     }
 
 
@@ -174,6 +167,6 @@ def pod(engine: Engine, inst: Instance, dep: Deployment) -> dict[str, Any]:
         "project_id": inst.project_id,
         "reason": inst.reason,
         "message": inst.message,
-        "created_at": v3_time(engine, inst.created_at),
+        "created_at": contract_time(engine, inst.created_at),
         "state": state,
     }
