@@ -71,6 +71,12 @@ class Node(Document):
     upgrade: dict[str, Any] | None = None  # the upgrade under way (``engine.upgrades``)
     upgrade_history: list[dict[str, Any]] = field(default_factory=list)  # SDK ``UpgradeHistory``
     birth: int = 0  # its place in creation order, which keys its partition (docs/scale-out.md 1.1)
+    # the kubelet's memory pressure (engine.usage): its last eviction (the next look waits a
+    # monitoring period), and the MemoryPressure condition (its NoSchedule taint): since when,
+    # and when last observed (it clears a transition period after that)
+    pressure_evicted_at: float | None = None
+    pressure_since: float | None = None
+    pressure_seen_at: float | None = None
 
 
 @dataclass(slots=True)

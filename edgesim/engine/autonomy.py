@@ -34,13 +34,16 @@ from edgesim.domain.resources import requests_of
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.behaviors import draw
 from edgesim.engine.change import Change
-from edgesim.engine.containers import BACKOFF_START, KILLED
+from edgesim.engine.containers import BACKOFF_START
 from edgesim.engine.core import Core
 from edgesim.engine.instances import Instances
 from edgesim.engine.lifecycle import BACKOFF, PULL, PULL_BACKOFF, RUN, START, TERMINATE
 from edgesim.engine.world import HOLDS_NOTHING
 
 REBOOT = "reboot"  # draw key of a step begun again after a reboot
+# containerd's CRI for a container that was running when its task vanished (a reboot):
+# unknownExitCode / unknownExitReason (pkg/cri/server/container_status.go)
+LOST_EXIT_CODE, LOST_EXIT_REASON = 255, "Unknown"
 SELF_HEALING = "autonomy_edge_selector"  # the v3 annotation naming the group to reschedule in
 
 
@@ -147,8 +150,10 @@ class EdgeAutonomy:
 
     def _died_at(self, inst: Instance, crashed_at: float, change: Change) -> None:
         started = inst.started_at if inst.started_at is not None else crashed_at
-        inst.exit = {"age": max(0.0, crashed_at - started), "code": KILLED, "reason": "Error",
-                     "message": "the node crashed; the container died with it"}
+        # what the kubelet reports after the reboot: the runtime lost the task, so containerd's
+        # CRI answers its unknown exit (code 255, reason Unknown), not a kill's 137
+        inst.exit = {"age": max(0.0, crashed_at - started), "code": LOST_EXIT_CODE, "reason": LOST_EXIT_REASON,
+                     "message": "the node crashed; the container died with it (its exit status was lost)"}
         with self.core.at_edge(crashed_at):
             self.instances.containers.ended(inst, change)
 
