@@ -209,6 +209,11 @@ class Instance(Document):
     # what the container sees of its config maps and secrets: env values (fixed at start),
     # volumes {name: {kind, source, version, files}} (synced after updates)
     config: dict[str, Any] = field(default_factory=dict)
+    # what reached a silent node's edge but not the cloud (engine.autonomy): chaos faults that
+    # hit it there {at, fault_id, kind, code, reason} (replayed on reconnect), and a restart the
+    # API accepted meanwhile (when; the node's kubelet acts on it when it reports again)
+    edge_faults: list[dict[str, Any]] = field(default_factory=list)
+    restart_requested: float | None = None
 
     @property
     def step(self) -> str:
