@@ -236,6 +236,8 @@ async def test_a_node_under_memory_pressure_takes_no_new_pod_until_the_condition
         assert (waiting["state"], waiting["reason"]) == ("PENDING", "MemoryPressure")
         assert waiting["message"] == ("0/1 nodes of group small can take it: 1 node(s) had untolerated taint "
                                       "{node.kubernetes.io/memory-pressure: }")
+        [row] = (await api.get(f"/edgesim/usage?node_id={node}", token=None)).body["nodes"]
+        assert (row["memory_pressure"], row["taints"]) == (False, ["node.kubernetes.io/memory-pressure:NoSchedule"])
         await advance_to(api, 600)
         await stop_api(api)
         api = await start_api(db)
@@ -258,7 +260,8 @@ async def test_the_replacement_of_an_evicted_pod_goes_to_a_node_without_the_tain
     await advance_to(api, 440.4)
     [pod] = (await api.get(f"{V3}/pods?deployment_id={dep}")).body["pods"]
     evicted = api.engine.events.query(kind="instance.evicted")
-    assert [e["node_id"] for e in evicted] != [pod["node_id"]] and pod["state"] == "RUNNING"
+    assert [(e["time"], e["node_id"]) for e in evicted] == [(437.4, nodes[0])]
+    assert (pod["state"], pod["node_id"]) == ("RUNNING", nodes[1])
 
 
 async def test_the_wait_between_evictions_survives_a_restart(tmp_path):

@@ -10,9 +10,15 @@ the moment it happened at the edge. Their events carry ``edge_time`` (when it ha
 the same log.
 
 A crashed node (powered off) is different: nothing ran. Its containers died at the crash
-(``instance.exited`` dated then) and the rebooted node starts them again as a kubelet does on
-boot: at once, with no back-off left from before (the kubelet keeps its back-off in memory);
-an interrupted pull or start begins again.
+(``instance.exited`` dated then, code 255 ``Unknown`` as the runtime reports a lost task) and
+the rebooted node starts them again as a kubelet does on boot: at once, with no back-off left
+from before (the kubelet keeps its back-off in memory); an interrupted pull or start begins
+again.
+
+What reaches the edge but not the cloud waits on the instance: a chaos fault that hit it there
+(``edge_faults``, replayed at its time with the node's steps) and a restart the API accepted
+(``restart_requested``, done at the reconnect). An instance the cloud placed on the node while
+it was silent has no pull timer until the node hears of it (``deliver_placements``).
 
 Offline self-healing (the v3 annotation ``autonomy_edge_selector``, naming the deployment's
 node group): when a node of that group crashes, the group's other nodes see it fail after the

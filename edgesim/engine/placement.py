@@ -3,19 +3,22 @@
 A group instance goes to a fitting RUNNING node of its group, chosen as the Kubernetes
 scheduler's default plugins would (docs/behaviors.md, "Scheduling"):
 
-1. spread: the node with the fewest instances of the same deployment (PodTopologySpread's
-   system default on the hostname, weighted above the resource score);
+1. spread: PodTopologySpread's score of its system default on the hostname (fewer instances of
+   the same deployment score higher), times its weight 2, plus the affinity preferences below;
+   the fewest instances break ties (the resource score ranks below);
 2. then the most room left after placing it, as the mean free share of cpu and memory
    (NodeResourcesFit "least allocated"), counting an instance that requests no cpu or memory
    as 100m / 200 MB (the scheduler's non-zero defaults), so zero-request instances spread too;
 3. then the smaller node id.
 
+A node under memory pressure (``engine.usage``: the ``node.kubernetes.io/memory-pressure``
+NoSchedule taint) takes no new group instance (TaintToleration, before the other filters).
 A v3 ``affinity`` (``domain.affinity``) adds the scheduler's NodeAffinity and InterPodAffinity
 plugins: its required rules filter the nodes (in the scheduler's filter order: node affinity,
 then resources, then pod affinity, pod anti-affinity and the existing pods' anti-affinity), its
-preferred ones score them (weights summed per node, normalised to 0..100 and weighted 2 each,
-as the default scheduler profile does) and that score ranks first. An instance no node passes
-waits with the scheduler's "0/N nodes are available: ..." message.
+preferred ones (and the placed pods' terms that select it) score them (normalised to 0..100
+and weighted 2 each, as the default scheduler profile does), added to the spread score. An
+instance no node passes waits with the scheduler's "0/N nodes are available: ..." message.
 """
 
 from __future__ import annotations
