@@ -12,7 +12,7 @@ from aiohttp import web
 
 from edgesim.api.errors import control_invalid, json_response
 from edgesim.api.routing import CONTROL, ENGINE, Query, Route
-from edgesim.engine.usage import instance_use
+from edgesim.engine.usage import MEMORY_PRESSURE_TAINT, instance_use
 
 FILTERS = ("node_id", "deployment_id")
 
@@ -35,6 +35,8 @@ async def get(request: web.Request) -> web.Response:
             "cpu_cores": round(total.cpu, 6), "cpu_capacity": capacity.cpu,
             "memory_mb": round(total.memory, 6), "memory_capacity_mb": capacity.memory,
             "memory_pressure": use.under_pressure(node),
+            # the MemoryPressure condition's taint: it outlasts the pressure (transition period)
+            "taints": [MEMORY_PRESSURE_TAINT] if node.pressure_since is not None else [],
         })
     instances = []
     for inst in world.instances.values():

@@ -112,6 +112,12 @@ class Node(Document):
     upgrade: dict[str, Any] | None = None  # the upgrade under way (``engine.upgrades``)
     upgrade_history: list[dict[str, Any]] = field(default_factory=list)  # SDK ``UpgradeHistory``
     birth: int = 0  # its place in creation order, which keys its partition (docs/scale-out.md 1.1)
+    # the kubelet's memory pressure (engine.usage): its last eviction (the next look waits a
+    # monitoring period), and the MemoryPressure condition (its NoSchedule taint): since when,
+    # and when last observed (it clears a transition period after that)
+    pressure_evicted_at: float | None = None
+    pressure_since: float | None = None
+    pressure_seen_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -244,6 +250,11 @@ class Instance(Document, HoldsAppSpec):
     # what the container sees of its config maps and secrets: env values (fixed at start),
     # volumes {name: {kind, source, version, files}} (synced after updates)
     config: dict[str, Any] = field(default_factory=dict)
+    # what reached a silent node's edge but not the cloud (engine.autonomy): chaos faults that
+    # hit it there {at, fault_id, kind, code, reason} (replayed on reconnect), and a restart the
+    # API accepted meanwhile (when; the node's kubelet acts on it when it reports again)
+    edge_faults: list[dict[str, Any]] = field(default_factory=list)
+    restart_requested: float | None = None
 
     @property
     def step(self) -> str:

@@ -10,9 +10,15 @@ the moment it happened at the edge. Their events carry ``edge_time`` (when it ha
 the same log.
 
 A crashed node (powered off) is different: nothing ran. Its containers died at the crash
-(``instance.exited`` dated then) and the rebooted node starts them again as a kubelet does on
-boot: at once, with no back-off left from before (the kubelet keeps its back-off in memory);
-an interrupted pull or start begins again.
+(``instance.exited`` dated then, code 255 ``Unknown`` as the runtime reports a lost task) and
+the rebooted node starts them again as a kubelet does on boot: at once, with no back-off left
+from before (the kubelet keeps its back-off in memory); an interrupted pull or start begins
+again.
+
+What reaches the edge but not the cloud waits on the instance: a chaos fault that hit it there
+(``edge_faults``, replayed at its time with the node's steps) and a restart the API accepted
+(``restart_requested``, done at the reconnect). An instance the cloud placed on the node while
+it was silent has no pull timer until the node hears of it (``deliver_placements``).
 
 Offline self-healing (the v3 annotation ``autonomy_edge_selector``, naming the deployment's
 node group): when a node of that group crashes, the group's other nodes see it fail after the
@@ -34,13 +40,17 @@ from edgesim.domain.resources import requests_of
 from edgesim.domain.states import InstanceState, NodeState
 from edgesim.engine.behaviors import draw
 from edgesim.engine.change import Change
-from edgesim.engine.containers import BACKOFF_START, KILLED
+from edgesim.engine.containers import BACKOFF_START
 from edgesim.engine.core import Core
 from edgesim.engine.instances import Instances
-from edgesim.engine.lifecycle import BACKOFF, PULL, PULL_BACKOFF, RUN, START, TERMINATE
+from edgesim.engine.lifecycle import BACKOFF, PULL, PULL_BACKOFF, RUN, START, TERMINATE, allows
 from edgesim.engine.world import HOLDS_NOTHING
 
 REBOOT = "reboot"  # draw key of a step begun again after a reboot
+RUNNING_RUN = f"{InstanceState.RUNNING}:{RUN}"  # a container runs
+# containerd's CRI for a container that was running when its task vanished (a reboot):
+# unknownExitCode / unknownExitReason (pkg/cri/server/container_status.go)
+LOST_EXIT_CODE, LOST_EXIT_REASON = 255, "Unknown"
 SELF_HEALING = "autonomy_edge_selector"  # the v3 annotation naming the group to reschedule in
 
 
@@ -80,8 +90,10 @@ class EdgeAutonomy:
             with self.core.at_edge(when):
                 if order == 0:
                     Instances.DUE[inst.phase or ""](self.instances, inst, change)
-                else:
+                elif order == 1:
                     self.instances.containers.readiness_changed(inst, change)
+                else:
+                    self._fault_at_edge(inst, change)
 
     def _edge_moments(self, inst: Instance) -> list[tuple[float, int]]:
         if inst.id not in self.world.instances or inst.state == InstanceState.UNKNOWN:
@@ -91,7 +103,33 @@ class EdgeAutonomy:
             moments.append((inst.due, 0))
         if inst.readiness is not None and inst.state == InstanceState.RUNNING:
             moments.append((inst.readiness["due"], 1))
+        if inst.edge_faults:  # kept in the order they hit: the first is the next
+            moments.append((inst.edge_faults[0]["at"], 2))
         return moments
+
+    def _fault_at_edge(self, inst: Instance, change: Change) -> None:
+        """A chaos fault hit the instance at the edge while the cloud could not see: it kills
+        the container if one ran then (a probe fault replans its probes from then)."""
+        hit = inst.edge_faults.pop(0)
+        containers = self.instances.containers
+        if hit.get("replan"):
+            if inst.phase == RUN:
+                containers.replan(inst)
+            return
+        if inst.step != RUNNING_RUN:
+            return  # no container ran at that moment: nothing to kill
+        change.event(self.core.events.record(
+            "fault.hit", fault_id=hit["fault_id"], fault_kind=hit["kind"], instance_id=inst.id, deployment_id=inst.deployment_id,
+        ))
+        containers.kill(inst, change, code=hit["code"], reason=hit["reason"],
+                        message=f"killed by fault {hit['fault_id']} ({hit['kind']})")
+
+    def forget_edge_faults(self, insts: list[Instance], change: Change) -> None:
+        """Hits after the moment caught up to (a later crash: nothing ran) did nothing."""
+        for inst in insts:
+            if inst.edge_faults:
+                change.touch(inst)
+                inst.edge_faults = []
 
     # --- offline self-healing --------------------------------------------------------------------
 
@@ -137,7 +175,7 @@ class EdgeAutonomy:
                 seconds = draw(self.instances.containers.profile(inst).start.seconds,
                                self.core.draws.rng(inst.id, START, REBOOT, inst.attempt))
                 self._again(inst, now + seconds, "starting container again: the node rebooted")
-            elif inst.phase == PULL:
+            elif inst.phase == PULL and inst.due is not None:  # one it never heard of: deliver_placements
                 seconds = draw(self.instances.containers.profile(inst).pull.seconds,
                                self.core.draws.rng(inst.id, PULL, REBOOT, inst.pull_failures))
                 self._again(inst, now + seconds, "pulling again: the node rebooted")
@@ -147,15 +185,38 @@ class EdgeAutonomy:
 
     def _died_at(self, inst: Instance, crashed_at: float, change: Change) -> None:
         started = inst.started_at if inst.started_at is not None else crashed_at
-        inst.exit = {"age": max(0.0, crashed_at - started), "code": KILLED, "reason": "Error",
-                     "message": "the node crashed; the container died with it"}
+        # what the kubelet reports after the reboot: the runtime lost the task, so containerd's
+        # CRI answers its unknown exit (code 255, reason Unknown), not a kill's 137
+        inst.exit = {"age": max(0.0, crashed_at - started), "code": LOST_EXIT_CODE, "reason": LOST_EXIT_REASON,
+                     "message": "the node crashed; the container died with it (its exit status was lost)"}
         with self.core.at_edge(crashed_at):
             self.instances.containers.ended(inst, change)
 
     def _again(self, inst: Instance, due: float, message: str | None) -> None:
         self.world.set_phase(inst, inst.phase, due, inst.reason, message)
 
-    # --- deletions the node had not heard of --------------------------------------------------------
+    # --- what the cloud decided while the node could not hear ------------------------------------
+
+    def deliver_placements(self, insts: list[Instance], change: Change) -> None:
+        """Instances placed on the node while it was silent (before it was FAIL): it hears of
+        them now and pulls from now, not from when they were placed."""
+        now = self.core.clock.now()
+        for inst in insts:
+            if inst.id in self.world.instances and inst.phase == PULL and inst.due is None:
+                change.touch(inst)
+                self._again(inst, now + self.instances.containers.pull_seconds(inst), f"pulling image {inst.app['image_url']}")
+
+    def deliver_restarts(self, insts: list[Instance], change: Change, *, rebooted: bool) -> None:
+        """Restarts the API accepted while the node was silent: its kubelet restarts the
+        container now, after what it did meanwhile. A rebooted node has just started its
+        containers anyway, and a container that is not there (ended, deleted) has none."""
+        for inst in insts:
+            if inst.id not in self.world.instances or inst.restart_requested is None:
+                continue
+            change.touch(inst)
+            inst.restart_requested = None
+            if not rebooted and inst.state != InstanceState.PENDING_CREATE and allows(inst, "restart"):
+                self.instances.containers.restart(inst, change)
 
     def deliver_deletes(self, insts: list[Instance], change: Change) -> None:
         """Graceful deletes made while the node was silent reach it now: it terminates them."""

@@ -46,6 +46,7 @@ from edgesim.engine.faults import (
     Target,
 )
 from edgesim.engine.instances import Instances
+from edgesim.engine.world import HOLDS_NOTHING
 from edgesim.store.sqlite import Put
 
 
@@ -272,12 +273,31 @@ class Chaos:
         rng = self.core.draws.rng("fault", fault.id, "firing", fault.firings)
         code, reason = (137, "OOMKilled") if spec.kind == "oom_kill" else (spec.exit_code, "Error" if spec.exit_code else "Completed")
         for inst in self._target_instances(spec):
+            edge = self._at_silent_edge(inst)
+            if edge is not None:
+                if edge and rng.random() < spec.probability:  # it acts there; the cloud learns on reconnect
+                    self._hit_at_edge(inst, fault, change, code=code, reason=reason)
+                continue
             if inst.state == InstanceState.RUNNING and rng.random() < spec.probability:
                 change.event(self.core.events.record(
                     "fault.hit", fault_id=fault.id, fault_kind=spec.kind, instance_id=inst.id, deployment_id=inst.deployment_id,
                 ))
                 self.instances.containers.kill(inst, change, code=code, reason=reason,
                                                             message=f"killed by fault {fault.id} ({spec.kind})")
+
+    def _at_silent_edge(self, inst: Instance) -> bool | None:
+        """None: the cloud sees the instance's node (a fault acts live). Else its node is silent:
+        True if a container may run there (the fault acts at the edge, engine.autonomy), False
+        if nothing can (the node crashed, or the instance holds no container)."""
+        node = self.world.nodes.get(inst.node_id or "")
+        if node is None or node.silent_since is None:
+            return None
+        return not node.crashed and inst.phase not in HOLDS_NOTHING and inst.replaced_by is None
+
+    def _hit_at_edge(self, inst: Instance, fault: Fault, change: Change, **what: object) -> None:
+        change.touch(inst)
+        inst.edge_faults.append({"at": self.core.clock.now(), "fault_id": fault.id,
+                                 "kind": self.book.spec(fault).kind, **what})
 
     # --- targets --------------------------------------------------------------------------------
 
@@ -310,6 +330,11 @@ class Chaos:
     async def _replan_probes(self, fault: Fault, change) -> None:
         spec = self.book.spec(fault)
         for inst in self._target_instances(spec):
+            edge = self._at_silent_edge(inst)
+            if edge is not None:
+                if edge:  # the edge replans its probes from now; the cloud learns on reconnect
+                    self._hit_at_edge(inst, fault, change, replan=True)
+                continue
             if inst.state == InstanceState.RUNNING:
                 change.touch(inst)
                 self.instances.containers.replan(inst)

@@ -49,6 +49,7 @@ def pull_backoff(failures: int) -> float:
 
 
 KILLED = 137  # exit code of a container killed by the runtime (OOM, liveness)
+RESTART = "restart"  # draw key of a restart's start-up time
 
 
 class Containers:
@@ -74,12 +75,15 @@ class Containers:
     def begin_pull(self, inst: Instance, trigger: str, change: Change) -> None:
         """Pull the image: on placement (``placed``) or after a pull back-off (``pull_retry``),
         which goes on showing ``ImagePullBackOff`` while it pulls, as the kubelet's status does."""
-        profile = self.profile(inst)
-        seconds = draw(profile.pull.seconds, self.core.draws.rng(inst.id, PULL, inst.pull_failures))
+        seconds = self.pull_seconds(inst)
         retry = inst.pull_failures > 0
         self.lifecycle.move(inst, trigger, change, due=self._now() + seconds,
                             reason="ImagePullBackOff" if retry else "ContainerCreating",
                             message=f"pulling image {inst.spec.image_url}" + (f" (attempt {inst.pull_failures + 1})" if retry else ""))
+
+    def pull_seconds(self, inst: Instance) -> float:
+        """The drawn time of the instance's next pull (keyed by its failures so far)."""
+        return draw(self.profile(inst).pull.seconds, self.core.draws.rng(inst.id, PULL, inst.pull_failures))
 
     def retry_pull(self, inst: Instance, change: Change) -> None:
         self.begin_pull(inst, "pull_retry", change)
@@ -237,6 +241,20 @@ class Containers:
         self.core.timers.cancel(f"instance:{inst.id}")
         inst.exit = {"age": self._now() - (inst.started_at or self._now()), "code": code, "reason": reason, "message": message}
         self.ended(inst, change)
+        change.after_commit.append(lambda: self._arm(inst))
+
+    def restart(self, inst: Instance, change: Change) -> None:
+        """A restart on request: the container is killed and starts again after its start-up
+        time (the image is on the node); from a back-off the rest of the wait is skipped."""
+        change.touch(inst)
+        self.core.timers.cancel(f"instance:{inst.id}")
+        self.core.timers.cancel(f"ready:{inst.id}")
+        inst.exit, inst.readiness, inst.is_ready = None, None, False
+        seconds = draw(self.profile(inst).start.seconds, self.core.draws.rng(inst.id, RESTART, inst.attempt))
+        self.lifecycle.move(inst, "restart", change, due=self._now() + seconds, message="restarting the container on request")
+        change.event(self.core.events.record(
+            "instance.restarting", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=inst.node_id,
+        ))
         change.after_commit.append(lambda: self._arm(inst))
 
     def replan(self, inst: Instance) -> None:

@@ -228,7 +228,7 @@ class Engine:
     def _arm_node(self, node: Node) -> None:
         self.nodes.arm(node)
         self.upgrades.arm(node)  # an upgrade under way
-        self.memory_pressure.arm(node)  # its containers' memory reaching the eviction threshold
+        self.memory_pressure.rearm(node)  # memory reaching the eviction threshold; a MemoryPressure condition
 
     def _load_behaviors(self, record: Document) -> None:
         assert isinstance(record, BehaviorSet)

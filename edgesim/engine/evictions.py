@@ -41,6 +41,17 @@ class Evictions:
         self.core = core
         self.world = core.world
         self._evict = evict  # starts the toleration of a tainted node's instances
+        # zones whose lost nodes wait for the zone to recover (memory: ``arm`` finds them again
+        # after a restart); a node turning ready there makes the zone look again at once
+        self._held: set[str] = set()
+        core.node_state_listeners.append(self._node_changed)
+
+    def _node_changed(self, node: Node, old: str, change: Change) -> None:
+        """A node of a held zone became ready (registered and connected, back, upgraded) or
+        stopped being: the controller recomputes the zone's state and, leaving FullDisruption,
+        resets its limiter (handleDisruption), so held evictions go on from now."""
+        if node.project_id in self._held and NodeState.RUNNING in (node.state, old):
+            self.reconsider(node.project_id)
 
     @property
     def _settings(self):
@@ -78,7 +89,10 @@ class Evictions:
         waiting = [n for n in zone if n.lost_at is not None and not evicted(n)]
         rate = self.rate(zone) if waiting else 0.0
         if rate <= 0:
+            if waiting:
+                self._held.add(waiting[0].project_id)
             return None
+        self._held.discard(waiting[0].project_id)
         last = max((n.evicted_at for n in zone if n.evicted_at is not None), default=None)
         return self.core.clock.now() if last is None else last + 1.0 / rate
 

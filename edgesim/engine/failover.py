@@ -107,8 +107,11 @@ class Failover:
                 await self._recover(inst, change)
         if was_silent:  # what the node did meanwhile reaches the cloud now (engine.autonomy)
             self.autonomy.catch_up(on_node, self.core.clock.now() if crashed_at is None else crashed_at, change)
+            self.autonomy.forget_edge_faults(on_node, change)
             if crashed_at is not None:
                 self.autonomy.reboot(on_node, crashed_at, change)
+            self.autonomy.deliver_placements(on_node, change)
+            self.autonomy.deliver_restarts(on_node, change, rebooted=crashed_at is not None)
             self.autonomy.deliver_deletes(on_node, change)
             self.autonomy.clean_up_forced(node, change)
             for inst in on_node:

@@ -77,14 +77,24 @@ class FaultBook:
             return inst.node_id is not None and inst.node_id in {n.id for n in self.target_nodes(spec)}
         return False
 
+    @staticmethod
+    def _stop(fault: Fault) -> float | None:
+        """When the fault stopped being in force (its end, or an earlier delete); None: not yet."""
+        if fault.state in (DELETED, ENDED):
+            ended = fault.ended_at if fault.ended_at is not None else fault.start
+            return ended if fault.end is None else min(fault.end, ended)
+        return fault.end
+
     def _matching(self, kind: str, inst: Instance, at: float) -> list[tuple[Fault, FaultSpec]]:
-        """Faults of ``kind`` that are in force at ``at`` and hit the instance."""
+        """Faults of ``kind`` that are (or, replaying a silent node's past, were) in force at
+        ``at`` and hit the instance."""
         found = []
         for fault in self.faults.values():
             spec = self.spec(fault)
-            if spec.kind != kind or fault.state in (DELETED, ENDED) or at < fault.start:
+            stop = self._stop(fault)
+            if spec.kind != kind or at < fault.start or (stop is not None and at >= stop):
                 continue
-            if (fault.end is not None and at >= fault.end) or not self.hits(spec, inst):
+            if not self.hits(spec, inst):
                 continue
             found.append((fault, spec))
         return found
@@ -95,26 +105,29 @@ class FaultBook:
         windows = []
         for fault in self.faults.values():
             spec = self.spec(fault)
-            if spec.kind != "probe_failure" or spec.probe != probe or fault.state in (DELETED, ENDED):
-                continue
+            stop = self._stop(fault)
+            over = fault.state in (DELETED, ENDED) and (stop is None or stop <= self.core.now())
+            if spec.kind != "probe_failure" or spec.probe != probe or over:
+                continue  # an ended fault still counts while a silent node's past is replayed
             if not self.hits(spec, inst):
                 continue
-            until = None if fault.end is None else fault.end - started
+            until = None if stop is None else stop - started
             if until is not None and until <= 0:
                 continue
             windows.append(Window(max(0.0, fault.start - started), until, spec.probability))
         return windows
 
     def pull_fails(self, inst: Instance) -> str | None:
-        """The id of an image-pull fault that makes this pull fail now, if any."""
-        now = self.core.clock.now()
+        """The id of an image-pull fault that makes this pull fail now (at the edge's time
+        while a silent node's past is replayed), if any."""
+        now = self.core.now()
         for fault, spec in self._matching("image_pull_failure", inst, now):
             if self.core.draws.rng("fault", fault.id, "pull", inst.id, inst.pull_failures).random() < spec.probability:
                 return fault.id
         return None
 
     def extra_start_seconds(self, inst: Instance) -> float:
-        now = self.core.clock.now()
+        now = self.core.now()
         return sum(
             draw(spec.drawn_seconds, self.core.draws.rng("fault", fault.id, "start", inst.id, inst.attempt))
             for fault, spec in self._matching("slow_start", inst, now)

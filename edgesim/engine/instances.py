@@ -109,6 +109,10 @@ class Instances:
                 "instance.scheduled", instance_id=inst.id, deployment_id=inst.deployment_id, node_id=node.id,
             ))
         self.containers.begin_pull(inst, "placed", change)
+        if on is None and self.out_of_sight(inst):
+            # a silent node has not heard of it: it pulls when it reports again (engine.autonomy);
+            # ``on`` is a placement the edge made itself, which it knows of at once
+            self.world.set_phase(inst, inst.phase, None, inst.reason, f"waiting for node {node.name} to hear of it")
         change.after_commit.append(lambda: self.arm(inst))
         self._retry_affine_waiters(node.id, change)
         return True

@@ -3,31 +3,38 @@
 A group instance goes to a fitting RUNNING node of its group, chosen as the Kubernetes
 scheduler's default plugins would (docs/behaviors.md, "Scheduling"):
 
-1. spread: the node with the fewest instances of the same deployment (PodTopologySpread's
-   system default on the hostname, weighted above the resource score);
+1. spread: PodTopologySpread's score of its system default on the hostname (fewer instances of
+   the same deployment score higher), times its weight 2, plus the affinity preferences below;
+   the fewest instances break ties (the resource score ranks below);
 2. then the most room left after placing it, as the mean free share of cpu and memory
    (NodeResourcesFit "least allocated"), counting an instance that requests no cpu or memory
    as 100m / 200 MB (the scheduler's non-zero defaults), so zero-request instances spread too;
 3. then the smaller node id.
 
+A node under memory pressure (``engine.usage``: the ``node.kubernetes.io/memory-pressure``
+NoSchedule taint) takes no new group instance (TaintToleration, before the other filters).
 A v3 ``affinity`` (``domain.affinity``) adds the scheduler's NodeAffinity and InterPodAffinity
 plugins: its required rules filter the nodes (in the scheduler's filter order: node affinity,
 then resources, then pod affinity, pod anti-affinity and the existing pods' anti-affinity), its
-preferred ones score them (weights summed per node, normalised to 0..100 and weighted 2 each,
-as the default scheduler profile does) and that score ranks first. An instance no node passes
-waits with the scheduler's "0/N nodes are available: ..." message.
+preferred ones (and the placed pods' terms that select it) score them (normalised to 0..100
+and weighted 2 each, as the default scheduler profile does), added to the spread score. An
+instance no node passes waits with the scheduler's "0/N nodes are available: ..." message.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from edgesim.domain.affinity import Affinity
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.resources import Amounts, requests_of
 from edgesim.domain.states import InstanceState, NodeState
-from edgesim.engine.pod_affinity import AffinityView
+from edgesim.engine.pod_affinity import SCORE_MAX, AffinityView
 from edgesim.engine.world import SCORED_CPU, SCORED_MEMORY, World
+
+SPREAD_WEIGHT = 2  # PodTopologySpread's weight in the default scheduler profile
+SPREAD_MAX_SKEW = 3  # the system default constraint on kubernetes.io/hostname
 
 
 class Placement:
@@ -35,20 +42,26 @@ class Placement:
         self.world = world
 
     def best_node(self, group_id: str | None, need: Amounts, deployment_id: str | None = None,
-                  usable: Callable[[Node], bool] | None = None) -> Node | None:
+                  usable: Callable[[Node], bool] | None = None, ignore_taints: bool = False) -> Node | None:
         """``usable``: which nodes may take it (default: RUNNING ones; the edge's own
-        rescheduling also uses nodes the cloud cannot see, engine.autonomy)."""
+        rescheduling also uses nodes the cloud cannot see, engine.autonomy). A node under
+        memory pressure (its NoSchedule taint) takes no new pod unless ``ignore_taints``."""
         group = self.world.groups.get(group_id or "")
         if group is None:
             return None
         view = self._affinity_view(deployment_id)
         fitting = [n for n in self._usable(group.node_ids, usable)
-                   if need.lacking(self.world.free_on(n)) is None and (view is None or (view.node_matches(n) and view.unmet(n) is None))]
+                   if (ignore_taints or not memory_pressure_taint(n)) and need.lacking(self.world.free_on(n)) is None
+                   and (view is None or (view.node_matches(n) and view.unmet(n) is None))]
         preference = view.preference(fitting) if view is not None else {}
         replicas_on = self._replicas_by_node(deployment_id)
+        spread = spread_scores(fitting, replicas_on)
         best: tuple[int, int, float, str] | None = None
         for node in fitting:
-            key = (-preference.get(node.id, 0), replicas_on.get(node.id, 0), -self._room_after(node, need), node.id)
+            # the scores add up, as the scheduler sums its plugins' weighted scores; the fewest
+            # replicas and the most room break ties (the resource score ranks below the spread)
+            score = preference.get(node.id, 0) + SPREAD_WEIGHT * spread[node.id]
+            key = (-score, replicas_on.get(node.id, 0), -self._room_after(node, need), node.id)
             if best is None or key < best:
                 best = key
         return self.world.nodes[best[3]] if best else None
@@ -106,10 +119,16 @@ class Placement:
         running = [n for n in nodes if n.state == NodeState.RUNNING]
         if not running:
             return "Unschedulable", f"0/{len(nodes)} nodes of group {group.name} are RUNNING"
-        shortages = sorted({need.lacking(self.world.free_on(n)) or "cpu" for n in running})
-        return f"Insufficient {shortages[0]}", (
-            f"0/{len(nodes)} nodes of group {group.name} can take it: insufficient {', '.join(shortages)}"
-        )
+        tainted = [n for n in running if memory_pressure_taint(n)]  # the taint filter runs before resources
+        shortages = sorted({need.lacking(self.world.free_on(n)) or "cpu" for n in running if n not in tainted})
+        if not tainted:
+            return f"Insufficient {shortages[0]}", (
+                f"0/{len(nodes)} nodes of group {group.name} can take it: insufficient {', '.join(shortages)}"
+            )
+        short = len(running) - len(tainted)
+        parts = [f"{len(tainted)} {_NODE_REASON['MemoryPressure']}"] + ([f"insufficient {', '.join(shortages)}"] if short else [])
+        reason = "MemoryPressure" if len(tainted) >= short else f"Insufficient {shortages[0]}"
+        return reason, f"0/{len(nodes)} nodes of group {group.name} can take it: {', '.join(parts)}"
 
     def _why_not_affine(self, nodes: list[Node], need: Amounts, view: AffinityView) -> tuple[str, str]:
         """The scheduler's answer: each node's first failed filter, counted ("0/5 nodes are
@@ -129,16 +148,37 @@ class Placement:
     def _first_failed_filter(self, node: Node, need: Amounts, view: AffinityView) -> tuple[int, str, str] | None:
         if node.state != NodeState.RUNNING:
             return 0, "Unschedulable", f"node(s) were {node.state}"
+        if memory_pressure_taint(node):  # TaintToleration filters before NodeAffinity
+            return 1, "MemoryPressure", _NODE_REASON["MemoryPressure"]
         if not view.node_matches(node):
-            return 1, "NodeAffinity", _NODE_REASON["NodeAffinity"]
+            return 2, "NodeAffinity", _NODE_REASON["NodeAffinity"]
         lacking = need.lacking(self.world.free_on(node))
         if lacking is not None:
-            return 2, f"Insufficient {lacking}", f"Insufficient {lacking}"
+            return 3, f"Insufficient {lacking}", f"Insufficient {lacking}"
         unmet = view.unmet(node)
-        return (3, unmet, _NODE_REASON[unmet]) if unmet is not None else None
+        return (4, unmet, _NODE_REASON[unmet]) if unmet is not None else None
 
     def fits_somewhere(self, group_id: str, need: Amounts) -> bool:
-        return self.best_node(group_id, need) is not None
+        """A node has room (a taint only makes the instance wait, as in Kubernetes)."""
+        return self.best_node(group_id, need, ignore_taints=True) is not None
+
+
+def memory_pressure_taint(node: Node) -> bool:
+    """The node carries ``node.kubernetes.io/memory-pressure:NoSchedule`` (engine.usage): the
+    node controller taints a node while its kubelet reports the MemoryPressure condition."""
+    return node.pressure_since is not None
+
+
+def spread_scores(nodes: list[Node], replicas_on: dict[str, int]) -> dict[str, int]:
+    """PodTopologySpread's score of the system default constraint on the hostname (maxSkew 3):
+    raw = round(replicas on the node x ln(nodes + 2) + maxSkew - 1), then normalised to
+    100 x (max + min - raw) / max, integer arithmetic (plugins/podtopologyspread/scoring.go)."""
+    if not nodes:
+        return {}
+    weight = math.log(len(nodes) + 2)
+    raw = {n.id: math.floor(replicas_on.get(n.id, 0) * weight + SPREAD_MAX_SKEW - 1 + 0.5) for n in nodes}
+    low, high = min(raw.values()), max(raw.values())
+    return {node_id: SCORE_MAX * (high + low - score) // high for node_id, score in raw.items()}
 
 
 # What the scheduler's message says of a node a rule turned away (pkg/scheduler/framework/plugins:
@@ -148,4 +188,5 @@ _NODE_REASON = {
     "PodAffinity": "node(s) didn't match pod affinity rules",
     "PodAntiAffinity": "node(s) didn't match pod anti-affinity rules",
     "ExistingPodsAntiAffinity": "node(s) didn't satisfy existing pods anti-affinity rules",
+    "MemoryPressure": "node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }",
 }

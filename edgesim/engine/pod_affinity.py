@@ -19,6 +19,17 @@ from edgesim.engine.world import HOLDS_NOTHING, World
 
 SCORE_MAX = 100  # the scheduler's MaxNodeScore
 PLUGIN_WEIGHT = 2  # NodeAffinity and InterPodAffinity in the default scheduler profile
+HARD_POD_AFFINITY_WEIGHT = 1  # hardPodAffinityWeight: an existing pod's required affinity, as a score
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingTerm:
+    """A term of placed pods that selects the incoming pod: each pod of ``owner_id`` adds
+    ``weight`` (negative for anti-affinity) to every node of its topology domain."""
+
+    weight: int
+    term: PodTerm
+    owner_id: str
 
 
 @dataclass
@@ -28,21 +39,31 @@ class AffinityView:
     rules: Affinity | None
     # required anti-affinity terms of other placed pods that the incoming pod matches (symmetry)
     existing_anti: list[PodTerm] = field(default_factory=list)
+    # preferred terms (and required affinity) of placed pods that select the incoming pod:
+    # InterPodAffinity scores them too (scoring.go processExistingPod)
+    existing_scored: list[ExistingTerm] = field(default_factory=list)
     _domains: dict[tuple[int, bool], dict[str, int]] = field(default_factory=dict)
+    _owner_domains: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, world: World, dep: Deployment, rules: Affinity | None) -> AffinityView | None:
         labels = pod_labels(dep.name)
         existing: list[PodTerm] = []
+        scored: list[ExistingTerm] = []
         for other in world.deployments.values():
             if other.affinity is None or other.project_id != dep.project_id:
                 continue
             other_rules = Affinity.of(other.affinity)
-            if other_rules is not None:
-                existing += [t for t in other_rules.anti_required if t.selector.matches(labels)]
-        if rules is None and not existing:
+            if other_rules is None:
+                continue
+            existing += [t for t in other_rules.anti_required if t.selector.matches(labels)]
+            weighted = [*((w, t) for w, t in other_rules.pod_preferred),
+                        *((-w, t) for w, t in other_rules.anti_preferred),
+                        *((HARD_POD_AFFINITY_WEIGHT, t) for t in other_rules.pod_required)]
+            scored += [ExistingTerm(w, t, other.id) for w, t in weighted if t.selector.matches(labels)]
+        if rules is None and not existing and not scored:
             return None
-        return cls(world, dep, rules, existing)
+        return cls(world, dep, rules, existing, scored)
 
     # --- filters --------------------------------------------------------------------------------
 
@@ -117,12 +138,13 @@ class AffinityView:
     def preference(self, nodes: list[Node]) -> dict[str, int]:
         """Node id -> the preferred rules' score: NodeAffinity (matching weights summed, scaled
         so the best node has 100) plus InterPodAffinity (weights of affine pods in the node's
-        domain minus those of anti-affine ones, scaled to 0..100 between the worst and the best
-        node), each times its plugin weight 2. Integer arithmetic, as the scheduler's."""
+        domain minus those of anti-affine ones, the placed pods' terms that select this pod
+        included, scaled to 0..100 between the worst and the best node), each times its plugin
+        weight 2. Integer arithmetic, as the scheduler's."""
         rules = self.rules
-        if rules is None or not rules.has_preferences or not nodes:
+        if not nodes or ((rules is None or not rules.has_preferences) and not self.existing_scored):
             return {}
-        node_raw = {n.id: rules.node_preference(self.labels(n)) for n in nodes}
+        node_raw = {n.id: rules.node_preference(self.labels(n)) if rules is not None else 0 for n in nodes}
         pod_raw = {n.id: self._pod_preference(self.labels(n)) for n in nodes}
         top = max(node_raw.values())
         low, high = min(pod_raw.values()), max(pod_raw.values())
@@ -134,14 +156,31 @@ class AffinityView:
         return scores
 
     def _pod_preference(self, labels: dict[str, str]) -> int:
-        assert self.rules is not None
         score = 0
-        for weight, term in self.rules.pod_preferred:
+        own = self.rules
+        for weight, term in (*own.pod_preferred, *((-w, t) for w, t in own.anti_preferred)) if own else ():
             value = labels.get(term.topology_key)
             if value is not None:
                 score += weight * self._matching_pods(term, by_term_owner=False).get(value, 0)
-        for weight, term in self.rules.anti_preferred:
-            value = labels.get(term.topology_key)
+        for existing in self.existing_scored:  # symmetry: the placed pods' terms on this pod
+            value = labels.get(existing.term.topology_key)
             if value is not None:
-                score -= weight * self._matching_pods(term, by_term_owner=False).get(value, 0)
+                score += existing.weight * self._owner_pods(existing.owner_id, existing.term.topology_key).get(value, 0)
         return score
+
+    def _owner_pods(self, owner_id: str, topology_key: str) -> dict[str, int]:
+        """Topology value -> placed pods of the deployment ``owner_id``."""
+        key = (owner_id, topology_key)
+        counts = self._owner_domains.get(key)
+        if counts is None:
+            counts = {}
+            owner = self.world.deployments.get(owner_id)
+            for inst in self.world.instances_of(owner) if owner is not None else ():
+                node = self.world.nodes.get(inst.node_id or "")
+                if node is None or inst.phase in HOLDS_NOTHING or inst.replaced_by is not None:
+                    continue
+                value = self.labels(node).get(topology_key)
+                if value is not None:
+                    counts[value] = counts.get(value, 0) + 1
+            self._owner_domains[key] = counts
+        return counts

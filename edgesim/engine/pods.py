@@ -16,13 +16,10 @@ from __future__ import annotations
 from edgesim.domain.errors import NotAllowed, NotFound
 from edgesim.domain.models import Deployment, Instance
 from edgesim.domain.states import DeploymentState, InstanceState
-from edgesim.engine.behaviors import draw
 from edgesim.engine.core import Core
 from edgesim.engine.deployments import Deployments
 from edgesim.engine.instances import Instances
 from edgesim.engine.lifecycle import allows
-
-RESTART = "restart"  # draw key of a restart's start-up time
 
 
 class Pods:
@@ -52,17 +49,17 @@ class Pods:
                 f"pod {label} has no container to restart (state {inst.state}); delete the pod to have it recreated"
             )
         async with core.command() as change:
-            change.touch(inst)
-            self.instances.disarm(inst)
-            inst.exit, inst.readiness, inst.is_ready = None, None, False
-            profile = self.instances.containers.profile(inst)
-            seconds = draw(profile.start.seconds, core.draws.rng(inst.id, RESTART, inst.attempt))
-            self.instances.lifecycle.move(inst, "restart", change, due=core.clock.now() + seconds,
-                                            message="restarting the container on request")
-            change.event(core.events.record(
-                "instance.restarting", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
-            ))
-            change.after_commit.append(lambda: self.instances.arm(inst))
+            if self.instances.out_of_sight(inst):
+                # the API server accepts it; the node's kubelet acts on it when it reports
+                # again, after what it did meanwhile (engine.autonomy)
+                if inst.restart_requested is None:
+                    change.touch(inst)
+                    inst.restart_requested = core.clock.now()
+                    change.event(core.events.record(
+                        "instance.restart_requested", instance_id=inst.id, deployment_id=dep.id, node_id=inst.node_id,
+                    ))
+                return inst
+            self.instances.containers.restart(inst, change)
         return inst
 
     async def delete(self, project_id: str, deployment_id: str, instance_id: str) -> Instance | None:

@@ -27,6 +27,10 @@ from edgesim.engine.lifecycle import RUN, TERMINATE
 
 EVICTION_THRESHOLD_MB = 100.0  # evictionHard memory.available<100Mi
 MONITORING_SECONDS = 10.0  # the eviction manager's housekeeping interval
+# --eviction-pressure-transition-period (5m): the MemoryPressure condition stays this long after
+# the pressure was last observed, and with it the node controller's NoSchedule taint
+PRESSURE_TRANSITION_SECONDS = 300.0
+MEMORY_PRESSURE_TAINT = "node.kubernetes.io/memory-pressure:NoSchedule"
 # Crossing times are rounded to the microsecond, as the clock shows them; a use within this
 # many MB of the threshold has reached it (so a rounded time finds it reached).
 REACHED_MB = 1e-6
@@ -81,9 +85,6 @@ class MemoryPressure:
         self.world = core.world
         self.instances = instances
         self.use = NodeUse(core)
-        # node id -> its last eviction: the next look comes a monitoring period later (kept in
-        # memory only: after a restart the kubelet looks at once)
-        self._evicted_at: dict[str, float] = {}
         instances.lifecycle.watchers.append(self._moved)
 
     def _moved(self, inst: Instance, old_phase: str | None, change: Change) -> None:
@@ -100,9 +101,43 @@ class MemoryPressure:
         if due is None:
             self.core.timers.cancel(key)
             return
-        last = self._evicted_at.get(node_id)
+        # the node's last eviction is stored: the next look a monitoring period on, restart or not
+        last = found.pressure_evicted_at if found is not None else None
         due = max(due, not_before or due, last + MONITORING_SECONDS if last is not None else due)
         self.core.timers.set(key, due, self._check, node_id)
+
+    def rearm(self, node: Node) -> None:
+        """After a restart: the next look, and the end of a MemoryPressure condition in force."""
+        self.arm(node)
+        self._arm_clear(node)
+
+    # --- the MemoryPressure condition and its taint ------------------------------------------------
+
+    def _observed(self, node: Node, change: Change) -> None:
+        """The kubelet saw the node under pressure now: the condition holds (the node controller
+        taints it NoSchedule) until a transition period passes without seeing it again."""
+        change.touch(node)
+        if node.pressure_since is None:
+            node.pressure_since = self.core.clock.now()
+            change.event(self.core.events.record(
+                "node.memory_pressure", node_id=node.id, pressure=True, taint=MEMORY_PRESSURE_TAINT))
+        node.pressure_seen_at = self.core.clock.now()
+        change.after_commit.append(lambda: self._arm_clear(node))
+
+    def _arm_clear(self, node: Node) -> None:
+        if node.pressure_seen_at is not None and node.id in self.world.nodes:
+            self.core.timers.set(f"pressure-clear:{node.id}", node.pressure_seen_at + PRESSURE_TRANSITION_SECONDS,
+                                 self._clear, node.id)
+
+    def _clear(self, node_id: str) -> None:
+        node = self.world.nodes.get(node_id)
+        if node is None or node.pressure_seen_at is None or self.core.clock.now() < node.pressure_seen_at + PRESSURE_TRANSITION_SECONDS:
+            return
+        with self.core.step() as change:
+            change.touch(node)
+            node.pressure_since = node.pressure_seen_at = None
+            change.event(self.core.events.record("node.memory_pressure", node_id=node.id, pressure=False))
+            self.instances.retry_waiting(node.id, change)  # the taint is gone: it takes new pods again
 
     def _crossing(self, node: Node) -> float | None:
         """When the node's memory use reaches its threshold (now if it has), None if never."""
@@ -141,10 +176,12 @@ class MemoryPressure:
             if not self.use.under_pressure(node):  # it went down meanwhile (never a loop at one moment)
                 change.after_commit.append(lambda: self.arm(node_id, not_before=now + 1e-6))
                 return
+            self._observed(node, change)
             victim = self._first_to_evict(node, now)
             if victim is not None:
+                change.touch(node)
+                node.pressure_evicted_at = now
                 self._evict(victim, node, change)
-                self._evicted_at[node_id] = now
             change.after_commit.append(lambda: self.arm(node_id, not_before=now + MONITORING_SECONDS))
 
     def _first_to_evict(self, node: Node, now: float) -> Instance | None:
