@@ -204,7 +204,7 @@ class EdgeAutonomy:
         for inst in insts:
             if inst.id in self.world.instances and inst.phase == PULL and inst.due is None:
                 change.touch(inst)
-                self._again(inst, now + self.instances.containers.pull_seconds(inst), f"pulling image {inst.app['image_url']}")
+                self._again(inst, now + self.instances.containers.pull_seconds(inst), f"pulling image {inst.spec.image_url}")
 
     def deliver_restarts(self, insts: list[Instance], change: Change, *, rebooted: bool) -> None:
         """Restarts the API accepted while the node was silent: its kubelet restarts the
