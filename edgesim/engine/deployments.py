@@ -16,7 +16,7 @@ from edgesim.engine.placement import Placement
 from edgesim.engine.quotas import Quotas
 from edgesim.engine.references import referenced_node
 from edgesim.engine.rollouts import Rollouts
-from edgesim.engine.undo import on_undo
+from edgesim.engine.undo import next_number
 from edgesim.engine.world import WAIT
 
 
@@ -230,14 +230,7 @@ class Deployments:
                                       {"instance_id": inst.id, "deployment_id": inst.deployment_id}]
 
     def _next_seq(self) -> int:
-        self.seq += 1
-        seq = self.seq
-        on_undo(lambda: self._give_back_seq(seq))
-        return seq
-
-    def _give_back_seq(self, seq: int) -> None:
-        if self.seq == seq:  # no later deployment took the next number meanwhile
-            self.seq -= 1
+        return next_number(self, "seq")
 
     def removed_instance(self, inst: Instance, change: Change) -> None:
         """An instance finished terminating: a deleted deployment goes once its last one is gone."""

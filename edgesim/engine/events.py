@@ -132,15 +132,7 @@ class EventLog:
             self.closing = False
 
     def _next_front_seq(self) -> int:
-        self.front_seq += 1
-        drawn = self.front_seq
-
-        def give_back() -> None:  # drawn again next, unless a later number was drawn since
-            if self.front_seq == drawn:
-                self.front_seq -= 1
-
-        undo.on_undo(give_back)
-        return drawn
+        return undo.next_number(self, "front_seq")
 
     def _settle(self, event: dict[str, Any]) -> None:
         del self._unsettled[event["seq"]]

@@ -22,9 +22,7 @@ class IdFactory:
 
     def next(self) -> str:
         """The next id of the front's sequence."""
-        self.seq += 1
-        undo.on_undo(self._give_back(self.seq))
-        return self._uuid(str(self.seq))
+        return self._uuid(str(undo.next_number(self, "seq")))
 
     def of_birth(self, birth: int) -> str:
         return self._uuid(f"b{birth}")
@@ -39,12 +37,3 @@ class IdFactory:
         raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
         h = raw.hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-    def _give_back(self, seq: int):
-        """Undo of drawing ``seq``: it is drawn again next, unless a later id was drawn since."""
-
-        def undo_draw() -> None:
-            if self.seq == seq:
-                self.seq -= 1
-
-        return undo_draw

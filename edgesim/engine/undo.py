@@ -68,6 +68,20 @@ def on_undo(action: Action) -> None:
         current.undo.append(action)
 
 
+def next_number(owner: object, counter: str) -> int:
+    """Draw the next number of ``owner.<counter>`` (an int attribute): if the running command
+    fails, the number is given back (drawn again next), unless a later one was drawn since."""
+    drawn: int = getattr(owner, counter) + 1
+    setattr(owner, counter, drawn)
+
+    def give_back() -> None:
+        if getattr(owner, counter) == drawn:
+            setattr(owner, counter, drawn - 1)
+
+    on_undo(give_back)
+    return drawn
+
+
 def on_commit(action: Action) -> None:
     """Do this once the running command is committed; at once outside a command."""
     current = _CURRENT.get()

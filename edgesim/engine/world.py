@@ -90,15 +90,7 @@ class World:
 
     def next_birth(self) -> int:
         """The next birth (a vertex's id is made from it before the vertex enters the world)."""
-        self.births += 1
-        given = self.births
-
-        def give_back() -> None:  # drawn again next, unless a later birth was given since
-            if self.births == given:
-                self.births -= 1
-
-        undo.on_undo(give_back)
-        return given
+        return undo.next_number(self, "births")
 
     # --- any record -----------------------------------------------------------------------------
 
