@@ -19,7 +19,7 @@ from edgesim.api.validation import parse
 from edgesim.domain.errors import ReferenceNotFound
 from edgesim.domain.models import Fault
 from edgesim.engine.engine import Engine
-from edgesim.engine.faults import FaultSpec
+from edgesim.engine.faults import FaultSpec, shown_keys
 
 REPORT_WINDOW = (Query("from", "number"), Query("to", "number"))
 
@@ -27,7 +27,7 @@ REPORT_WINDOW = (Query("from", "number"), Query("to", "number"))
 def fault_body(engine: Engine, fault: Fault) -> dict:
     return {
         "id": fault.id,
-        **fault.spec,
+        **shown_keys(fault.spec),  # only its kind's keys (older stores kept every default)
         "start": fault.start,
         "end": fault.end,
         "state": fault.state,
