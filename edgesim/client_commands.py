@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edgesim.api.paging import whole_number
+from edgesim.engine.faults import PARAMETERS
 
 HIT_SHOWN = 3  # nodes named per fault in `chaos list`; the rest are counted
 
@@ -126,10 +127,11 @@ def chaos_add(url, admin_token, fault, path) -> None:
 def chaos_list(url, admin_token) -> None:
     """List the faults."""
     answer = expect(*call(url, "GET", "/edgesim/chaos/faults", None, admin_token), 200)
-    table = Table("id", "kind", "target", "state", "start", "end", "hit")
+    table = Table("id", "kind", "keys", "target", "state", "start", "end", "hit")
     for f in answer["faults"]:
         target = ", ".join(f"{k}={v}" for k, v in f["target"].items())
-        table.add_row(f["id"], f["kind"], target, f["state"], f"{f['start']:g}", "-" if f["end"] is None else f"{f['end']:g}",
+        keys = ", ".join(f"{k}={f[k]}" for k in PARAMETERS.get(f["kind"], ()) if k in f) or "-"  # the kind's own only
+        table.add_row(f["id"], f["kind"], keys, target, f["state"], f"{f['start']:g}", "-" if f["end"] is None else f"{f['end']:g}",
                       _hit(f))
     _console().print(table)
 

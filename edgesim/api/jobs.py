@@ -143,6 +143,6 @@ ROUTES = (
     Route("DELETE", JOB, delete, "Delete a batch job", IEF, ok=(204,)),
     Route("POST", V2 + "/nodes/{node_id}/upgrade", upgrade_node, "Upgrade an edge node", IEF, ok=(202,)),
     Route("GET", V2 + "/nodes/{node_id}/upgrade", upgrade_info, "Whether an edge node can upgrade", IEF),
-    Route("GET", "/edgesim/upgrade-behavior", get_profile, "The node upgrade profile in force", CONTROL),
-    Route("PUT", "/edgesim/upgrade-behavior", put_profile, "Replace the node upgrade profile", CONTROL, UpgradeProfile),
+    Route("GET", "/edgesim/upgrade-behavior", get_profile, "The node upgrade profile in force", CONTROL, answer="the node upgrade profile in force"),
+    Route("PUT", "/edgesim/upgrade-behavior", put_profile, "Replace the node upgrade profile", CONTROL, UpgradeProfile, answer="the node upgrade profile now in force"),
 )

@@ -15,7 +15,7 @@ from pydantic.json_schema import models_json_schema
 from edgesim import __version__
 from edgesim.api import paths
 from edgesim.api.families import ROUTES
-from edgesim.api.routing import IAM, Route
+from edgesim.api.routing import IAM, RawBody, Route
 from edgesim.domain.kinds import KINDS
 
 KEYSTONE_ERROR_SCHEMA = {  # the simulated IAM answers errors like Keystone does
@@ -46,6 +46,36 @@ def _parameters(route: Route, project_ids: list[str]) -> list[dict]:
     return params
 
 
+# what a success answer's schema is, by media type: JSON answers vary by route (any JSON value)
+ANSWER_SCHEMAS = {"text/html": {"type": "string"}, "text/plain": {"type": "string"},
+                  "text/event-stream": {"type": "string"}}
+BINARY = {"type": "string", "format": "binary"}
+
+
+def _responses(route: Route) -> dict[str, Any]:
+    success: dict[str, Any] = {}
+    for code in route.ok:
+        if code in (202, 204):
+            success[str(code)] = {"description": route.answer if route.answer != "success" else "success, no body"}
+        else:
+            schema = ANSWER_SCHEMAS.get(route.content, {} if route.content == "application/json" else BINARY)
+            success[str(code)] = {"description": route.answer, "content": {route.content: {"schema": schema}}}
+    return {**success, "default": {"description": "an error", "content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/" + ("KeystoneError" if route.tag == IAM else "Error")}}}}}
+
+
+def _request_body(route: Route, refs: dict, schemas: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(route.body, RawBody):
+        return {"required": True, "description": route.body.description,
+                "content": {content_type: {"schema": BINARY} for content_type in route.body.content_types}}
+    if isinstance(route.body, TypeAdapter):
+        schema = route.body.json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+    else:
+        schema = refs[(route.body, "validation")]
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def record_schemas() -> dict[str, Any]:
     """The schema of every record kind the registry declares, as the store keeps it (what
     ``GET /edgesim/state`` counts and a store file holds), named ``Record.<kind>``."""
@@ -71,20 +101,10 @@ def build(project_ids: list[str]) -> dict[str, Any]:
             "tags": [route.tag],
             "operationId": f"{route.method.lower()}_{route.path.strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('.', '_')}",
             "parameters": _parameters(route, project_ids),
-            "responses": {
-                **{str(code): ({"description": "success"} if code in (202, 204) else
-                               {"description": "success", "content": {route.content: {"schema": {}}}}) for code in route.ok},
-                "default": {"description": "an error", "content": {"application/json": {"schema": {
-                    "$ref": "#/components/schemas/" + ("KeystoneError" if route.tag == IAM else "Error")}}}},
-            },
+            "responses": _responses(route),
         }
         if route.body is not None:
-            if isinstance(route.body, TypeAdapter):
-                schema = route.body.json_schema(ref_template="#/components/schemas/{model}")
-                schemas.update(schema.pop("$defs", {}))
-            else:
-                schema = refs[(route.body, "validation")]
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+            op["requestBody"] = _request_body(route, refs, schemas)
         if paths.is_ief(route.path):
             op["security"] = [{"token": []}, {"aksk": []}]
         operations.setdefault(route.path, {})[route.method.lower()] = op

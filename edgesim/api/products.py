@@ -90,5 +90,5 @@ ROUTES = (
     Route("GET", BASE + "/{product_id}", show, "Show a product", IEF),
     Route("DELETE", BASE + "/{product_id}", delete, "Delete a product", IEF, ok=(204,)),
     Route("POST", "/edgesim/products/{product_id}/register", register,
-          "Register a node with a product's credential", CONTROL, ProductRegistration, ok=(201,)),
+          "Register a node with a product's credential", CONTROL, ProductRegistration, ok=(201,), answer='{"node": the node registered with the product\'s credential}'),
 )

@@ -36,16 +36,26 @@ class Query:
 
 
 @dataclass(frozen=True)
+class RawBody:
+    """A body that is not JSON (a snapshot file): its media types, as the document shows them;
+    the handler reads the bytes itself."""
+
+    content_types: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
     handler: Handler
     summary: str
     tag: str
-    body: Any = None  # a pydantic model, or a TypeAdapter for a non-object body
+    body: Any = None  # a pydantic model, a TypeAdapter for a non-object body, or a RawBody
     query: tuple[Query, ...] = ()
     ok: tuple[int, ...] = (200,)
     content: str = "application/json"
+    answer: str = "success"  # what a success answers, as the document describes it
 
 
 # The paging parameters of the IEF lists (api/paging.py reads them).

@@ -46,6 +46,6 @@ async def put(request: web.Request) -> web.Response:
 
 
 ROUTES = (
-    Route("GET", "/edgesim/behaviors", get, "Behaviour profiles in force", CONTROL),
-    Route("PUT", "/edgesim/behaviors", put, "Replace the behaviour profiles", CONTROL, PROFILES),
+    Route("GET", "/edgesim/behaviors", get, "Behaviour profiles in force", CONTROL, answer='{"profiles": [...]}: the behaviour profiles in force'),
+    Route("PUT", "/edgesim/behaviors", put, "Replace the behaviour profiles", CONTROL, PROFILES, answer='{"profiles": [...]}: the behaviour profiles now in force'),
 )

@@ -19,7 +19,7 @@ from edgesim.api.validation import parse
 from edgesim.domain.errors import ReferenceNotFound
 from edgesim.domain.models import Fault
 from edgesim.engine.engine import Engine
-from edgesim.engine.faults import FaultSpec
+from edgesim.engine.faults import FaultSpec, shown_keys
 
 REPORT_WINDOW = (Query("from", "number"), Query("to", "number"))
 
@@ -27,7 +27,7 @@ REPORT_WINDOW = (Query("from", "number"), Query("to", "number"))
 def fault_body(engine: Engine, fault: Fault) -> dict:
     return {
         "id": fault.id,
-        **fault.spec,
+        **shown_keys(fault.spec),  # only its kind's keys (older stores kept every default)
         "start": fault.start,
         "end": fault.end,
         "state": fault.state,
@@ -122,9 +122,9 @@ async def report(request: web.Request) -> web.Response:
 
 
 ROUTES = (
-    Route("POST", "/edgesim/chaos/faults", add, "Add a chaos fault", CONTROL, FaultSpec, ok=(201,)),
-    Route("GET", "/edgesim/chaos/faults", list_, "List chaos faults", CONTROL),
-    Route("GET", "/edgesim/chaos/faults/{fault_id}", get, "Show a chaos fault", CONTROL),
-    Route("DELETE", "/edgesim/chaos/faults/{fault_id}", delete, "Remove a chaos fault (it ends now)", CONTROL, ok=(204,)),
-    Route("GET", "/edgesim/report", report, "The experiment report", CONTROL, query=REPORT_WINDOW),
+    Route("POST", "/edgesim/chaos/faults", add, "Add a chaos fault", CONTROL, FaultSpec, ok=(201,), answer="the fault: id, its body (only its kind's keys), state, times, nodes and devices hit"),
+    Route("GET", "/edgesim/chaos/faults", list_, "List chaos faults", CONTROL, answer='{"count", "faults": [...]}'),
+    Route("GET", "/edgesim/chaos/faults/{fault_id}", get, "Show a chaos fault", CONTROL, answer="the fault: id, its body (only its kind's keys), state, times, nodes and devices hit"),
+    Route("DELETE", "/edgesim/chaos/faults/{fault_id}", delete, "Remove a chaos fault (it ends now)", CONTROL, ok=(204,), answer="the fault ended now, no body"),
+    Route("GET", "/edgesim/report", report, "The experiment report", CONTROL, query=REPORT_WINDOW, answer="the experiment report: deployments, nodes, devices, routes, faults and jobs of the window"),
 )

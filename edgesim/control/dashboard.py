@@ -64,9 +64,9 @@ async def timeline(request: web.Request) -> web.Response:
 
 
 ROUTES = (
-    Route("GET", "/edgesim/ui", index, "The dashboard", CONTROL, content="text/html"),
-    Route("GET", "/edgesim/ui/", index, "The dashboard", CONTROL, content="text/html"),
-    Route("GET", "/edgesim/ui/{name}", asset, "A dashboard asset", CONTROL, content="*/*"),
+    Route("GET", "/edgesim/ui", index, "The dashboard", CONTROL, content="text/html", answer="the dashboard page"),
+    Route("GET", "/edgesim/ui/", index, "The dashboard", CONTROL, content="text/html", answer="the dashboard page"),
+    Route("GET", "/edgesim/ui/{name}", asset, "A dashboard asset", CONTROL, content="*/*", answer="the asset (script, style sheet, image)"),
     Route("GET", "/edgesim/report.html", timeline, "The experiment timeline page", CONTROL,
-          query=REPORT_WINDOW, content="text/html"),
+          query=REPORT_WINDOW, content="text/html", answer="the experiment timeline as one HTML page"),
 )

@@ -25,6 +25,6 @@ async def put(request: web.Request) -> web.Response:
 
 
 ROUTES = (
-    Route("GET", "/edgesim/device-behaviors", get, "Device behaviour profiles in force", CONTROL),
-    Route("PUT", "/edgesim/device-behaviors", put, "Replace the device behaviour profiles", CONTROL, PROFILES),
+    Route("GET", "/edgesim/device-behaviors", get, "Device behaviour profiles in force", CONTROL, answer='{"profiles": [...]}: the device behaviour profiles in force'),
+    Route("PUT", "/edgesim/device-behaviors", put, "Replace the device behaviour profiles", CONTROL, PROFILES, answer='{"profiles": [...]}: the device behaviour profiles now in force'),
 )

@@ -55,5 +55,5 @@ async def create_fleet(request: web.Request) -> web.Response:
 
 
 ROUTES = (
-    Route("POST", "/edgesim/fleet", create_fleet, "Create many nodes and groups", CONTROL, FleetRequest, ok=(201,)),
+    Route("POST", "/edgesim/fleet", create_fleet, "Create many nodes and groups", CONTROL, FleetRequest, ok=(201,), answer="the nodes and groups created"),
 )

@@ -29,5 +29,5 @@ async def show(request: web.Request) -> web.Response:
 
 ROUTES = (
     Route("GET", "/edgesim/instances/{instance_id}/config", show,
-          "What an instance sees of its config maps and secrets", CONTROL),
+          "What an instance sees of its config maps and secrets", CONTROL, answer="what the instance sees of its config maps and secrets"),
 )

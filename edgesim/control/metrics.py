@@ -183,5 +183,5 @@ async def scrape(request: web.Request) -> web.Response:
 
 
 ROUTES = (
-    Route("GET", "/edgesim/metrics", scrape, "Prometheus metrics", CONTROL, content="text/plain"),
+    Route("GET", "/edgesim/metrics", scrape, "Prometheus metrics", CONTROL, content="text/plain", answer="Prometheus text exposition"),
 )

@@ -54,7 +54,7 @@ async def connect(request: web.Request) -> web.Response:
 
 
 ROUTES = (
-    Route("GET", "/edgesim/nodes/{node_id}", show, "A node's agent: heartbeats and silence", CONTROL),
-    Route("POST", "/edgesim/nodes/{node_id}/disconnect", disconnect, "Cut a node off", CONTROL),
-    Route("POST", "/edgesim/nodes/{node_id}/connect", connect, "Let a node report again", CONTROL),
+    Route("GET", "/edgesim/nodes/{node_id}", show, "A node's agent: heartbeats and silence", CONTROL, answer="the node's agent: heartbeats, silence, connection"),
+    Route("POST", "/edgesim/nodes/{node_id}/disconnect", disconnect, "Cut a node off", CONTROL, answer="the node's agent, now cut off"),
+    Route("POST", "/edgesim/nodes/{node_id}/connect", connect, "Let a node report again", CONTROL, answer="the node's agent, reporting again"),
 )

@@ -45,5 +45,5 @@ async def partitions(request: web.Request) -> web.Response:
 ROUTES = (
     Route("GET", "/edgesim/partitions", partitions, "The partitions of the node-group graph, by key", CONTROL,
           query=(Query("member", description="the partition holding this node, group or device id"),
-                 Query("limit", "integer", minimum=1), Query("offset", "integer", minimum=0))),
+                 Query("limit", "integer", minimum=1), Query("offset", "integer", minimum=0)), answer='{"count", "partitions": [...]}: the partitions, a page of them'),
 )

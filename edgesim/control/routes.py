@@ -125,13 +125,13 @@ async def openapi_document(request: web.Request) -> web.Response:
 
 
 ROUTES = (
-    Route("GET", "/edgesim/health", health, "Health", CONTROL),
-    Route("GET", "/edgesim/clock", get_clock, "The simulation clock", CONTROL),
-    Route("POST", "/edgesim/clock/advance", advance, "Advance a virtual clock", CONTROL, AdvanceBody),
-    Route("POST", "/edgesim/clock/scale", scale, "Change a real clock's speed", CONTROL, ScaleBody),
-    Route("POST", "/edgesim/reset", reset, "A fresh world on the same server", CONTROL),
+    Route("GET", "/edgesim/health", health, "Health", CONTROL, answer='{"status": "ok", "version"}'),
+    Route("GET", "/edgesim/clock", get_clock, "The simulation clock", CONTROL, answer="the clock: now (simulated seconds), mode, scale, time (ISO 8601)"),
+    Route("POST", "/edgesim/clock/advance", advance, "Advance a virtual clock", CONTROL, AdvanceBody, answer="the clock after the advance, with timers_run"),
+    Route("POST", "/edgesim/clock/scale", scale, "Change a real clock's speed", CONTROL, ScaleBody, answer="the clock at its new scale"),
+    Route("POST", "/edgesim/reset", reset, "A fresh world on the same server", CONTROL, answer="the clock of the fresh world"),
     Route("GET", "/edgesim/events", events, "The event log, oldest first", CONTROL,
           query=EVENT_FILTER_QUERY + (Query("since", "number"), Query("limit", "integer", minimum=1),
-                                      Query("offset", "integer", minimum=0))),
-    Route("GET", "/edgesim/openapi.json", openapi_document, "This document", CONTROL),
+                                      Query("offset", "integer", minimum=0)), answer='{"count", "events": [...]}: the matching events, oldest first, a page of them'),
+    Route("GET", "/edgesim/openapi.json", openapi_document, "This document", CONTROL, answer="this OpenAPI 3.1 document"),
 )

@@ -22,11 +22,14 @@ from pathlib import Path
 from aiohttp import web
 
 from edgesim.api.errors import control_invalid, json_response
-from edgesim.api.routing import CONTROL, ENGINE, Route
+from edgesim.api.routing import CONTROL, ENGINE, RawBody, Route
 from edgesim.control.routes import clock_body
 from edgesim.engine.snapshots import SnapshotError, check
 
 SNAPSHOT_TYPE = "application/vnd.sqlite3"
+# the PUT reads the bytes whatever the Content-Type says; these are the ones clients send
+SNAPSHOT_BODY = RawBody((SNAPSHOT_TYPE, "application/octet-stream"),
+                        "a snapshot file, as POST /edgesim/snapshot or `edgesim snapshot save` wrote it")
 
 
 async def save(request: web.Request) -> web.Response:
@@ -70,6 +73,7 @@ async def _body_to(request: web.Request, path: str) -> int:
 
 ROUTES = (
     Route("POST", "/edgesim/snapshot", save, "The whole world (a store file) to restore later", CONTROL,
-          content=SNAPSHOT_TYPE),
-    Route("PUT", "/edgesim/snapshot", load, "Replace the world (clock included) with a saved snapshot", CONTROL),
+          content=SNAPSHOT_TYPE, answer="the snapshot file (a SQLite store: records, event log, clock, seed)"),
+    Route("PUT", "/edgesim/snapshot", load, "Replace the world (clock included) with a saved snapshot", CONTROL,
+          SNAPSHOT_BODY, answer="the clock after the load (now, mode, scale, time), its seed and event count"),
 )

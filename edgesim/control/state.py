@@ -171,9 +171,9 @@ async def operations_now(request: web.Request) -> web.Response:
 
 ROUTES = (
     Route("GET", "/edgesim/state", state, "A snapshot of the fleet for the dashboard (?at=T: as it was at T)", CONTROL,
-          query=(Query("at", "number", "simulated seconds, 0 to now: the fleet as it was then", minimum=0),)),
-    Route("GET", "/edgesim/state/nodes/{node_id}", node_detail, "One node for the dashboard's panel", CONTROL),
+          query=(Query("at", "number", "simulated seconds, 0 to now: the fleet as it was then", minimum=0),), answer="the fleet for the dashboard (now, or as it was at ?at=T), with the clock"),
+    Route("GET", "/edgesim/state/nodes/{node_id}", node_detail, "One node for the dashboard's panel", CONTROL, answer="one node: resources, IPs, instances, history of states"),
     Route("GET", "/edgesim/state/deployments/{deployment_id}", deployment_detail,
-          "One deployment for the dashboard's panel", CONTROL),
-    Route("GET", "/edgesim/state/operations", operations_now, "Message rules and batch jobs, now", CONTROL),
+          "One deployment for the dashboard's panel", CONTROL, answer="one deployment: instances, events, rollout"),
+    Route("GET", "/edgesim/state/operations", operations_now, "Message rules and batch jobs, now", CONTROL, answer="message rules and batch jobs as they are now"),
 )

@@ -7,13 +7,15 @@ are the records of the world that existed at T (``created_at`` <= T), each value
 change (a node's state, a device's online state and node, a deployment's replicas) taken from
 the last event at or before T, else from the first one after T (its ``from``), else as it is
 now. Group membership is as it is now. Nodes and deployments deleted since T come back only if
-their creation is in the log (nodes registered through the API, every deployment).
+their creation is in the log (nodes registered through the API, every deployment). Message
+rules and batch jobs are rebuilt from their own events (``operations_at``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from edgesim.control.operations_at import OperationsAt
 from edgesim.engine.engine import Engine
 
 MIGRATION_WINDOW = 60.0  # simulated seconds before T whose migrations the map draws
@@ -53,6 +55,7 @@ class Replay:
         self.deleted_nodes: set[str] = set()
         self.faults: dict[str, dict[str, Any]] = {}
         self.migrations: list[dict[str, Any]] = []
+        self.operations = OperationsAt(at)  # message rules and batch jobs
 
     def see(self, e: dict[str, Any]) -> None:
         kind, t, v = e["kind"], e["time"], self.values
@@ -75,6 +78,7 @@ class Replay:
             return
         self.seq = e["seq"]
         self._until_t(kind, e)
+        self.operations.see(e)
 
     def _until_t(self, kind: str, e: dict[str, Any]) -> None:
         insts = self.instances
@@ -183,4 +187,5 @@ async def state_at(engine: Engine, at: float) -> dict[str, Any]:
         "deployments": deployments,
         "faults": list(replay.faults.values()),
         "migrations": [m for m in replay.migrations if m["time"] > at - MIGRATION_WINDOW],
+        **replay.operations.result(engine),  # rules and jobs as they were at T too
     }

@@ -108,5 +108,5 @@ async def hang_up(app: web.Application) -> None:
 
 ROUTES = (
     Route("GET", "/edgesim/events/stream", stream, "The event log live (server-sent events)", CONTROL,
-          query=EVENT_FILTER_QUERY + (Query("after", "integer", minimum=0),), content="text/event-stream"),
+          query=EVENT_FILTER_QUERY + (Query("after", "integer", minimum=0),), content="text/event-stream", answer="server-sent events, one per event of the log, live"),
 )

@@ -93,6 +93,15 @@ class Certs:
         for cert in [c for c in self.table.values() if c.scope == scope and c.owner_id == owner_id]:
             self._remove(cert, change)
 
+    def refuse_node_delete(self, node: Node) -> str | None:
+        """ief-api-more.md 4: a node with application or device certificates is not deleted
+        (the user guide: delete them first); its own system certificate goes with it."""
+        left = self.of(NODE, node.id)
+        if not left:
+            return None
+        names = ", ".join(c.name for c in left[:3]) + (f" (+{len(left) - 3} more)" if len(left) > 3 else "")
+        return f"edge node {node.name} still has certificates ({names}); delete them first"
+
     def expire_system_early(self, node: Node, at: float, change: Change) -> None:
         """Chaos: the node's own certificate expires at ``at`` if that is sooner than it would."""
         not_after = min(self.system_not_after(node), at)

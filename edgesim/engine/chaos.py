@@ -81,7 +81,7 @@ class Chaos:
         start = now if spec.start is None else max(spec.start, now)
         async with self.core.command() as change:
             fault = Fault(
-                id=self.core.ids.next(), spec=spec.model_dump(mode="json", exclude_none=True), start=start,
+                id=self.core.ids.next(), spec=spec.stored(), start=start,
                 end=None if spec.duration is None else start + spec.duration, created_at=now, next_due=start,
             )
             self.book.add(fault, spec)

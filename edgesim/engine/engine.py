@@ -20,7 +20,7 @@ from edgesim.domain.models import BehaviorSet, Document, Node, PartitionSeq
 from edgesim.engine import undo
 from edgesim.engine.apps import Apps
 from edgesim.engine.behaviors import BehaviorBook, Profile
-from edgesim.engine.certs import GROUP, Certs
+from edgesim.engine.certs import GROUP, NODE, Certs
 from edgesim.engine.chaos import Chaos
 from edgesim.engine.clock import Clock
 from edgesim.engine.configs import Configs
@@ -116,6 +116,10 @@ class Engine:
         self.certs = Certs(core, self.quotas)
         # decision (ief-api-more.md 7.2): a group delete also deletes its certificates
         self.groups.deleting.append(lambda group, change: self.certs.delete_all(GROUP, group.id, change))
+        # decision (ief-api-more.md 4): a node with application/device certs is not deleted
+        # (IEF.100007); its own system certificate record goes with it (cert.deleted)
+        self.nodes.delete_refusals.append(self.certs.refuse_node_delete)
+        self.nodes.deleting.append(lambda node, change: self.certs.delete_all(NODE, node.id, change))
         self.chaos = Chaos(core, self.faults, self.failover, self.instances, self.certs)
         self.device_templates = DeviceTemplates(core, self.quotas)
         self.devices = Devices(core, self.device_templates, self.quotas, self.faults)

@@ -10,7 +10,7 @@ import fnmatch
 from edgesim.domain.models import Fault, Instance, Node
 from edgesim.engine.behaviors import draw
 from edgesim.engine.core import Core
-from edgesim.engine.faults import FaultSpec
+from edgesim.engine.faults import STORED, FaultSpec
 from edgesim.engine.probes import Window
 
 ACTIVE, SCHEDULED, ENDED, DELETED = "active", "scheduled", "ended", "deleted"
@@ -25,7 +25,7 @@ class FaultBook:
 
     def spec(self, fault: Fault) -> FaultSpec:
         if fault.id not in self._specs:
-            self._specs[fault.id] = FaultSpec.model_validate(fault.spec)
+            self._specs[fault.id] = FaultSpec.model_validate(fault.spec, context=STORED)
         return self._specs[fault.id]
 
     def load(self, fault: Fault) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from edgesim.engine.behaviors import Distribution, Integer, Number, Seconds
 from edgesim.engine.clock import MAX_SECONDS
@@ -38,6 +38,31 @@ CERT_KINDS = ("cert_expiry",)
 # node upgrades on the hit nodes end in a rollback, or hang (UPGRADING) until the fault ends
 UPGRADE_KINDS = ("upgrade_failure", "upgrade_hang")
 KINDS = NODE_KINDS + INSTANCE_KINDS + API_KINDS + DEVICE_KINDS + CERT_KINDS + UPGRADE_KINDS
+
+# The one table of each kind's own keys (beyond kind, target, start, duration, probability):
+# a body giving another kind's key is refused naming it, a fault's body (GET, the POST answer,
+# `edgesim chaos list`, the Chaos Toolkit) shows only these, and docs/chaos.md lists them
+# (tests/test_fault_parameters.py holds the docs to it).
+COMMON_KEYS = ("kind", "target", "start", "duration", "probability")
+PARAMETERS: dict[str, tuple[str, ...]] = {
+    "node_crash": (), "node_partition": (), "node_flap": ("down", "up"),
+    "instance_crash": ("exit_code", "every"), "oom_kill": ("every",), "probe_failure": ("probe",),
+    "image_pull_failure": (), "slow_start": ("seconds",),
+    "api_latency": ("seconds",), "api_error": ("status", "error_code", "error_msg"),
+    "device_offline": (), "device_garbage": (), "device_frozen": (), "twin_update_lost": (),
+    "cert_expiry": (), "upgrade_failure": (), "upgrade_hang": (),
+}
+KIND_KEYS = ("every", "exit_code", "probe", "seconds", "status", "error_code", "error_msg", "down", "up")
+# a stored fault is read with this context: documents written before the table kept every
+# key's default (``exit_code`` on a node_partition), and must still load as they were
+STORED = {"stored": True}
+
+
+def shown_keys(spec: dict) -> dict:
+    """A fault's spec as its body shows it: the common keys and its kind's own."""
+    own = COMMON_KEYS + PARAMETERS.get(spec.get("kind", ""), ())
+    return {key: value for key, value in spec.items() if key in own}
+
 
 Kind = Literal[
     "node_crash", "node_partition", "node_flap", "instance_crash", "probe_failure", "oom_kill",
@@ -96,6 +121,17 @@ class FaultSpec(_Model):
     down: Period = 30.0  # node_flap: seconds down, then up, in turn
     up: Period = 30.0
 
+    @field_validator(*KIND_KEYS)
+    @classmethod
+    def _used_by_kind(cls, value: object, info: ValidationInfo) -> object:
+        """A key the kind does not use would be silently ignored: refuse it, naming it (the
+        validator runs only on keys the body gives; ``kind`` is checked before them)."""
+        kind = info.data.get("kind")
+        if value is None or kind is None or (info.context or {}).get("stored") or info.field_name in PARAMETERS[kind]:
+            return value
+        own = ", ".join(PARAMETERS[kind]) or "none"
+        raise ValueError(f"a {kind} fault does not use {info.field_name} (its own keys: {own})")
+
     @model_validator(mode="after")
     def _fits_kind(self) -> FaultSpec:
         t = self.target
@@ -107,8 +143,6 @@ class FaultSpec(_Model):
             raise ValueError("device faults (and only they) target device_ids")
         if self.kind in API_KINDS and t.method is None and t.path is None:
             raise ValueError(f"an {self.kind} fault targets requests by method and/or path")
-        if self.every is not None and self.kind not in INSTANT_KINDS:
-            raise ValueError("every repeats instance_crash and oom_kill faults only")
         if self.kind in ("api_latency", "slow_start") and self.seconds is None:
             raise ValueError(f"an {self.kind} fault needs seconds (a number or a distribution)")
         return self
@@ -119,3 +153,7 @@ class FaultSpec(_Model):
         if self.seconds is None:
             raise ValueError(f"a {self.kind} fault has no seconds")
         return self.seconds
+
+    def stored(self) -> dict:
+        """The spec as the store keeps it: the common keys and the kind's own (defaults too)."""
+        return self.model_dump(mode="json", exclude_none=True, include=set(COMMON_KEYS + PARAMETERS[self.kind]))

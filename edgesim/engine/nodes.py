@@ -34,6 +34,10 @@ class Nodes:
         self.failover = failover
         self.instances = instances
         self.quotas = quotas
+        # what else a node's delete needs: a reason to refuse it (something of the user's still
+        # refers to it), and what goes with it in the same command (its own system certificate)
+        self.delete_refusals: list[Callable[[Node], str | None]] = []
+        self.deleting: list[Callable[[Node, Change], None]] = []
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -112,6 +116,9 @@ class Nodes:
             raise InUse(f"edge node {node.name} still has application instances; delete its deployments first")
         if self.world.devices_on(node.id):
             raise InUse(f"edge node {node.name} still has devices bound; unbind them first")
+        for refusal in self.delete_refusals:
+            if (reason := refusal(node)) is not None:
+                raise InUse(reason)
         async with self.core.command() as change:
             for inst in stale:  # copies already recreated elsewhere go with their node
                 self.instances.remove(inst, change)
@@ -119,6 +126,8 @@ class Nodes:
                 group = self.world.groups[group_id]
                 change.touch(group)
                 self.world.unbind(group, node.id)
+            for listener in self.deleting:
+                listener(node, change)
             change.touch(node)
             for key in ("node", "node-lost"):
                 self.core.timers.cancel(f"{key}:{node.id}")

@@ -14,7 +14,7 @@ from edgesim.api.serializers import node as node_json
 from edgesim.api.serializers import v2_deployment
 from edgesim.domain.states import InstanceState
 from edgesim.engine.engine import Engine
-from edgesim.scenario import device_steps
+from edgesim.scenario import describe, device_steps
 from edgesim.scenario.model import Expectation, Scenario, ScenarioError, Step
 from edgesim.scenario.values import UnknownReference, lookup, substitute
 from edgesim.server import Server, ServerOptions
@@ -278,11 +278,10 @@ class Run:
         if step.device is not None:
             return f"device {step.device.name}" + (f" on {step.device.node}" if step.device.node else "")
         if step.twin is not None:
-            return f"twin {step.twin.device} desired " + ", ".join(f"{k}={v}" for k, v in step.twin.desired.items())
+            return f"twin {step.twin.device} desired " + describe.fields(step.twin.desired)
         e = step.expect
         assert e is not None  # a step is exactly one of call, fault or expect
-        parts = [f"{k}={v}" for k, v in e.model_dump(exclude_none=True, exclude={"save"}).items() if v != {}]
-        return "expect " + " ".join(parts)
+        return "expect " + describe.expectation(e)
 
 
 def _such_events(count: int) -> str:

@@ -102,6 +102,7 @@ function showPast(snapshot) {
   model.load(snapshot);
   drawAll();
   details.touched();
+  operations.render(); // the rules and jobs as they were then
 }
 
 function drawDeployments() {

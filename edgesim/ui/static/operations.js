@@ -1,6 +1,7 @@
 // The Operations tab: message rules (running or stopped, delivering or failing, with their
 // counts) and batch jobs with their progress, from GET /edgesim/state/operations. A running job
-// is also named in the header.
+// is also named in the header. In the past (the time slider) they are those of GET
+// /edgesim/state?at=T, as they were then.
 
 import { call } from "./api.js";
 import { esc } from "./fleet-map.js";
@@ -14,6 +15,8 @@ export class OperationsPanel {
   }
 
   async refresh() {
+    // the map shows the past: its rules and jobs came with that snapshot (state?at=T)
+    if (this.model.at !== null) return this.render();
     try {
       const body = await call("GET", "/edgesim/state/operations");
       this.model.rules = body.rules;
