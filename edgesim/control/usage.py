@@ -53,5 +53,6 @@ async def get(request: web.Request) -> web.Response:
 ROUTES = (
     Route("GET", "/edgesim/usage", get, "CPU and memory use of nodes and instances now", CONTROL,
           query=(Query("node_id", description="only this node and its instances"),
-                 Query("deployment_id", description="only this deployment's instances (and their nodes)"))),
+                 Query("deployment_id", description="only this deployment's instances (and their nodes)")),
+          answer='{"time", "nodes": [...], "instances": [...]}: CPU and memory use now, memory pressure and taints per node'),
 )
