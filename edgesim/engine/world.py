@@ -181,6 +181,28 @@ class World:
         return Amounts(cap.cpu - sums[0] / UNITS, cap.memory - sums[1] / UNITS,
                        cap.gpu - sums[2] / UNITS, cap.npu - sums[3] / UNITS)
 
+    def room_after(self, node: Node, need: Amounts) -> float | None:
+        """None if ``need`` does not fit in what the node has free; else the room left after
+        placing it as the scheduler scores it ("least allocated": the mean free share of cpu
+        and memory, with the non-zero defaults). ``need.lacking(free_on(node))`` and the score,
+        spelled out in one pass: placement asks it of every group member."""
+        cap, sums = self.capacity(node), self._reserved.get(node.id)
+        if sums:
+            free_cpu, free_memory = cap.cpu - sums[0] / UNITS, cap.memory - sums[1] / UNITS
+            free_gpu, free_npu = cap.gpu - sums[2] / UNITS, cap.npu - sums[3] / UNITS
+            cpu, memory = sums[len(KINDS)] / UNITS, sums[len(KINDS) + 1] / UNITS
+        else:
+            free_cpu, free_memory, free_gpu, free_npu = cap.cpu, cap.memory, cap.gpu, cap.npu
+            cpu = memory = 0.0
+        if (need.cpu > free_cpu + 1e-9 or need.memory > free_memory + 1e-9 or need.gpu > free_gpu + 1e-9
+                or need.npu > free_npu + 1e-9):
+            return None
+        cpu += need.cpu or SCORED_CPU
+        memory += need.memory or SCORED_MEMORY
+        cpu_share = 1 - cpu / cap.cpu if cap.cpu else 0.0
+        memory_share = 1 - memory / cap.memory if cap.memory else 0.0
+        return (cpu_share + memory_share) / 2
+
     # --- devices ------------------------------------------------------------------------------
 
     def add_device(self, device: Device) -> None:
