@@ -115,9 +115,14 @@ class MemoryPressure:
             usage = inst.usage
             if usage is None or inst.phase not in (RUN, TERMINATE):
                 continue
-            memory = instance_use(inst, now).memory
-            used += memory
-            if usage["memory_per_min"] > 0 and memory < self._limit(inst):
+            # instance_use(inst, now).memory and _limit(inst), with the limits read once
+            limit = self._limit(inst)
+            if inst.started_at is not None:
+                memory = min(usage["memory"] + usage["memory_per_min"] * (max(0.0, now - inst.started_at) / 60.0), limit)
+                used += memory
+            else:
+                memory = 0.0
+            if usage["memory_per_min"] > 0 and memory < limit:
                 growth += usage["memory_per_min"]
         threshold = self.use.memory_threshold(node)
         if used >= threshold - REACHED_MB:
