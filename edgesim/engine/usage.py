@@ -16,7 +16,9 @@ no grace period. The evicted pod fails (``Evicted``); its deployment replaces it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from edgesim.domain.app_spec import Amounts as AppAmounts
 from edgesim.domain.app_spec import Resources
 from edgesim.domain.models import Instance, Node
 from edgesim.domain.resources import requests_of
@@ -31,6 +33,25 @@ MONITORING_SECONDS = 10.0  # the eviction manager's housekeeping interval
 # Crossing times are rounded to the microsecond, as the clock shows them; a use within this
 # many MB of the threshold has reached it (so a rounded time finds it reached).
 REACHED_MB = 1e-6
+
+
+# app spec (by identity) -> its limits. Instances share their deployment's app dict and app
+# dicts are replaced, never changed in place, so the limits are parsed once per spec, not on
+# every move of every container (they were a tenth of starting 10,000 instances). Bounded:
+# cleared when full (after a restart each instance holds its own copy of the spec).
+_LIMITS: dict[int, tuple[dict[str, Any], AppAmounts | None]] = {}
+_LIMITS_KEPT = 4096
+
+
+def limits_of(app: dict[str, Any]) -> AppAmounts | None:
+    cached = _LIMITS.get(id(app))
+    if cached is not None and cached[0] is app:
+        return cached[1]
+    if len(_LIMITS) >= _LIMITS_KEPT:
+        _LIMITS.clear()
+    limits = Resources.from_dict(app.get("resources")).limits
+    _LIMITS[id(app)] = (app, limits)
+    return limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +69,7 @@ def instance_use(inst: Instance, now: float) -> Use:
     minutes = max(0.0, now - inst.started_at) / 60.0
     cpu = usage["cpu"] + usage["cpu_per_min"] * minutes
     memory = usage["memory"] + usage["memory_per_min"] * minutes
-    limits = Resources.from_dict(inst.app.get("resources")).limits
+    limits = limits_of(inst.app)
     if limits is not None:
         cpu = min(cpu, limits.cpu) if limits.cpu is not None else cpu
         memory = min(memory, limits.memory) if limits.memory is not None else memory
@@ -135,7 +156,7 @@ class MemoryPressure:
 
     @staticmethod
     def _limit(inst: Instance) -> float:
-        limits = Resources.from_dict(inst.app.get("resources")).limits
+        limits = limits_of(inst.app)
         return limits.memory if limits is not None and limits.memory is not None else float("inf")
 
     def _check(self, node_id: str) -> None:
