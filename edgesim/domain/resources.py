@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from edgesim.domain.app_spec import Amounts as AppAmounts
 from edgesim.domain.app_spec import Resources
 
 KINDS = ("cpu", "memory", "gpu", "npu")
@@ -38,6 +39,25 @@ class Amounts:
         if self.npu > free.npu + 1e-9:
             return "npu"
         return None
+
+
+# app spec (by identity) -> its limits. Instances share their deployment's app dict and app
+# dicts are replaced, never changed in place, so the limits are parsed once per spec, not on
+# every move of every container (they were a tenth of starting 10,000 instances). Bounded:
+# cleared when full (after a restart each instance holds its own copy of the spec).
+_LIMITS: dict[int, tuple[dict[str, Any], AppAmounts | None]] = {}
+_LIMITS_KEPT = 4096
+
+
+def limits_of(app: dict[str, Any]) -> AppAmounts | None:
+    cached = _LIMITS.get(id(app))
+    if cached is not None and cached[0] is app:
+        return cached[1]
+    if len(_LIMITS) >= _LIMITS_KEPT:
+        _LIMITS.clear()
+    limits = Resources.from_dict(app.get("resources")).limits
+    _LIMITS[id(app)] = (app, limits)
+    return limits
 
 
 def requests_of(app: dict[str, Any]) -> Amounts:

@@ -16,42 +16,23 @@ no grace period. The evicted pod fails (``Evicted``); its deployment replaces it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from edgesim.domain.app_spec import Amounts as AppAmounts
-from edgesim.domain.app_spec import Resources
 from edgesim.domain.models import Instance, Node
-from edgesim.domain.resources import requests_of
+from edgesim.domain.resources import limits_of, requests_of
 from edgesim.domain.states import DeploymentState, NodeState
 from edgesim.engine.change import Change
 from edgesim.engine.core import Core
 from edgesim.engine.instances import Instances
 from edgesim.engine.lifecycle import RUN, TERMINATE
+from edgesim.engine.world import USES_MEMORY
+
+assert USES_MEMORY == (RUN, TERMINATE)  # the world's memory index counts the phases this module reads
 
 EVICTION_THRESHOLD_MB = 100.0  # evictionHard memory.available<100Mi
 MONITORING_SECONDS = 10.0  # the eviction manager's housekeeping interval
 # Crossing times are rounded to the microsecond, as the clock shows them; a use within this
 # many MB of the threshold has reached it (so a rounded time finds it reached).
 REACHED_MB = 1e-6
-
-
-# app spec (by identity) -> its limits. Instances share their deployment's app dict and app
-# dicts are replaced, never changed in place, so the limits are parsed once per spec, not on
-# every move of every container (they were a tenth of starting 10,000 instances). Bounded:
-# cleared when full (after a restart each instance holds its own copy of the spec).
-_LIMITS: dict[int, tuple[dict[str, Any], AppAmounts | None]] = {}
-_LIMITS_KEPT = 4096
-
-
-def limits_of(app: dict[str, Any]) -> AppAmounts | None:
-    cached = _LIMITS.get(id(app))
-    if cached is not None and cached[0] is app:
-        return cached[1]
-    if len(_LIMITS) >= _LIMITS_KEPT:
-        _LIMITS.clear()
-    limits = Resources.from_dict(app.get("resources")).limits
-    _LIMITS[id(app)] = (app, limits)
-    return limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +112,13 @@ class MemoryPressure:
         if node.state != NodeState.RUNNING:
             return None
         now = self.core.clock.now()
-        used = growth = 0.0  # MB now, and MB a minute of the containers still below their limit
-        for inst in self.world.instances_on(node.id):
+        # MB now, and MB a minute of the containers still below their limit: the constant
+        # containers' sum comes from the world's memory index, only the moving ones are read
+        used, moving = self.world.memory_on(node.id)
+        growth = 0.0
+        for inst in moving:
             usage = inst.usage
-            if usage is None or inst.phase not in (RUN, TERMINATE):
-                continue
-            # instance_use(inst, now).memory and _limit(inst), with the limits read once
+            assert usage is not None  # the index holds running containers only
             limit = self._limit(inst)
             if inst.started_at is not None:
                 memory = min(usage["memory"] + usage["memory_per_min"] * (max(0.0, now - inst.started_at) / 60.0), limit)
