@@ -40,7 +40,7 @@ class Core:
         self.ids = IdFactory(seed)
         self.draws = Draws(seed)
         self.events = EventLog(
-            clock.now, lambda t: clock.timestamp(t).isoformat().replace("+00:00", "Z"), store,
+            clock.now, _LastTimestamp(clock), store,
             window=settings.simulation.events.memory_window,
         )
         self.timers = TimerTable(clock)
@@ -148,3 +148,22 @@ def _carry_out(change: Change, done: Journal) -> None:
     done.committed()
     for action in change.after_commit:
         action()
+
+
+class _LastTimestamp:
+    """An event's ISO timestamp, the last one remembered: the events of one instant (a node's
+    ten instances lost, a create's instance and its deployment) share their time."""
+
+    __slots__ = ("clock", "last", "epoch", "text")
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.last: float | None = None
+        self.epoch = clock.epoch
+        self.text = ""
+
+    def __call__(self, t: float) -> str:
+        if t != self.last or self.clock.epoch is not self.epoch:  # (a restored snapshot moves the epoch)
+            self.text = self.clock.timestamp(t).isoformat().replace("+00:00", "Z")
+            self.last, self.epoch = t, self.clock.epoch
+        return self.text

@@ -24,6 +24,9 @@ from edgesim.engine.change import Change
 from edgesim.engine.core import Core
 from edgesim.engine.instances import Instances
 from edgesim.engine.lifecycle import RUN, TERMINATE
+from edgesim.engine.world import USES_MEMORY
+
+assert USES_MEMORY == (RUN, TERMINATE)  # the world's memory index counts the phases this module reads
 
 EVICTION_THRESHOLD_MB = 100.0  # evictionHard memory.available<100Mi
 MONITORING_SECONDS = 10.0  # the eviction manager's housekeeping interval
@@ -144,14 +147,20 @@ class MemoryPressure:
         if node.state != NodeState.RUNNING:
             return None
         now = self.core.clock.now()
-        used = growth = 0.0  # MB now, and MB a minute of the containers still below their limit
-        for inst in self.world.instances_on(node.id):
+        # MB now, and MB a minute of the containers still below their limit: the constant
+        # containers' sum comes from the world's memory index, only the moving ones are read
+        used, moving = self.world.memory_on(node.id)
+        growth = 0.0
+        for inst in moving:
             usage = inst.usage
-            if usage is None or inst.phase not in (RUN, TERMINATE):
-                continue
-            memory = instance_use(inst, now).memory
-            used += memory
-            if usage["memory_per_min"] > 0 and memory < self._limit(inst):
+            assert usage is not None  # the index holds running containers only
+            limit = self._limit(inst)
+            if inst.started_at is not None:
+                memory = min(usage["memory"] + usage["memory_per_min"] * (max(0.0, now - inst.started_at) / 60.0), limit)
+                used += memory
+            else:
+                memory = 0.0
+            if usage["memory_per_min"] > 0 and memory < limit:
                 growth += usage["memory_per_min"]
         threshold = self.use.memory_threshold(node)
         if used >= threshold - REACHED_MB:

@@ -22,6 +22,7 @@ from edgesim.engine.revisions import Revisions
 WAIT = "wait"  # instance phase: waiting for room on a node; it holds no resources
 DONE = "done"  # instance phase: finished for good (Succeeded, or Failed and not restarted)
 HOLDS_NOTHING = (WAIT, DONE)
+USES_MEMORY = ("run", "terminate")  # the phases whose container uses memory (lifecycle's RUN, TERMINATE)
 UNITS = 1_000_000  # reservations are summed in millionths: exact, whatever the order
 # What the scheduler counts for an instance that requests no cpu or memory, when it scores
 # nodes (Kubernetes' non-zero defaults, pkg/scheduler/util: 100 millicores, 200 MB); it
@@ -71,6 +72,13 @@ class World:
         # and instance id -> (node id, what it holds there).
         self._reserved: dict[str, list[int]] = {}
         self._holds: dict[str, tuple[str, tuple[int, ...]]] = {}
+        # The memory index (engine.usage): per node, the running containers whose memory is
+        # constant (no growth: millionths of MB, summed exactly) and those whose memory moves
+        # with time, so a node's eviction crossing is computed from the few that move and not
+        # from every instance on the node (a scan per start with ~1,400 instances per node).
+        self._memory_of: dict[str, tuple[str, int | None]] = {}  # instance -> (node, constant units or None: it moves)
+        self._constant_memory: dict[str, int] = {}  # node -> sum of its constant containers' units
+        self._moving_memory: dict[str, dict[str, None]] = defaultdict(dict)  # node -> instances whose use moves
         self._capacity: dict[str, Amounts] = {}  # node id -> capacity (its hardware never changes)
         # The partitions of the membership graph (nodes, groups and devices; docs/scale-out.md),
         # kept in step by the methods below. Not journaled: a failed command's records come back
@@ -172,6 +180,28 @@ class World:
         # capacity - allocated_on(node), spelled out: placement asks this of every group member
         return Amounts(cap.cpu - sums[0] / UNITS, cap.memory - sums[1] / UNITS,
                        cap.gpu - sums[2] / UNITS, cap.npu - sums[3] / UNITS)
+
+    def room_after(self, node: Node, need: Amounts) -> float | None:
+        """None if ``need`` does not fit in what the node has free; else the room left after
+        placing it as the scheduler scores it ("least allocated": the mean free share of cpu
+        and memory, with the non-zero defaults). ``need.lacking(free_on(node))`` and the score,
+        spelled out in one pass: placement asks it of every group member."""
+        cap, sums = self.capacity(node), self._reserved.get(node.id)
+        if sums:
+            free_cpu, free_memory = cap.cpu - sums[0] / UNITS, cap.memory - sums[1] / UNITS
+            free_gpu, free_npu = cap.gpu - sums[2] / UNITS, cap.npu - sums[3] / UNITS
+            cpu, memory = sums[len(KINDS)] / UNITS, sums[len(KINDS) + 1] / UNITS
+        else:
+            free_cpu, free_memory, free_gpu, free_npu = cap.cpu, cap.memory, cap.gpu, cap.npu
+            cpu = memory = 0.0
+        if (need.cpu > free_cpu + 1e-9 or need.memory > free_memory + 1e-9 or need.gpu > free_gpu + 1e-9
+                or need.npu > free_npu + 1e-9):
+            return None
+        cpu += need.cpu or SCORED_CPU
+        memory += need.memory or SCORED_MEMORY
+        cpu_share = 1 - cpu / cap.cpu if cap.cpu else 0.0
+        memory_share = 1 - memory / cap.memory if cap.memory else 0.0
+        return (cpu_share + memory_share) / 2
 
     # --- devices ------------------------------------------------------------------------------
 
@@ -299,6 +329,7 @@ class World:
             self._on_node[inst.node_id].pop(inst.id, None)
         self.dequeue(inst)
         self._release(inst.id)
+        self._index_memory(inst)
 
     def set_phase(self, inst: Instance, phase: str | None, due: float | None, reason: str | None, message: str | None) -> None:
         """Move an instance to another phase (what it waits for), keeping its node's reservations."""
@@ -310,6 +341,7 @@ class World:
 
     def _reserve(self, inst: Instance) -> None:
         """Make the index hold what the instance reserves now (nothing unless placed and live)."""
+        self._index_memory(inst)
         live = inst.phase not in HOLDS_NOTHING and inst.id in self.instances
         node_id = inst.node_id if live else None  # the node it holds resources on, if any
         was = self._holds.get(inst.id)
@@ -330,6 +362,35 @@ class World:
         if was is not None and (sums := self._reserved.get(was[0])) is not None:
             for i, v in enumerate(was[1]):
                 sums[i] -= v
+
+    def _index_memory(self, inst: Instance) -> None:
+        """Make the memory index hold the instance as it is now: counted where its container
+        runs (a running phase, a usage, on a node, in the world), constant or moving."""
+        was = self._memory_of.pop(inst.id, None)
+        if was is not None:
+            node_id, units = was
+            if units is None:
+                self._moving_memory[node_id].pop(inst.id, None)
+            else:
+                self._constant_memory[node_id] -= units
+        usage = inst.usage
+        if usage is None or inst.phase not in USES_MEMORY or inst.node_id is None or inst.id not in self.instances:
+            return
+        if usage["memory_per_min"] != 0 or inst.started_at is None:
+            self._memory_of[inst.id] = (inst.node_id, None)
+            self._moving_memory[inst.node_id][inst.id] = None
+            return
+        limit = inst.spec.resources.limits
+        memory = usage["memory"] if limit is None or limit.memory is None else min(usage["memory"], limit.memory)
+        units = round(memory * UNITS)
+        self._memory_of[inst.id] = (inst.node_id, units)
+        self._constant_memory[inst.node_id] = self._constant_memory.get(inst.node_id, 0) + units
+
+    def memory_on(self, node_id: str) -> tuple[float, list[Instance]]:
+        """(MB the node's constant containers use, the running instances whose use moves)."""
+        moving = self._moving_memory.get(node_id)
+        return (self._constant_memory.get(node_id, 0) / UNITS,
+                [self.instances[i] for i in moving] if moving else [])
 
     # --- waiting for room -------------------------------------------------------------------------
 
