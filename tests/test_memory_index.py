@@ -10,7 +10,6 @@ import sqlite3
 from test_placement import create_on_group, make_group
 from test_resource_usage import evictions, fleet, profile
 
-from edgesim.domain.resources import limits_of
 from edgesim.engine.world import USES_MEMORY
 
 from conftest import Api, advance_to, start_api, stop_api
@@ -25,7 +24,7 @@ def scanned(api: Api, node_id: str) -> tuple[float, set[str]]:
         if inst.usage["memory_per_min"] != 0 or inst.started_at is None:
             moving.add(inst.id)
             continue
-        limits = limits_of(inst.app)
+        limits = inst.spec.resources.limits
         cap = limits.memory if limits is not None and limits.memory is not None else float("inf")
         constant += min(inst.usage["memory"], cap)
     return constant, moving
