@@ -96,3 +96,19 @@ async def test_reads_after_a_restart_equal_those_before(tmp_path):
         assert await raw(again, again.v2(f"deployments/{dep}")) == before == fresh(again, dep)
     finally:
         await stop_api(again)
+
+
+async def test_a_list_page_of_none_one_or_several_documents_is_what_orjson_gives(api):
+    """The page is spliced from cached bytes around its first and last document: an empty
+    page, a page of one (first and last the same) and a longer one are the plain encoding."""
+    empty = await raw(api, api.v2("deployments"))
+    assert empty == b'{"count":0,"deployments":[]}' == orjson.dumps({"count": 0, "deployments": []})
+    for name in ("one", "two", "three"):
+        await api.create(name)
+    for limit in (1, 2, 3):
+        for _ in range(2):  # the second read is the cache's
+            listed = await raw(api, api.v2("deployments") + f"?limit={limit}")
+            assert listed == fresh_list(api, listed)
+            assert len(orjson.loads(listed)["deployments"]) == limit
+    past_the_end = await raw(api, api.v2("deployments") + "?offset=3")
+    assert orjson.loads(past_the_end) == {"count": 3, "deployments": []}

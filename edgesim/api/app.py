@@ -23,21 +23,30 @@ UNPINNED = ("/edgesim/clock", "/edgesim/events/stream", "/edgesim/reset")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-@web.middleware
-async def pin_time(request: web.Request, handler) -> web.StreamResponse:
+def pin_time(engine: Engine):
     """Date everything a request does at the simulated time it arrived (a real clock moves on
     while a request is handled; a recording replays calls at their arrival time).
 
     A write that arrives while the virtual clock advances waits until the advance is over and
     so arrives at the advanced time: an advance yields to the loop between timers so that
-    reads answer meanwhile, and a write must not land part-way through it."""
-    clock = request.app[ENGINE].clock
-    if request.method not in READ_METHODS:
-        await clock.idle()
-    if request.path.startswith(UNPINNED):  # these read or move the clock itself
-        return await handler(request)
-    with clock.pinned():
-        return await handler(request)
+    reads answer meanwhile, and a write must not land part-way through it. (The clock is
+    pinned through a token, not ``clock.pinned()``: a context manager per request was ~2% of
+    a read.)"""
+    clock = engine.clock
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        if request.method not in READ_METHODS:
+            await clock.idle()
+        if request.path.startswith(UNPINNED):  # these read or move the clock itself
+            return await handler(request)
+        token = clock.pin()
+        try:
+            return await handler(request)
+        finally:
+            clock.unpin(token)
+
+    return middleware
 
 
 async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
@@ -59,7 +68,7 @@ def build_app(engine: Engine, strict: bool = False) -> web.Application:
         client_max_size=MAX_BODY,
         # pin_time, then the rest in one layer (api/middleware.py says what it does, in order);
         # the server puts its drain and recorder middlewares around and between these two
-        middlewares=[pin_time, api_middleware(metrics, auth, engine.settings.admin.token, strict)],
+        middlewares=[pin_time(engine), api_middleware(metrics, auth, engine.settings.admin.token, strict)],
     )
     app[ENGINE] = engine
     app[METRICS] = metrics

@@ -6,7 +6,8 @@ request pays that once (the profile put the five layers at ~10% of a read). The 
 each step sees are those of the former chain, outermost first:
 
 1. metrics time the whole request and count its final status, errors included;
-2. unknown-field warnings are recorded for the request and added to any answer, a refusal too;
+2. unknown-field warnings are recorded for a request with a body and added to any answer, a
+   refusal too (a bodiless request can carry none: it skips the record);
 3. every error raised below becomes its IEF answer (``errors.error_answer``);
 4. a control route locked with the admin token refuses a caller without it;
 5. a chaos fault's latency and injected error apply to IEF routes, before auth (an injected
@@ -24,6 +25,7 @@ from edgesim.api import unknown_fields
 from edgesim.api.auth import Auth
 from edgesim.api.chaos_middleware import injected
 from edgesim.api.errors import error_answer
+from edgesim.api.routing import ENGINE
 from edgesim.control.guard import admin_check
 from edgesim.control.metrics import Metrics
 
@@ -34,19 +36,27 @@ def api_middleware(metrics: Metrics, auth: Auth, admin_token: str | None, strict
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         began = time.perf_counter()
-        with unknown_fields.recording(strict) as record:
-            response: web.StreamResponse
-            try:
-                guard(request)
-                fault = await injected(request)
-                if fault is not None:
-                    response = fault
-                else:
-                    await auth.check(request)
-                    response = await handler(request)
-            except Exception as exc:
-                response = error_answer(request, exc)
-        unknown_fields.warn(response, record)
+        # Only a body can carry unknown fields: a bodiless request (every read) skips the
+        # record, and so its warnings, which could only be empty.
+        record = unknown_fields.RequestFields(strict=strict) if request.body_exists else None
+        token = unknown_fields.enter(record) if record is not None else None
+        response: web.StreamResponse
+        try:
+            guard(request)
+            # most requests meet no fault: the engine's fault list is read before the path
+            fault = await injected(request) if request.app[ENGINE].chaos.faults else None
+            if fault is not None:
+                response = fault
+            else:
+                await auth.check(request)
+                response = await handler(request)
+        except Exception as exc:
+            response = error_answer(request, exc)
+        finally:
+            if token is not None:
+                unknown_fields.leave(token)
+        if record is not None:
+            unknown_fields.warn(response, record)
         metrics.observe(request, response.status, began)
         return response
 

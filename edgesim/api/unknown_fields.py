@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,16 @@ def middleware(strict: bool):
         return response
 
     return unknown_field_warnings
+
+
+def enter(record: RequestFields) -> Token[RequestFields | None]:
+    """Make ``record`` the current request's (``recording`` without a context manager, for
+    the per-request path); ``leave`` with the token ends it."""
+    return _CURRENT.set(record)
+
+
+def leave(token: Token[RequestFields | None]) -> None:
+    _CURRENT.reset(token)
 
 
 @contextmanager

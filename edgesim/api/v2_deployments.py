@@ -35,8 +35,16 @@ async def create(request: web.Request) -> web.Response:
 async def list_(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     count, page = listed_deployments(engine, request)
-    # spliced from cached encodings: the bytes orjson gives for {"count": ..., "deployments": [...]}
-    body = b'{"count":%d,"deployments":[%s]}' % (count, b",".join(encoded_deployments(engine, page)))
+    # spliced from cached encodings: the bytes orjson gives for {"count": ..., "deployments": [...]},
+    # in one join (the page's ~150 KB copied once, not twice)
+    docs = encoded_deployments(engine, page)
+    head, tail = b'{"count":%d,"deployments":[' % count, b"]}"
+    if docs:  # (in turn: with one document, [0] and [-1] are the same)
+        docs[0] = head + docs[0]
+        docs[-1] = docs[-1] + tail
+        body = b",".join(docs)
+    else:
+        body = head + tail
     return web.Response(body=body, content_type="application/json")
 
 

@@ -24,7 +24,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -100,6 +100,15 @@ class Clock(ABC):
     @abstractmethod
     def _current(self) -> float:
         """The clock's own time."""
+
+    def pin(self) -> Token[float | None]:
+        """``pinned`` without a context manager, for the per-request path: pass the token to
+        ``unpin`` when the request is over."""
+        return _PINNED.set(self.now())
+
+    @staticmethod
+    def unpin(token: Token[float | None]) -> None:
+        _PINNED.reset(token)
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:

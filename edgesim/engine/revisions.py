@@ -26,9 +26,11 @@ class Revisions:
 
     def stamp(self, deployment_id: str) -> tuple[int, int] | None:
         """The deployment's current revision, or None while a change on it is open."""
-        if self._all_open or self._open[deployment_id]:
+        # .get, not [ ]: a Counter's missing key goes through Python-level __missing__ (the
+        # usual case, read for each of a list's 100 documents)
+        if self._all_open or self._open.get(deployment_id):
             return None
-        return self._all, self._of[deployment_id]
+        return self._all, self._of.get(deployment_id, 0)
 
     def changed(self, record: Document) -> None:
         """The record changed, outside any open change, or as a change ended."""
