@@ -3,8 +3,6 @@ refusals included (ClientRequestException carrying the IEF error code)."""
 
 from __future__ import annotations
 
-import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkief.v1 import (
     App,
     AppConfigs,
@@ -31,15 +29,9 @@ from huaweicloudsdkief.v1 import (
     VersionDetail,
     VersionUpdate,
 )
-from test_sdk_e2e import _no_proxy, call, sdk  # noqa: F401 (_no_proxy is an autouse fixture)
+from test_sdk_e2e import _no_proxy, call, refused, sdk  # noqa: F401 (_no_proxy is an autouse fixture)
 
 from conftest import PROJECT_ID
-
-
-async def refused(client, method: str, request, status: int, code: str) -> None:
-    with pytest.raises(ClientRequestException) as error:
-        await call(client, method, request)
-    assert (error.value.status_code, error.value.error_code) == (status, code), error.value.error_msg
 
 
 async def test_the_sdk_drives_templates_and_versions_end_to_end(api):

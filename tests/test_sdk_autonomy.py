@@ -7,10 +7,7 @@ and ``DeleteDeploymentRequest.force_delete`` its query parameter (a string). Pul
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkief.v1 import (
     Annotations,
@@ -19,29 +16,14 @@ from huaweicloudsdkief.v1 import (
     CreateDeploymentsRequest,
     DeleteDeploymentRequest,
     Deployment,
-    IefClient,
     ListPodsRequest,
     PodConfigs,
     PodRequest,
     ShowDeploymentRequest,
 )
+from test_sdk_e2e import _no_proxy, call, sdk  # noqa: F401 (_no_proxy: an autouse fixture)
 
-from conftest import PROJECT_ID, advance_to, site_group
-
-AK, SK = "EDGESIMDEMOAK0000001", "EdgesimDemoSecretKey0000000000000000000001"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch):
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
-def sdk(url: str) -> IefClient:
-    return IefClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT_ID)).with_endpoints([url]).build()
-
-
-async def call(client: IefClient, method: str, request):
-    return await asyncio.to_thread(getattr(client, method), request)
+from conftest import advance_to, site_group
 
 
 def web(group_id: str, heal: bool) -> Deployment:

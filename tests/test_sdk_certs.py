@@ -4,8 +4,6 @@ distribution to nodes (4); its refusals as the SDK's exceptions."""
 
 from __future__ import annotations
 
-import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkief.v1 import (
     Cert,
     CreateEdgeGroupCertRequest,
@@ -30,15 +28,9 @@ from huaweicloudsdkief.v1 import (
     ShowEncryptdatasRequest,
     UpdateEncryptdatasRequest,
 )
-from test_sdk_e2e import _no_proxy, call, sdk  # noqa: F401  (_no_proxy: an autouse fixture)
+from test_sdk_e2e import _no_proxy, call, refused, sdk  # noqa: F401  (_no_proxy: an autouse fixture)
 
 from conftest import PROJECT_ID
-
-
-async def refused(client, method: str, request, status: int, code: str) -> None:
-    with pytest.raises(ClientRequestException) as error:
-        await call(client, method, request)
-    assert (error.value.status_code, error.value.error_code) == (status, code)
 
 
 async def test_the_sdk_drives_node_certificates(api):

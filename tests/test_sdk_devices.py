@@ -4,8 +4,6 @@ unknown id, bad field, name taken, in use."""
 
 from __future__ import annotations
 
-import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkief.v1 import (
     Attributes,
     CreateDeviceRequest,
@@ -53,16 +51,9 @@ from huaweicloudsdkief.v1 import (
     ValueInAttributes,
     ValueInTwin,
 )
-from test_sdk_e2e import _no_proxy, call, sdk  # noqa: F401 (the fixture is used by name)
+from test_sdk_e2e import _no_proxy, call, refused, sdk  # noqa: F401 (the fixture is used by name)
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
-
-
-async def refused(client, method: str, request, status: int, code: str) -> str:
-    with pytest.raises(ClientRequestException) as caught:
-        await call(client, method, request)
-    assert (caught.value.status_code, caught.value.error_code) == (status, code), (method, caught.value.error_msg)
-    return caught.value.error_msg
 
 
 def typed(value: str, value_type: str = "string") -> ValueInAttributes:

@@ -71,6 +71,15 @@ async def call(client: IefClient, method: str, request):
     return await asyncio.to_thread(getattr(client, method), request)
 
 
+async def refused(client: IefClient, method: str, request, status: int, code: str) -> str:
+    """Call through the SDK, expecting the service to refuse with ``status`` and the IEF ``code``;
+    returns the error message (the other test_sdk_* modules use it too)."""
+    with pytest.raises(ClientRequestException) as caught:
+        await call(client, method, request)
+    assert (caught.value.status_code, caught.value.error_code) == (status, code), (method, caught.value.error_msg)
+    return caught.value.error_msg
+
+
 async def pods_of(client: IefClient, deployment_id: str) -> list:
     return (await call(client, "list_pods", ListPodsRequest(deployment_id=deployment_id))).pods
 

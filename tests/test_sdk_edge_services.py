@@ -3,8 +3,6 @@ AK/SK signing and the ief-instance-id header, with their error cases."""
 
 from __future__ import annotations
 
-import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkief.v1 import (
     CreateServiceRequest,
     DeleteServiceRequest,
@@ -17,17 +15,10 @@ from huaweicloudsdkief.v1 import (
     SvcSpec,
     UpdateServiceRequest,
 )
-from test_sdk_e2e import _no_proxy, call, sdk  # noqa: F401 (the fixture is used by name)
+from test_sdk_e2e import _no_proxy, call, refused, sdk  # noqa: F401 (the fixture is used by name)
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 INSTANCE = "inst-1"
-
-
-async def refused(client, method: str, request, status: int, code: str) -> str:
-    with pytest.raises(ClientRequestException) as caught:
-        await call(client, method, request)
-    assert (caught.value.status_code, caught.value.error_code) == (status, code), (method, caught.value.error_msg)
-    return caught.value.error_msg
 
 
 def body(name: str = "web", port: str = "80", app: str = "web") -> Service:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkief.v1 import (
     CreateDeviceRequest,
     EdgemgrDevices,
@@ -20,18 +18,11 @@ from huaweicloudsdkief.v1 import (
     ValueInTwin,
 )
 from test_devices import bind_on_node
-from test_sdk_e2e import _no_proxy, call, sdk  # noqa: F401 (the fixture is used by name)
+from test_sdk_e2e import _no_proxy, call, refused, sdk  # noqa: F401 (the fixture is used by name)
 
 from conftest import advance_to
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
-
-
-async def refused(client, method: str, request, status: int, code: str) -> str:
-    with pytest.raises(ClientRequestException) as caught:
-        await call(client, method, request)
-    assert (caught.value.status_code, caught.value.error_code) == (status, code), (method, caught.value.error_msg)
-    return caught.value.error_msg
 
 
 async def test_the_sdk_sets_a_desired_value_and_reads_it_reported(api):
