@@ -20,6 +20,11 @@ from aiohttp import web
 from pydantic import BaseModel
 
 WARNING_HEADER = "X-Edgesim-Warning"
+# Bounds on what the warnings add to an answer: a body with hundreds of unknown keys, or one
+# very long key, must not make an answer that HTTP clients refuse (Python's http.client reads
+# at most 100 headers; aiohttp's client refuses a header line over 8,190 bytes).
+MAX_WARNINGS = 20  # headers naming a field; one more says how many were left out
+MAX_NAME = 200  # characters of a field's path, escaped, before it is cut
 
 
 @dataclass
@@ -73,9 +78,16 @@ def recording(strict: bool) -> Iterator[RequestFields]:
 
 
 def warn(response: web.StreamResponse, record: RequestFields) -> None:
-    """Name the request's unknown fields in its answer's headers."""
-    for name in record.unknown:
-        response.headers.add(WARNING_HEADER, f"unknown field {header_safe(name)}")
+    """Name the request's unknown fields in its answer's headers (the first ``MAX_WARNINGS``;
+    a last header counts the rest)."""
+    for name in record.unknown[:MAX_WARNINGS]:
+        shown = header_safe(name)
+        if len(shown) > MAX_NAME:
+            shown = f"{shown[:MAX_NAME]}... ({len(shown) - MAX_NAME} more characters)"
+        response.headers.add(WARNING_HEADER, f"unknown field {shown}")
+    left_out = len(record.unknown) - MAX_WARNINGS
+    if left_out > 0:
+        response.headers.add(WARNING_HEADER, f"{left_out} more unknown fields not named")
 
 
 @functools.cache
