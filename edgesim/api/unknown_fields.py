@@ -2,7 +2,7 @@
 ``migration`` at the ``deployment`` level of a v2 create where it belongs in ``app``).
 
 By default they are ignored, as the real service ignores them, but every answer to such a
-request names them in ``X-Edgesim-Warning`` headers; in strict mode (``--strict``) the request
+request names them in ``X-Edgesim-Warning`` headers (a bounded number: ``warn``); in strict mode (``--strict``) the request
 is refused with 400 naming the first one. Found once, here, for every body that
 ``validation.parse`` reads: by walking the parsed model beside the JSON it came from.
 """
